@@ -1,0 +1,27 @@
+# Two entry points, both self-contained on a fresh machine with Python 3.11:
+#   make demo   creates .venv, installs, and runs the default ladder for one seed
+#   make test   creates .venv, installs, and runs the test suite
+# TORCH is installed before anything that depends on it: torch==2.13.0 is the CPU
+# build on machines without a GPU (a plain `pip install torch` pulls GB of CUDA).
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+PY := $(VENV)/bin/python
+
+.PHONY: demo test bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/ladder run --ladder cpu --seeds 0
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/lightning_vs_plain.py

@@ -1,0 +1,121 @@
+"""Benchmark: the Lightning training step against a plain PyTorch loop, on the same model and batches.
+
+For the smallest and the largest rung of the ``cpu`` ladder, both paths train
+the same initial model on the same pre-generated batches with the same
+optimiser, schedule and gradient clipping. Printed per rung: milliseconds per
+step for each path, their ratio, and achieved FLOP/s (counted by
+``torch.utils.flop_counter`` over one training step) against this machine's
+measured fp32 matmul peak. Not a test: run it with ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+
+import lightning as L
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from harness.data import Mixture
+from harness.ladder import load_ladder
+from harness.lit import LadderModule
+from harness.train import quiet_lightning
+from model_zoo import FAMILIES
+
+
+def matmul_peak(n: int = 512, repeats: int = 30) -> float:
+    """Best fp32 FLOP/s of an n x n matmul on this machine."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(5):
+        a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+class StepTimer(L.Callback):
+    """Wall time from the start of batch ``skip`` to the end of the last batch."""
+
+    def __init__(self, skip: int) -> None:
+        self.skip, self.start, self.end = skip, 0.0, 0.0
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if batch_idx == self.skip:
+            self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.end = time.perf_counter()
+
+
+def lightning_ms(module: LadderModule, batches: list, skip: int, clip: float | None) -> float:
+    timer = StepTimer(skip)
+    trainer = L.Trainer(
+        max_steps=len(batches), accelerator="cpu", devices=1, logger=False, callbacks=[timer],
+        enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=False,
+        gradient_clip_val=clip, num_sanity_val_steps=0, limit_val_batches=0,
+    )
+    trainer.fit(module, train_dataloaders=torch.utils.data.DataLoader(batches, batch_size=None))
+    return 1000 * (timer.end - timer.start) / (len(batches) - skip)
+
+
+def plain_ms(module: LadderModule, batches: list, skip: int, clip: float | None) -> float:
+    conf = module.configure_optimizers()
+    optimizer, schedule = conf["optimizer"], conf["lr_scheduler"]["scheduler"]
+    module.train()
+    for i, batch in enumerate(batches):
+        if i == skip:
+            start = time.perf_counter()
+        loss = module.training_step(batch, i)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
+        optimizer.step()
+        schedule.step()
+    return 1000 * (time.perf_counter() - start) / (len(batches) - skip)
+
+
+def step_flops(module: LadderModule, batch) -> int:
+    """FLOPs of one forward and backward pass, counted by torch."""
+    counter = FlopCounterMode(display=False)
+    with counter:
+        module.training_step(batch, 0).backward()
+    module.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ladder", default="cpu")
+    parser.add_argument("--steps", type=int, default=120, help="timed steps per path (after warm-up)")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3, help="alternating repeats; the best of each path counts")
+    args = parser.parse_args()
+    quiet_lightning()
+    ladder = load_ladder(args.ladder)
+    spec = ladder.spec
+    mixture = Mixture.build(spec.tasks, spec.training.batch_size)
+    batches = [mixture.train_batch(0, s) for s in range(args.warmup + args.steps)]
+    peak = matmul_peak()
+    print(f"machine fp32 matmul peak: {peak / 1e9:.1f} GFLOP/s, torch threads: {torch.get_num_threads()}")
+    print(f"{'rung':>5} {'params':>9} {'lightning ms':>13} {'plain ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'of peak':>8}")
+    for rung in (ladder.rungs[0], ladder.rungs[-1]):
+        torch.manual_seed(0)
+        model = FAMILIES.get(spec.family).build(rung.config)
+        flops = step_flops(LadderModule(copy.deepcopy(model), spec.training), batches[0])
+        light, plain = [], []
+        for _ in range(args.repeats):
+            light.append(lightning_ms(LadderModule(copy.deepcopy(model), spec.training), batches, args.warmup, spec.training.grad_clip))
+            plain.append(plain_ms(LadderModule(copy.deepcopy(model), spec.training), batches, args.warmup, spec.training.grad_clip))
+        lt, pt = min(light), min(plain)
+        achieved = flops / (lt / 1000)
+        print(f"{rung.name:>5} {rung.params:>9,} {lt:>13.2f} {pt:>9.2f} {lt / pt:>6.3f} {achieved / 1e9:>8.2f} {achieved / peak:>8.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Ladder definitions: the YAML schema, its validation, and the resolved ladder with its hash.
+
+A ladder is one model family, an ordered list of rungs (sizes), a training
+budget, a task mixture, an evaluation schedule and seeds. Built-in ladders live
+in ``model_zoo/ladders/NAME.yaml``; any other YAML file can be given by path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness import vocab
+from harness.errors import UserError, did_you_mean
+from harness.tasks import TASKS
+from model_zoo import FAMILIES, ModelConfig
+
+LADDER_DIR = Path(__file__).resolve().parent.parent / "model_zoo" / "ladders"
+MAX_FILE_BYTES = 1_000_000
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrainingSpec(Strict):
+    """Optimisation budget shared by every rung: AdamW, linear warmup, cosine decay."""
+
+    steps: int = Field(gt=0)
+    batch_size: int = Field(gt=0)
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(default=0.1, ge=0)
+    warmup_steps: int = Field(default=0, ge=0)
+    min_lr_ratio: float = Field(default=0.1, ge=0, le=1)
+    grad_clip: float | None = Field(default=1.0, gt=0)
+    accelerator: Literal["cpu", "gpu", "auto"] = "cpu"
+    devices: int = Field(default=1, gt=0)
+    precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
+
+    @model_validator(mode="after")
+    def _warmup_fits(self) -> TrainingSpec:
+        if self.warmup_steps >= self.steps:
+            raise ValueError(f"warmup_steps={self.warmup_steps} must be smaller than steps={self.steps}")
+        return self
+
+
+class EvaluationSpec(Strict):
+    """When and on how much held-out data every task is measured."""
+
+    n_points: int = Field(default=16, ge=2)  # log-spaced evaluation steps, step 0 and the last included
+    examples_per_task: int = Field(default=256, gt=0)  # capped at each task's held-out set size
+    n_checkpoints: int = Field(default=4, ge=1)  # log-spaced checkpoints, the last step included
+
+
+class RungSpec(BaseModel):
+    """One rung as written: a name plus shape fields that the family's config validates."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str = Field(pattern=NAME_PATTERN)
+
+
+class LadderSpec(Strict):
+    """The whole ladder file."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    family: str
+    tasks: dict[str, float] = Field(min_length=1)  # task name -> mixture weight
+    training: TrainingSpec
+    evaluation: EvaluationSpec = EvaluationSpec()
+    seeds: list[int] = Field(min_length=1)
+    model: dict[str, Any] = {}  # shape fields shared by every rung; a rung's own fields win
+    rungs: list[RungSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Rung:
+    name: str
+    config: ModelConfig
+    params: int
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """A validated ladder: the spec, its resolved rungs (ascending size) and its content hash."""
+
+    spec: LadderSpec
+    rungs: tuple[Rung, ...]
+    hash: str
+    source: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def rung(self, name: str) -> Rung:
+        for r in self.rungs:
+            if r.name == name:
+                return r
+        names = [r.name for r in self.rungs]
+        raise UserError(f"Ladder '{self.name}' has no rung '{name}'.{did_you_mean(name, names)} Rungs: {', '.join(names)}.")
+
+    @property
+    def task_versions(self) -> dict[str, int]:
+        return {name: TASKS.get(name).version for name in self.spec.tasks}
+
+
+def builtin_ladders() -> list[str]:
+    return sorted(p.stem for p in LADDER_DIR.glob("*.yaml"))
+
+
+def load_ladder(name_or_path: str | Path) -> Ladder:
+    """Load a built-in ladder by name or any ladder file by path; ``UserError`` on any problem."""
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+        path = Path(text)
+        if not path.is_file():
+            raise UserError(f"Ladder file '{path}' does not exist. Give an existing YAML file or a built-in name: {', '.join(builtin_ladders())}.")
+    else:
+        known = builtin_ladders()
+        if text not in known:
+            raise UserError(f"Unknown ladder '{text}'.{did_you_mean(text, known)} Built-in ladders: {', '.join(known)}; or give a path to a ladder YAML file.")
+        path = LADDER_DIR / f"{text}.yaml"
+    return parse_ladder(path)
+
+
+def parse_ladder(path: Path) -> Ladder:
+    raw = _read_yaml(path)
+    try:
+        spec = LadderSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid(path, [_describe(err, LadderSpec) for err in exc.errors()]) from None
+    problems: list[str] = []
+    rungs = _resolve_rungs(spec, problems)
+    problems += _check_tasks(spec, rungs)
+    if problems:
+        raise _invalid(path, problems)
+    payload = {"ladder": spec.model_dump(mode="json"), "task_versions": {t: TASKS.get(t).version for t in spec.tasks}}
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return Ladder(spec=spec, rungs=tuple(rungs), hash=digest, source=path)
+
+
+def _read_yaml(path: Path) -> Any:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UserError(f"Ladder file '{path}' is {size} bytes; ladder files are limited to {MAX_FILE_BYTES} bytes.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UserError(f"Ladder file '{path}' is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8.") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise UserError(f"Ladder file '{path}' is not valid YAML{at}: {getattr(exc, 'problem', exc)}. Fix the syntax there.") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"Ladder file '{path}' must hold a mapping of keys (name, family, tasks, training, seeds, rungs, ...), not {type(raw).__name__}.")
+    return raw
+
+
+def _resolve_rungs(spec: LadderSpec, problems: list[str]) -> list[Rung]:
+    if spec.family not in FAMILIES:
+        problems.append(f"family: unknown model family '{spec.family}'.{did_you_mean(spec.family, FAMILIES)} Known families: {', '.join(FAMILIES)}.")
+        return []
+    family = FAMILIES.get(spec.family)
+    rungs: list[Rung] = []
+    for i, rung in enumerate(spec.rungs):
+        fields = {**spec.model, **(rung.model_extra or {})}
+        if "d_vocab" in fields:
+            problems.append(f"rungs[{i}] ({rung.name}).d_vocab: set by the harness's shared vocabulary ({vocab.D_VOCAB}); remove it.")
+            continue
+        try:
+            cfg = family.config.model_validate({**fields, "d_vocab": vocab.D_VOCAB})
+        except ValidationError as exc:
+            problems += [_describe(err, family.config, f"rungs[{i}] ({rung.name})") for err in exc.errors()]
+            continue
+        rungs.append(Rung(rung.name, cfg, cfg.n_params()))
+    names = [r.name for r in spec.rungs]
+    if len(set(names)) != len(names):
+        problems.append(f"rungs: rung names must be unique; {sorted({n for n in names if names.count(n) > 1})} repeat.")
+    for lo, hi in zip(rungs, rungs[1:]):
+        if hi.params <= lo.params:
+            problems.append(f"rungs: rungs must grow in size; '{hi.name}' ({hi.params:,} parameters) is not larger than '{lo.name}' ({lo.params:,}). Reorder or resize them.")
+    return rungs
+
+
+def _check_tasks(spec: LadderSpec, rungs: list[Rung]) -> list[str]:
+    problems = []
+    for name, weight in spec.tasks.items():
+        if name not in TASKS:
+            problems.append(f"tasks.{name}: unknown task.{did_you_mean(name, TASKS)} Run 'ladder tasks' for the list.")
+            continue
+        task = TASKS.get(name)
+        if not weight > 0:
+            problems.append(f"tasks.{name}: mixture weight must be positive, got {weight}.")
+        for rung in rungs:
+            if rung.config.n_ctx < task.seq_len - 1:
+                problems.append(f"rungs ({rung.name}).n_ctx: {rung.config.n_ctx} is too short for task '{name}', whose examples need {task.seq_len - 1} input positions; set n_ctx >= {task.seq_len - 1}.")
+    if spec.training.batch_size < len(spec.tasks):
+        problems.append(f"training.batch_size: {spec.training.batch_size} is smaller than the {len(spec.tasks)} tasks of the mixture; every batch needs at least one row per task.")
+    return problems
+
+
+def _describe(err: Any, root: type[BaseModel], prefix: str = "") -> str:
+    """One line for one pydantic error: where, what, and how to fix it."""
+    loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
+    loc = ".".join(x for x in (prefix, loc) if x) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        allowed = _fields_at(root, err["loc"][:-1])
+        key = str(err["loc"][-1])
+        return f"{loc}: unknown key.{did_you_mean(key, allowed)} Allowed keys here: {', '.join(allowed)}."
+    if err["type"] == "missing":
+        return f"{loc}: required key is missing; add it."
+    msg = err["msg"].removeprefix("Value error, ")
+    given = err.get("input")
+    shown = "" if isinstance(given, (dict, list)) or given is None else f" (got {given!r})"
+    return f"{loc}: {msg}{shown}."
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (nested) model that ``loc`` points into."""
+    for part in loc:
+        if isinstance(part, int):  # an index into a list: same model
+            continue
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [name for name in model.model_fields if name != "d_vocab"]
+
+
+def _invalid(path: Path, problems: list[str]) -> UserError:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return UserError(f"Ladder file '{path}' is invalid ({len(problems)} problem{'s' * (len(problems) > 1)}):\n{lines}")

@@ -1,0 +1,25 @@
+"""The two metrics every task reports, computed on answer tokens only.
+
+accuracy: exact match of the whole answer. With teacher forcing, every answer
+  position's argmax being right is the same event as greedy decoding producing
+  the whole answer, so one forward pass measures it.
+loss: mean per-token cross-entropy (nats) over answer tokens.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def answer_loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over masked positions. logits (B, T, V), targets (B, T), mask (B, T) bool."""
+    return F.cross_entropy(logits[mask], targets[mask])  # logits[mask]: (N answer tokens, V)
+
+
+def per_example(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row: (summed answer-token loss (B,), exact match of the whole answer (B,) bool)."""
+    ce = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, T)
+    loss_sum = (ce * mask).sum(dim=1)  # (B,)
+    wrong = (logits.argmax(dim=-1) != targets) & mask  # (B, T)
+    return loss_sum, ~wrong.any(dim=1)

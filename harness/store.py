@@ -1,0 +1,151 @@
+"""The results store of one ladder: ``curves.parquet``, ``manifest.json`` and checkpoints.
+
+curves.parquet is the one source of truth for measurements: a tidy long table
+with one row per (rung, seed, task, step, metric). manifest.json says which
+(rung, seed) pairs are finished and how they were made.
+
+A pair is committed in a fixed order: checkpoints, then curves (atomic
+replace), then the manifest entry (atomic replace). The manifest entry is the
+commit point: rows of a pair that has none are leftovers of a crash and are
+dropped on the next run, so a run killed anywhere and restarted ends with
+exactly the rows of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from harness.errors import UserError
+from harness.ladder import Ladder
+
+COLUMNS = ["ladder", "rung", "params", "seed", "task", "step", "tokens", "metric", "value"]
+DTYPES = {"ladder": "string", "rung": "string", "params": "int64", "seed": "int64", "task": "string", "step": "int64", "tokens": "int64", "metric": "string", "value": "float64"}
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def pair_key(rung: str, seed: int) -> str:
+    return f"{rung}/seed{seed}"
+
+
+def empty_curves() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in DTYPES.items()})
+
+
+class ResultsStore:
+    """Reads and commits the results of one ladder under ``root`` (usually ``results/<ladder>``)."""
+
+    def __init__(self, root: Path, ladder: Ladder) -> None:
+        self.root, self.ladder = root, ladder
+        self.curves_path = root / "curves.parquet"
+        self.manifest_path = root / "manifest.json"
+        self.checkpoint_dir = root / "checkpoints"
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock: one ``ladder run`` at a time may write here."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.root / ".lock")
+        try:
+            lock.acquire(timeout=1)
+        except Timeout:
+            raise UserError(f"Another 'ladder run' is writing to '{self.root}'. Wait for it to finish, or pass a different --out.") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def manifest(self) -> dict:
+        if not self.manifest_path.exists():
+            return {"ladder": self.ladder.name, "ladder_hash": self.ladder.hash, "runs": {}}
+        manifest = json.loads(self.manifest_path.read_text())
+        if manifest.get("ladder_hash") != self.ladder.hash:
+            raise UserError(
+                f"'{self.manifest_path}' holds results of a different version of ladder '{self.ladder.name}' "
+                f"(hash {str(manifest.get('ladder_hash'))[:12]}, the ladder file now gives {self.ladder.hash[:12]}). "
+                "Measured results are never mixed or overwritten: pass --out DIR to write elsewhere, or move that directory away."
+            )
+        return manifest
+
+    def curves(self) -> pd.DataFrame:
+        if not self.curves_path.exists():
+            return empty_curves()
+        return pd.read_parquet(self.curves_path)
+
+    def finished(self) -> set[tuple[str, int]]:
+        return {(run["rung"], run["seed"]) for run in self.manifest()["runs"].values()}
+
+    def recover(self) -> int:
+        """Drop rows of pairs that have no manifest entry (a crash between the two writes); return how many."""
+        curves = self.curves()
+        done = self.finished()
+        keep = [(r, s) in done for r, s in zip(curves["rung"], curves["seed"])]
+        dropped = len(curves) - sum(keep)
+        if dropped:
+            self._write_curves(curves[keep])
+        return dropped
+
+    def commit(self, rung: str, seed: int, rows: pd.DataFrame, entry: dict, partial: Path) -> None:
+        """Store a finished pair: checkpoints from ``partial`` into place, rows, then the manifest entry.
+
+        The pair's rows replace any old rows of the same pair (only reached with --force).
+        """
+        final = self.pair_checkpoint_dir(rung, seed)
+        shutil.rmtree(final, ignore_errors=True)
+        if partial.exists():
+            partial.rename(final)
+        curves = self.curves()
+        other = curves[~((curves["rung"] == rung) & (curves["seed"] == seed))]
+        self._write_curves(pd.concat([other, rows], ignore_index=True))
+        manifest = self.manifest()
+        manifest["task_versions"] = self.ladder.task_versions
+        manifest["rungs"] = {r.name: r.params for r in self.ladder.rungs}
+        manifest["runs"][pair_key(rung, seed)] = entry
+        manifest["runs"] = dict(sorted(manifest["runs"].items(), key=lambda kv: self._order(kv[1]["rung"], kv[1]["seed"])))
+        manifest["seeds"] = sorted({run["seed"] for run in manifest["runs"].values()})
+        atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+
+    def _order(self, rung: str, seed: int) -> tuple[int, int]:
+        return [r.name for r in self.ladder.rungs].index(rung), seed
+
+    def _write_curves(self, curves: pd.DataFrame) -> None:
+        """Canonical order and types, so the same measurements always give the same file."""
+        curves = curves[COLUMNS].astype(DTYPES)
+        rank = {r.name: i for i, r in enumerate(self.ladder.rungs)}
+        curves = curves.assign(_rank=curves["rung"].map(rank)).sort_values(["_rank", "seed", "task", "metric", "step"], kind="stable")
+        curves = curves.drop(columns="_rank").reset_index(drop=True)
+        atomic_write(self.curves_path, curves.to_parquet(index=False))
+
+    def pair_checkpoint_dir(self, rung: str, seed: int) -> Path:
+        return self.checkpoint_dir / rung / f"seed{seed}"

@@ -1,0 +1,80 @@
+"""An attention-free decoder: fixed, learned causal token mixing instead of attention.
+
+Each block mixes tokens with a learned lower-triangular matrix per head (the
+same weights for every input, like MLP-Mixer's token MLP made causal). It can
+copy from fixed offsets but cannot route by content, so tasks that need lookup
+by content (induction, associative recall) separate it from the GPT: a
+forecastable question about architecture, not only size.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import model_validator
+from torch import nn
+
+from model_zoo.config import ModelConfig
+from model_zoo.decoder import Decoder, make_mlp
+
+
+class MixerConfig(ModelConfig):
+    """Attention-free decoder; n_heads splits d_model into independently mixed groups."""
+
+    def n_params(self) -> int:
+        """Exact number of trainable parameters (equals ``sum(p.numel())``)."""
+        d = self.d_model
+        mixing = self.n_heads * self.n_ctx * (self.n_ctx + 1) // 2 + (d * d + d)
+        return self._shared_params() + self.n_layers * (mixing + self._mlp_params())
+
+    @model_validator(mode="after")
+    def _heads_fit(self) -> MixerConfig:
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"n_heads={self.n_heads} does not divide d_model={self.d_model}; choose n_heads that divides d_model"
+            )
+        return self
+
+
+class CausalMixing(nn.Module):
+    """y[t] = sum over s <= t of M[h, t, s] * x[s], per head group, then a linear map."""
+
+    def __init__(self, cfg: MixerConfig) -> None:
+        super().__init__()
+        self.n_heads, self.n_ctx = cfg.n_heads, cfg.n_ctx
+        rows, cols = torch.tril_indices(cfg.n_ctx, cfg.n_ctx)
+        self.register_buffer("rows", rows, persistent=False)
+        self.register_buffer("cols", cols, persistent=False)
+        # Start as a causal running mean, a neutral mixer that trains stably.
+        init = 1.0 / (rows + 1).float()
+        self.weights = nn.Parameter(init.repeat(cfg.n_heads, 1))  # (n_heads, n_ctx*(n_ctx+1)/2)
+        self.out = nn.Linear(cfg.d_model, cfg.d_model)
+
+    def matrix(self, T: int) -> torch.Tensor:
+        """The (n_heads, T, T) lower-triangular mixing matrices for sequences of length T."""
+        m = self.weights.new_zeros(self.n_heads, self.n_ctx, self.n_ctx)
+        m[:, self.rows, self.cols] = self.weights
+        return m[:, :T, :T]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, D = x.shape  # (B, T, d_model)
+        heads = x.view(B, T, self.n_heads, D // self.n_heads)  # (B, T, H, D/H)
+        mixed = torch.einsum("hts,bshd->bthd", self.matrix(T), heads)  # (B, T, H, D/H)
+        return self.out(mixed.reshape(B, T, D))
+
+
+class MixerBlock(nn.Module):
+    def __init__(self, cfg: MixerConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.d_model)
+        self.mix = CausalMixing(cfg)
+        self.ln2 = nn.LayerNorm(cfg.d_model)
+        self.mlp = make_mlp(cfg)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.mix(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class Mixer(Decoder):
+    def __init__(self, cfg: MixerConfig) -> None:
+        super().__init__(cfg, [MixerBlock(cfg) for _ in range(cfg.n_layers)])

@@ -1,0 +1,179 @@
+"""`ladder run` end to end on the smoke ladder: columns, speed, determinism, skip, force, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.ladder import load_ladder
+from harness.schedule import log_steps
+from harness.store import COLUMNS
+
+LADDER = load_ladder("smoke")
+
+
+def ladder_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "harness", *args]
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(ladder_cmd(*args), capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"ladder {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def smoke(out: Path, *extra: str) -> Path:
+    run("run", "--ladder", "smoke", "--out", str(out), "--wandb", "disabled", *extra)
+    return out / "smoke"
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[Path, float]:
+    out = tmp_path_factory.mktemp("reference")
+    start = time.perf_counter()
+    root = smoke(out)
+    return root, time.perf_counter() - start
+
+
+def test_curves_have_the_documented_shape(reference):
+    root, seconds = reference
+    assert seconds < 60, f"smoke ladder took {seconds:.1f} s"
+    curves = pd.read_parquet(root / "curves.parquet")
+    assert list(curves.columns) == COLUMNS
+    steps = log_steps(LADDER.spec.training.steps, LADDER.spec.evaluation.n_points)
+    assert len(curves) == len(LADDER.rungs) * len(LADDER.spec.seeds) * len(LADDER.spec.tasks) * len(steps) * 2
+    assert set(curves["metric"]) == {"accuracy", "loss"}
+    assert sorted(set(curves["step"])) == steps
+    assert dict(zip(curves["rung"], curves["params"])) == {r.name: r.params for r in LADDER.rungs}
+    acc = curves[curves.metric == "accuracy"]["value"]
+    assert acc.between(0, 1).all()
+    loss = curves[(curves.metric == "loss") & (curves.task == "copy")].groupby("step")["value"].mean()
+    assert loss.iloc[-1] < loss.iloc[0] - 0.5, "training lowers the answer loss"
+    tokens = curves.groupby("step")["tokens"].first()
+    assert tokens.iloc[0] == 0 and tokens.is_monotonic_increasing
+
+
+def test_manifest_records_how_the_results_were_made(reference):
+    root, _ = reference
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["ladder_hash"] == LADDER.hash
+    assert manifest["task_versions"] == LADDER.task_versions
+    assert manifest["seeds"] == [0]
+    for rung in LADDER.rungs:
+        run_entry = manifest["runs"][f"{rung.name}/seed0"]
+        assert run_entry["wall_time_s"] > 0 and run_entry["packages"]["torch"] and run_entry["hardware"]["cpu_count"]
+        assert run_entry["checkpoints"][-1]["step"] == LADDER.spec.training.steps
+        for ckpt in run_entry["checkpoints"]:
+            from harness.store import sha256_file
+
+            assert sha256_file(root / ckpt["path"]) == ckpt["sha256"]
+    assert not list(root.glob("checkpoints/*/*.partial"))
+
+
+def test_rerun_skips_and_force_retrains_identically(reference, tmp_path):
+    root, _ = reference
+    copy = tmp_path / "smoke"
+    subprocess.run(["cp", "-r", str(root), str(copy)], check=True)
+    before = (copy / "curves.parquet").read_bytes()
+    manifest_before = json.loads((copy / "manifest.json").read_text())
+    out = run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled").stdout
+    assert out.count("already finished, skipped") == 2
+    assert (copy / "curves.parquet").read_bytes() == before
+    run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled", "--force")
+    assert (copy / "curves.parquet").read_bytes() == before, "same seed, same curves"
+    manifest_after = json.loads((copy / "manifest.json").read_text())
+    assert manifest_after["runs"]["s0/seed0"]["finished_at"] >= manifest_before["runs"]["s0/seed0"]["finished_at"]
+
+
+def test_different_seeds_differ(reference, tmp_path):
+    root, _ = reference
+    other = pd.read_parquet(smoke(tmp_path, "--seeds", "1") / "curves.parquet")
+    ref = pd.read_parquet(root / "curves.parquet")
+    assert set(other["seed"]) == {1}
+    assert not (other["value"].to_numpy() == ref["value"].to_numpy()).all()
+
+
+def kill_when(out: Path, ready, timeout: float = 120) -> None:
+    """Start a smoke run, SIGKILL it as soon as ``ready(root)`` is true."""
+    proc = subprocess.Popen(ladder_cmd("run", "--ladder", "smoke", "--out", str(out), "--wandb", "disabled"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready(out / "smoke"):
+            assert proc.poll() is None, "run finished before the kill point"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+KILL_POINTS = {
+    "during the first pair": lambda root: any(root.glob("checkpoints/s0/seed0.partial/*.pt")),
+    "after the first pair committed": lambda root: (root / "manifest.json").exists(),
+    "during the last pair's checkpoints": lambda root: len(list(root.glob("checkpoints/s1/seed0.partial/*.pt"))) >= 2,
+}
+
+
+@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+def test_kill_9_and_resume_gives_exactly_the_uninterrupted_rows(reference, tmp_path, point):
+    root, _ = reference
+    kill_when(tmp_path, KILL_POINTS[point])
+    smoke(tmp_path)
+    resumed = tmp_path / "smoke"
+    assert (resumed / "curves.parquet").read_bytes() == (root / "curves.parquet").read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(resumed / "curves.parquet"), pd.read_parquet(root / "curves.parquet"))
+    assert json.loads((resumed / "manifest.json").read_text())["runs"].keys() == json.loads((root / "manifest.json").read_text())["runs"].keys()
+
+
+def test_wandb_offline_writes_runs_without_network(tmp_path):
+    ladder = tmp_path / "one.yaml"
+    ladder.write_text(
+        "name: one\nfamily: gpt\ntasks: {copy: 1.0}\ntraining: {steps: 5, batch_size: 4, lr: 0.001}\n"
+        "evaluation: {n_points: 3, examples_per_task: 16, n_checkpoints: 1}\nseeds: [0]\nmodel: {n_ctx: 20}\n"
+        "rungs: [{name: a, d_model: 8, n_layers: 1, n_heads: 2}]\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
+    start = time.perf_counter()
+    proc = subprocess.run(ladder_cmd("run", "--ladder", str(ladder), "--out", str(tmp_path / "res")), capture_output=True, text=True, timeout=180, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert time.perf_counter() - start < 90
+    runs = list((tmp_path / "res" / "one" / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+
+
+def test_unknown_ladder_is_a_clean_error():
+    proc = run("run", "--ladder", "smok", check=False)
+    assert proc.returncode == 2
+    assert "Did you mean 'smoke'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bad_ladder_file_is_a_clean_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((Path(__file__).parents[2] / "model_zoo/ladders/smoke.yaml").read_text().replace("n_heads: 2}", "n_heads: 3}"))
+    proc = run("run", "--ladder", str(bad), "--out", str(tmp_path), check=False)
+    assert proc.returncode == 2
+    assert str(bad) in proc.stderr and "rungs[0] (s0)" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "smoke").exists()
+
+
+@pytest.mark.parametrize("seeds", ["a,b", "-1", "0,0", ""])
+def test_bad_seeds_are_usage_errors(seeds):
+    proc = run("run", "--ladder", "smoke", "--seeds", seeds, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_tasks_and_ladders_listings():
+    tasks = run("tasks").stdout
+    for name in ("copy", "induction", "sparse_parity"):
+        assert name in tasks
+    ladders = run("ladders").stdout
+    assert "smoke" in ladders and "cpu" in ladders and LADDER.hash[:12] in ladders

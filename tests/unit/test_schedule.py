@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from harness.data import apportion
+from harness.schedule import log_steps, lr_factor, snap
+
+
+@pytest.mark.parametrize("total,n", [(1, 5), (10, 4), (150, 8), (2000, 20), (100000, 30)])
+def test_log_steps(total, n):
+    steps = log_steps(total, n)
+    assert steps[0] == 0 and steps[-1] == total
+    assert steps == sorted(set(steps))
+    assert len(steps) <= n
+    gaps = [b - a for a, b in zip(steps[1:], steps[2:])]
+    assert gaps == sorted(gaps), "spacing grows: log-spaced"
+
+
+def test_log_steps_first():
+    assert log_steps(1000, 3, first=10) == [0, 10, 1000]
+
+
+def test_snap():
+    assert snap([0, 9, 100, 101], [0, 8, 16, 100]) == [0, 8, 100]
+
+
+def test_lr_schedule():
+    assert lr_factor(0, 10, 100, 0.1) == pytest.approx(0.1)
+    assert lr_factor(9, 10, 100, 0.1) == pytest.approx(1.0)
+    assert lr_factor(10, 10, 100, 0.1) == pytest.approx(1.0)
+    assert lr_factor(100, 10, 100, 0.1) == pytest.approx(0.1)
+    assert lr_factor(55, 10, 100, 0.0) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("weights,total", [([1, 1, 1], 10), ([1, 2, 5], 16), ([1] * 8, 64), ([0.1, 10], 5)])
+def test_apportion(weights, total):
+    counts = apportion(weights, total)
+    assert sum(counts) == total and min(counts) >= 1
