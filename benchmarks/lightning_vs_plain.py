@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import statistics
 import time
 
 import lightning as L
@@ -25,17 +26,18 @@ from harness.train import quiet_lightning
 from model_zoo import FAMILIES
 
 
-def matmul_peak(n: int = 512, repeats: int = 30) -> float:
-    """Best fp32 FLOP/s of an n x n matmul on this machine."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(5):
-        a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best
+def matmul_peak(sizes: tuple[int, ...] = (256, 512, 1024), repeats: int = 30) -> float:
+    """Best fp32 FLOP/s of square matmuls on this machine (the best size and run count)."""
+    best = 0.0
+    for n in sizes:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        for _ in range(5):
+            a @ b
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ b
+            best = max(best, 2 * n**3 / (time.perf_counter() - start))
+    return best
 
 
 class StepTimer(L.Callback):
@@ -92,9 +94,9 @@ def step_flops(module: LadderModule, batch) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ladder", default="cpu")
-    parser.add_argument("--steps", type=int, default=120, help="timed steps per path (after warm-up)")
+    parser.add_argument("--steps", type=int, default=200, help="timed steps per path (after warm-up)")
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3, help="alternating repeats; the best of each path counts")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating repeats; the best of each path counts")
     args = parser.parse_args()
     quiet_lightning()
     ladder = load_ladder(args.ladder)
@@ -103,7 +105,8 @@ def main() -> None:
     batches = [mixture.train_batch(0, s) for s in range(args.warmup + args.steps)]
     peak = matmul_peak()
     print(f"machine fp32 matmul peak: {peak / 1e9:.1f} GFLOP/s, torch threads: {torch.get_num_threads()}")
-    print(f"{'rung':>5} {'params':>9} {'lightning ms':>13} {'plain ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'of peak':>8}")
+    print("ms per training step, best of the repeats (median in brackets); FLOP/s of the Lightning path")
+    print(f"{'rung':>5} {'params':>9} {'lightning ms':>16} {'plain ms':>16} {'ratio':>6} {'GFLOP/s':>8} {'of peak':>8}")
     for rung in (ladder.rungs[0], ladder.rungs[-1]):
         torch.manual_seed(0)
         model = FAMILIES.get(spec.family).build(rung.config)
@@ -114,7 +117,8 @@ def main() -> None:
             plain.append(plain_ms(LadderModule(copy.deepcopy(model), spec.training), batches, args.warmup, spec.training.grad_clip))
         lt, pt = min(light), min(plain)
         achieved = flops / (lt / 1000)
-        print(f"{rung.name:>5} {rung.params:>9,} {lt:>13.2f} {pt:>9.2f} {lt / pt:>6.3f} {achieved / 1e9:>8.2f} {achieved / peak:>8.1%}")
+        both = f"{lt:.2f} ({statistics.median(light):.2f})", f"{pt:.2f} ({statistics.median(plain):.2f})"
+        print(f"{rung.name:>5} {rung.params:>9,} {both[0]:>16} {both[1]:>16} {lt / pt:>6.3f} {achieved / 1e9:>8.2f} {achieved / peak:>8.1%}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -10,7 +11,8 @@ from rich.table import Table
 
 from harness.errors import UserError
 
-console = Console(highlight=False)
+# Piped output (logs, CI) gets a wide fixed width rather than rich's 80 columns.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 class LadderError(click.ClickException):
@@ -37,6 +39,12 @@ def parse_seeds(_ctx: click.Context, _param: click.Parameter, value: str | None)
     if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise click.BadParameter(f"'{value}' must list distinct non-negative integers, e.g. --seeds 0,1,2")
     return seeds
+
+
+def sci(n: float) -> str:
+    """Compact scientific notation for parameter counts: 1722 -> '1.7e3'."""
+    mantissa, exponent = f"{n:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,10 +86,11 @@ def ladders() -> None:
     """List the built-in ladders."""
     from harness.ladder import builtin_ladders, load_ladder
 
-    table = Table("ladder", "family", "rungs", "parameters", "tasks", "steps", "seeds", "hash")
+    table = Table("ladder", "family", "rungs", "parameters", "tasks", "steps", "seeds")
+    table.add_column("hash", no_wrap=True, min_width=12)
     for name in builtin_ladders():
         lad = load_ladder(name)
         spec = lad.spec
-        span = f"{lad.rungs[0].params:,} .. {lad.rungs[-1].params:,}"
+        span = f"{sci(lad.rungs[0].params)} .. {sci(lad.rungs[-1].params)}"
         table.add_row(name, spec.family, str(len(lad.rungs)), span, str(len(spec.tasks)), str(spec.training.steps), ",".join(map(str, spec.seeds)), lad.hash[:12])
     console.print(table)
