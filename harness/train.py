@@ -57,7 +57,7 @@ def quiet_lightning() -> None:
     """Keep Lightning's start-up banners and hints about data loader workers out of the output."""
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # Lightning 2.6 on torch 2.13, harmless
 
 
 def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int):  # noqa: ANN201 - WandbLogger or None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import vocab
-from harness.tasks.base import Task
 from harness.tasks.registry import task
+from harness.tasks.strings import StringTask
 
 
 @task
-class Reverse(Task):
+class Reverse(StringTask):
     """Write a string of 8 symbols (alphabet 16) backwards after the separator.
 
     Example::
@@ -22,10 +21,6 @@ class Reverse(Task):
     version = 1
     tag = 1
     threshold = 0.5
-    length, alphabet = 8, 16
-    chance = alphabet**-length
 
-    def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        x = rng.integers(0, self.alphabet, size=(n, self.length))  # (n, L)
-        question = np.concatenate([vocab.sym(x), np.full((n, 1), vocab.SEP)], axis=1)
-        return question, vocab.sym(x[:, ::-1])
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return x[:, ::-1]
