@@ -100,13 +100,6 @@ class Ladder:
     def name(self) -> str:
         return self.spec.name
 
-    def rung(self, name: str) -> Rung:
-        for r in self.rungs:
-            if r.name == name:
-                return r
-        names = [r.name for r in self.rungs]
-        raise UserError(f"Ladder '{self.name}' has no rung '{name}'.{did_you_mean(name, names)} Rungs: {', '.join(names)}.")
-
     @property
     def task_versions(self) -> dict[str, int]:
         return {name: TASKS.get(name).version for name in self.spec.tasks}
