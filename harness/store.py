@@ -116,12 +116,12 @@ class ResultsStore:
             self._write_curves(curves[keep])
         return dropped
 
-    def commit(self, rung: str, seed: int, rows: pd.DataFrame, entry: dict, partial: Path) -> None:
-        """Store a finished pair: checkpoints from ``partial`` into place, rows, then the manifest entry.
+    def commit(self, rung: str, seed: int, rows: pd.DataFrame, entry: dict) -> None:
+        """Store a finished pair: its ``.partial`` checkpoints into place, rows, then the manifest entry.
 
         The pair's rows replace any old rows of the same pair (only reached with --force).
         """
-        final = self.pair_checkpoint_dir(rung, seed)
+        final, partial = self.pair_checkpoint_dir(rung, seed), self.pair_partial_dir(rung, seed)
         shutil.rmtree(final, ignore_errors=True)
         if partial.exists():
             partial.rename(final)
@@ -149,3 +149,7 @@ class ResultsStore:
 
     def pair_checkpoint_dir(self, rung: str, seed: int) -> Path:
         return self.checkpoint_dir / rung / f"seed{seed}"
+
+    def pair_partial_dir(self, rung: str, seed: int) -> Path:
+        """Where a pair's checkpoints are written until ``commit`` moves them into place."""
+        return self.checkpoint_dir / rung / f"seed{seed}.partial"

@@ -83,11 +83,11 @@ def checkpoint_saver(store: ResultsStore, family: str, rung: Rung, seed: int, sa
 
     Files go to the pair's ``.partial`` folder; the recorded path is where ``commit`` moves them.
     """
-    final = store.pair_checkpoint_dir(rung.name, seed)
+    final, partial = store.pair_checkpoint_dir(rung.name, seed), store.pair_partial_dir(rung.name, seed)
 
     def save(step: int, model: nn.Module) -> None:
         name = f"step{step:07d}.pt"
-        path = partial_dir(final) / name
+        path = partial / name
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         buf = io.BytesIO()
         torch.save({"family": family, "config": rung.config.model_dump(), "step": step, "state_dict": state}, buf)
@@ -97,13 +97,8 @@ def checkpoint_saver(store: ResultsStore, family: str, rung: Rung, seed: int, sa
     return save
 
 
-def partial_dir(final: Path) -> Path:
-    """Where a pair's checkpoints are written until the pair is committed."""
-    return final.with_name(final.name + ".partial")
-
-
-def train_pair(ladder: Ladder, rung: Rung, seed: int, store: ResultsStore, wandb_mode: WandbMode) -> tuple[pd.DataFrame, dict, Path]:
-    """Train one rung with one seed; returns its curve rows, its manifest entry and its checkpoint folder.
+def train_pair(ladder: Ladder, rung: Rung, seed: int, store: ResultsStore, wandb_mode: WandbMode) -> tuple[pd.DataFrame, dict]:
+    """Train one rung with one seed; returns its curve rows and its manifest entry.
 
     Checkpoints are written to a ``.partial`` folder that ``ResultsStore.commit`` moves into place.
     """
@@ -115,8 +110,7 @@ def train_pair(ladder: Ladder, rung: Rung, seed: int, store: ResultsStore, wandb
     eval_steps = log_steps(steps, spec.evaluation.n_points)
     # Checkpoints from 1% of training on: the first few steps change little worth keeping.
     ckpt_steps = snap(log_steps(steps, spec.evaluation.n_checkpoints, first=max(1, steps // 100)), eval_steps)
-    partial = partial_dir(store.pair_checkpoint_dir(rung.name, seed))
-    shutil.rmtree(partial, ignore_errors=True)
+    shutil.rmtree(store.pair_partial_dir(rung.name, seed), ignore_errors=True)
     saved: list[dict] = []
     save = checkpoint_saver(store, spec.family, rung, seed, saved)
     evaluator = Evaluator(mixture, spec.evaluation.examples_per_task, eval_steps, ckpt_steps, save)
@@ -152,7 +146,7 @@ def train_pair(ladder: Ladder, rung: Rung, seed: int, store: ResultsStore, wandb
         "checkpoints": saved,
         **environment(),
     }
-    return rows, entry, partial
+    return rows, entry
 
 
 def run_ladder(ladder: Ladder, seeds: list[int], out: Path, wandb_mode: WandbMode = "offline", force: bool = False, say: Callable[[str], None] = print) -> ResultsStore:
@@ -171,8 +165,8 @@ def run_ladder(ladder: Ladder, seeds: list[int], out: Path, wandb_mode: WandbMod
                 say(f"{label}: already finished, skipped (--force retrains it)")
                 continue
             say(f"{label}: training")
-            rows, entry, partial = train_pair(ladder, rung, seed, store, wandb_mode)
-            store.commit(rung.name, seed, rows, entry, partial)
+            rows, entry = train_pair(ladder, rung, seed, store, wandb_mode)
+            store.commit(rung.name, seed, rows, entry)
             say(f"{label}: done in {entry['wall_time_s']:.1f} s")
         sys.stdout.flush()
     return store

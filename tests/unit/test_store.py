@@ -29,7 +29,7 @@ def store(tmp_path):
 
 
 def commit(store, rung, seed, value=0.5):
-    store.commit(rung, seed, rows(rung, seed, value), entry(rung, seed), store.root / "none.partial")
+    store.commit(rung, seed, rows(rung, seed, value), entry(rung, seed))
 
 
 def test_commit_writes_canonical_curves_and_manifest(store):
