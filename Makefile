@@ -1,11 +1,13 @@
 # Two entry points, both self-contained on a fresh machine with Python 3.11:
-#   make demo   creates .venv, installs, and runs the default ladder for one seed
+#   make demo   creates .venv, installs, runs the default ladder for one seed and shows where
+#               each capability emerges (OUT=dir trains afresh instead of using committed results)
 #   make test   creates .venv, installs, and runs the test suite
 # TORCH is installed before anything that depends on it: torch==2.13.0 is the CPU
 # build on machines without a GPU (a plain `pip install torch` pulls GB of CUDA).
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
+OUT ?= results
 PY := $(VENV)/bin/python
 
 .PHONY: demo test bench
@@ -18,7 +20,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/ladder run --ladder cpu --seeds 0
+	$(VENV)/bin/ladder run --ladder cpu --seeds 0 --out $(OUT)
+	$(VENV)/bin/ladder emergence --ladder cpu --out $(OUT)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

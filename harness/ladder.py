@@ -104,6 +104,11 @@ class Ladder:
     def task_versions(self) -> dict[str, int]:
         return {name: TASKS.get(name).version for name in self.spec.tasks}
 
+    @property
+    def cli_name(self) -> str:
+        """What to pass to ``--ladder`` to get this ladder again: its name if built in, else its path."""
+        return self.name if self.source.parent == LADDER_DIR else str(self.source)
+
 
 def builtin_ladders() -> list[str]:
     return sorted(p.stem for p in LADDER_DIR.glob("*.yaml"))

@@ -10,6 +10,7 @@ held-out row, so no evaluation example can occur in training data.
 from __future__ import annotations
 
 import functools
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
@@ -56,6 +57,21 @@ class Task(ABC):
     def description(self) -> str:
         """First line of the class docstring."""
         return (self.__doc__ or "").strip().splitlines()[0]
+
+    @functools.cached_property
+    def answer_len(self) -> int:
+        """Number of answer tokens of one example."""
+        return int(self.examples(np.random.default_rng(0), 1).answer.sum())
+
+    @property
+    def loss_threshold(self) -> float:
+        """Per-token answer loss (nats) at which the whole right answer gets probability ``threshold``.
+
+        The loss is the continuous counterpart of exact match: a mean per-token
+        loss of -ln(threshold) / answer_len means the model's probability of the
+        entire correct answer is ``threshold`` (geometric mean over examples).
+        """
+        return -math.log(self.threshold) / self.answer_len
 
     @functools.cached_property
     def seq_len(self) -> int:

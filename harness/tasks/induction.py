@@ -11,7 +11,7 @@ from harness.tasks.registry import task
 
 @task
 class Induction(Task):
-    """After 16 distinct symbols, a cue symbol repeats one of them: continue what followed it.
+    """After 12 distinct symbols, a cue symbol repeats one of them: continue what followed it.
 
     The cue starts at a random offset, so the model cannot memorise positions; it
     has to find the earlier occurrence of the current token and copy the token
@@ -19,18 +19,18 @@ class Induction(Task):
 
     Example (cue 9 first occurred at offset 3; the 4 symbols after it follow)::
 
-        TAG 4 30 12 9 21 0 17 5 28 1 14 22 7 19 2 11 9 | 21 0 17 5
+        TAG 4 30 12 9 21 0 17 5 28 1 14 22 9 | 21 0 17 5
     """
 
     name = "induction"
-    version = 1
+    version = 2
     tag = 5
     threshold = 0.5
-    context, continuation = 16, 4
+    context, continuation = 12, 4
     chance = vocab.N_SYMBOLS**-continuation
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        # 16 distinct symbols per row: the first 16 of a random permutation of all 32.
+        # `context` distinct symbols per row: the head of a random permutation of all 32.
         x = np.argsort(rng.random((n, vocab.N_SYMBOLS)), axis=1)[:, : self.context]  # (n, C)
         start = rng.integers(0, self.context - self.continuation, size=n)  # (n,) cue offset
         offsets = start[:, None] + np.arange(self.continuation + 1)  # (n, K+1)

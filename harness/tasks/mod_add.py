@@ -13,8 +13,8 @@ from harness.tasks.registry import task
 class ModAdd(Task):
     """Add two residues modulo 31; each number is one symbol.
 
-    The whole space has only 31 * 31 = 961 questions, so a quarter of them (256)
-    is held out and never trained on: the task measures generalisation, not recall.
+    The whole space has only 31 * 31 = 961 questions, so 128 of them are held
+    out and never trained on: the task measures generalisation, not recall.
 
     Example::
 
@@ -22,12 +22,12 @@ class ModAdd(Task):
     """
 
     name = "mod_add"
-    version = 1
+    version = 2
     tag = 3
     threshold = 0.5
     modulus = 31
     chance = 1 / modulus
-    n_heldout = 256
+    n_heldout = 128
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         ab = rng.integers(0, self.modulus, size=(n, 2))  # (n, 2)

@@ -11,23 +11,23 @@ from harness.tasks.registry import task
 
 @task
 class MQAR(Task):
-    """Eight key-value pairs, then four queried keys: answer each key's value.
+    """Four key-value pairs, then two queried keys: answer each key's value.
 
     Keys are distinct symbols 0..15, values symbols 16..31. The queries are in
     the question, the values in order in the answer, so recalling the j-th value
     means finding the j-th query and then its pair: data-dependent routing that
     separates attention from fixed token mixing.
 
-    Example (pairs 3:20 9:31 ..., queries 9 3 ...)::
+    Example (pairs 3:20 9:31 5:16 12:16, queries 9 3)::
 
-        TAG 3 20 9 31 5 16 12 16 0 27 7 19 14 24 1 22 9 3 14 0 SEP | 31 20 24 27
+        TAG 3 20 9 31 5 16 12 16 9 3 SEP | 31 20
     """
 
     name = "mqar"
-    version = 1
+    version = 2
     tag = 6
     threshold = 0.5
-    n_pairs, n_queries = 8, 4
+    n_pairs, n_queries = 4, 2
     n_keys = n_values = 16
     chance = n_values**-n_queries
 

@@ -11,23 +11,23 @@ from harness.tasks.registry import task
 
 @task
 class SparseParity(Task):
-    """Parity of 3 fixed secret positions among 16 random bits.
+    """Parity of 2 fixed secret positions among 12 random bits.
 
     The positions are part of the task version, the same for every run; the model
     has to find them from examples alone. Learned abruptly after hidden progress.
 
-    Example (secret positions 1, 6, 11)::
+    Example (secret positions 2 and 9)::
 
-        TAG 0 1 1 0 0 1 1 0 1 0 0 1 0 1 1 0 SEP | 1      (1 xor 1 xor 1)
+        TAG 0 1 1 0 0 1 1 0 1 0 0 1 SEP | 1      (1 xor 0)
     """
 
     name = "sparse_parity"
-    version = 1
+    version = 2
     tag = 7
     threshold = 0.9
     chance = 0.5
-    n_bits = 16
-    secret = (1, 6, 11)
+    n_bits = 12
+    secret = (2, 9)
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         bits = rng.integers(0, 2, size=(n, self.n_bits))  # (n, B)

@@ -177,3 +177,26 @@ def test_tasks_and_ladders_listings():
         assert name in tasks
     ladders = run("ladders").stdout
     assert "smoke" in ladders and "cpu" in ladders and LADDER.hash[:12] in ladders
+
+
+def test_emergence_on_fresh_results(reference, tmp_path):
+    root, _ = reference
+    copy = tmp_path / "smoke"
+    copy.mkdir()
+    for name in ("curves.parquet", "manifest.json"):
+        (copy / name).write_bytes((root / name).read_bytes())
+    proc = run("emergence", "--ladder", "smoke", "--out", str(tmp_path))
+    assert "Seeds with the capability, accuracy" in proc.stdout and "Acceptance checks" in proc.stdout
+    table = pd.read_parquet(copy / "emergence.parquet")
+    assert set(table["task"]) == set(LADDER.spec.tasks) and set(table["metric"]) == {"accuracy", "loss"}
+    assert len(table) == 2 * len(LADDER.spec.tasks) * len(LADDER.rungs) * len(LADDER.spec.seeds)
+    assert (copy / "emergence_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # One seed cannot pass the acceptance checks: --check says so with exit status 1.
+    assert run("emergence", "--ladder", "smoke", "--out", str(tmp_path), "--check", check=False).returncode == 1
+
+
+def test_emergence_without_results_is_a_clean_error(tmp_path):
+    proc = run("emergence", "--ladder", "smoke", "--out", str(tmp_path), check=False)
+    assert proc.returncode == 2
+    assert "No finished results of ladder 'smoke'" in proc.stderr and "ladder run --ladder smoke" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -42,7 +42,7 @@ def test_commit_writes_canonical_curves_and_manifest(store):
     assert first["task"].tolist()[:4] == ["copy"] * 4 and first["step"].tolist()[:2] == [0, 5]
     manifest = json.loads(store.manifest_path.read_text())
     assert list(manifest["runs"]) == ["s0/seed0", "s1/seed0"]
-    assert manifest["seeds"] == [0] and manifest["task_versions"] == {"copy": 1, "mod_add": 1}
+    assert manifest["seeds"] == [0] and manifest["task_versions"] == {"copy": 1, "mod_add": 2}
     assert store.finished() == {("s0", 0), ("s1", 0)}
 
 

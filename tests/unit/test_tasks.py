@@ -44,24 +44,32 @@ def check_addition(q, a):
     assert int("".join(map(str, a.tolist()[::-1]))) == first + second
 
 
+def check_multiply(q, a):
+    digits = vocab.unsym(q[:-1]).tolist()
+    number = int("".join(map(str, digits[:3][::-1])))
+    assert len(digits) == 4
+    assert int("".join(map(str, a.tolist()[::-1]))) == number * digits[3]
+
+
 def check_induction(q, a):
     ctx, cue = vocab.unsym(q[:-1]).tolist(), int(vocab.unsym(q[-1]))
-    assert len(set(ctx)) == len(ctx)
+    assert len(set(ctx)) == len(ctx) == 12
     i = ctx.index(cue)
     assert a.tolist() == ctx[i + 1 : i + 1 + len(a)]
 
 
 def check_mqar(q, a):
     body = vocab.unsym(q[:-1]).tolist()
-    pairs, queries = body[:16], body[16:]
+    pairs, queries = body[:8], body[8:]
     lookup = dict(zip(pairs[0::2], pairs[1::2]))
-    assert len(lookup) == 8
+    assert len(lookup) == 4 and len(queries) == 2
     assert a.tolist() == [lookup[k] for k in queries]
 
 
 def check_sparse_parity(q, a):
     bits = vocab.unsym(q[:-1]).tolist()
-    assert a.tolist() == [(bits[1] + bits[6] + bits[11]) % 2]
+    assert len(bits) == 12
+    assert a.tolist() == [bits[2] ^ bits[9]]
 
 
 CHECKS = {name[len("check_") :]: fn for name, fn in globals().items() if name.startswith("check_")}

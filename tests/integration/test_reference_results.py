@@ -1,0 +1,43 @@
+"""The committed reference results of the `cpu` ladder: complete, of the current ladder, and reproducible by `ladder emergence`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.ladder import load_ladder
+
+ROOT = Path(__file__).resolve().parents[2] / "results" / "cpu"
+LADDER = load_ladder("cpu")
+
+pytestmark = pytest.mark.skipif(not (ROOT / "manifest.json").exists(), reason="no committed cpu results")
+
+
+def test_results_are_of_the_current_ladder_and_complete():
+    manifest = json.loads((ROOT / "manifest.json").read_text())
+    assert manifest["ladder_hash"] == LADDER.hash, "results/cpu was measured with another version of the cpu ladder"
+    assert manifest["task_versions"] == LADDER.task_versions
+    pairs = {(run["rung"], run["seed"]) for run in manifest["runs"].values()}
+    assert pairs == {(r.name, s) for r in LADDER.rungs for s in LADDER.spec.seeds}
+    curves = pd.read_parquet(ROOT / "curves.parquet")
+    assert set(zip(curves["rung"], curves["seed"])) == pairs
+
+
+def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
+    copy = tmp_path / "cpu"
+    copy.mkdir()
+    for name in ("curves.parquet", "manifest.json"):
+        shutil.copy(ROOT / name, copy / name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "emergence", "--ladder", "cpu", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(copy / "emergence.parquet"), pd.read_parquet(ROOT / "emergence.parquet"))
+    assert (copy / "emergence_map.png").stat().st_size > 10_000
