@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from harness.emergence import seed_points, summarize
+from harness.emergence import rung_sizes, seed_points, summarize
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def check(table: pd.DataFrame, wall_times: pd.DataFrame, targets: Targets = Targ
     summary = summarize(acc).set_index("task")
     n_seeds = acc["seed"].nunique()
     inside = summary[summary["n_inside"] == summary["n_seeds"]]
-    rungs = acc.drop_duplicates("rung").sort_values("params")["rung"].tolist()
+    rungs = rung_sizes(acc)["rung"].tolist()
     # A point exactly on the top rung belongs to the last interval.
     intervals = sorted({min(int(np.floor(p)), len(rungs) - 2) for p in inside["median_position"]})
     spread = inside["spread"]

@@ -90,12 +90,12 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
 
 def emergence_grid(table, metric: str) -> Table:
     """Tasks by rungs: seeds with the capability per rung, then the emergence size over seeds."""
-    from harness.emergence import fraction_emerged, summarize, task_order
+    from harness.emergence import fraction_emerged, rung_sizes, summarize, task_order
     from harness.fmt import size_summary
 
     one = table[table["metric"] == metric]
     n_seeds = one["seed"].nunique()
-    rungs = one.drop_duplicates("rung").sort_values("params")
+    rungs = rung_sizes(one)
     bottom, top = int(rungs["params"].iloc[0]), int(rungs["params"].iloc[-1])
     grid = fraction_emerged(one, metric)
     summary = summarize(one).set_index("task")

@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 METRICS = {"accuracy": True, "loss": False}  # metric -> higher is better
-CENSORING = ("none", "left", "right")
 
 # One row per (metric, task, seed, rung). The emergence_* columns, censoring and
 # regressed describe the (metric, task, seed) and repeat on its rungs' rows.
@@ -43,12 +42,10 @@ COLUMNS = [
 class Point:
     """Emergence point of one (metric, task, seed) across the rungs.
 
-    params: interpolated size, NaN when censored. position: the same point in
-    units of the given rungs (2.5 = halfway between the third and fourth in log size).
+    params: interpolated size, NaN when censored.
     """
 
     params: float
-    position: float
     censoring: str
     regressed: bool
 
@@ -66,14 +63,14 @@ def emergence_point(params: np.ndarray, final: np.ndarray, threshold: float, hig
     first = misses[-1] + 1 if len(misses) else 0  # first rung of the run of rungs that all have it
     regressed = bool(hit[:first].any())
     if first == len(hit):
-        return Point(math.nan, math.nan, "right", regressed)
+        return Point(math.nan, "right", regressed)
     if first == 0:
-        return Point(math.nan, math.nan, "left", regressed)
+        return Point(math.nan, "left", regressed)
     lo, hi = first - 1, first
     # A non-finite value below (a diverged run) gives nothing to interpolate from: use the first rung that has it.
     frac = (threshold - final[lo]) / (final[hi] - final[lo]) if np.isfinite(final[lo]) else 1.0
     log_lo, log_hi = np.log10(params[lo]), np.log10(params[hi])
-    return Point(float(10 ** (log_lo + frac * (log_hi - log_lo))), float(lo + frac), "none", regressed)
+    return Point(float(10 ** (log_lo + frac * (log_hi - log_lo))), "none", regressed)
 
 
 def rung_position(params: float, ladder_params: np.ndarray) -> float:
@@ -107,13 +104,13 @@ def emergence_table(curves: pd.DataFrame, thresholds: dict[str, dict[str, float]
         per_rung.sort()
         sizes = np.array([p for p, *_ in per_rung], dtype=float)
         finals = np.array([f for _, _, f, _ in per_rung], dtype=float)
+        hits = reached(finals, threshold, higher)
         point = emergence_point(sizes, finals, threshold, higher)
         position = rung_position(point.params, ladder_params) if point.censoring == "none" else math.nan
         ladder = run["ladder"].iloc[0]
-        for params, rung, final, step in per_rung:
+        for (params, rung, final, step), hit in zip(per_rung, hits):
             rows.append((
-                ladder, metric, threshold, task, seed, rung, params, final, bool(reached(np.array([final]), threshold, higher)[0]),
-                step, point.params, position, point.censoring, point.regressed,
+                ladder, metric, threshold, task, seed, rung, params, final, bool(hit), step, point.params, position, point.censoring, point.regressed,
             ))  # fmt: skip
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.astype({"ladder": "string", "metric": "string", "task": "string", "rung": "string", "censoring": "string", "seed": "int64", "params": "int64"})
@@ -123,8 +120,12 @@ def fraction_emerged(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Tasks by rungs (columns in size order): the fraction of seeds whose rung has the capability."""
     one = table[table["metric"] == metric]
     grid = one.pivot_table(index="task", columns="rung", values="reached", aggfunc="mean")
-    order = one.drop_duplicates("rung").sort_values("params")["rung"].tolist()
-    return grid[order]
+    return grid[rung_sizes(one)["rung"].tolist()]
+
+
+def rung_sizes(table: pd.DataFrame) -> pd.DataFrame:
+    """The rungs present in a table, smallest first: columns rung, params."""
+    return table.drop_duplicates("rung").sort_values("params")[["rung", "params"]].reset_index(drop=True)
 
 
 def seed_points(table: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from harness.emergence import fraction_emerged, seed_points, task_order
+from harness.emergence import fraction_emerged, rung_sizes, seed_points, task_order
 from harness.fmt import sci
 
 METRIC_TITLES = {
@@ -26,7 +26,7 @@ def emergence_map(table: pd.DataFrame) -> bytes:
     """
     metrics = [m for m in ("accuracy", "loss") if (table["metric"] == m).any()]
     order = task_order(table)
-    rungs = table.drop_duplicates("rung").sort_values("params")
+    rungs = rung_sizes(table)
     n_seeds = table["seed"].nunique()
     fig = Figure(figsize=(5.2 * len(metrics) + 1.2, 0.55 * len(order) + 2.2), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
