@@ -8,21 +8,21 @@ in ``model_zoo/ladders/NAME.yaml``; any other YAML file can be given by path.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness import vocab
+from harness.documents import describe_error, read_mapping
 from harness.errors import UserError, did_you_mean
 from harness.tasks import TASKS
 from model_zoo import FAMILIES, ModelConfig
 
 LADDER_DIR = Path(__file__).resolve().parent.parent / "model_zoo" / "ladders"
-MAX_FILE_BYTES = 1_000_000
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
@@ -64,6 +64,9 @@ class RungSpec(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     name: str = Field(pattern=NAME_PATTERN)
+    # Peak learning rate of this rung if it differs from training.lr: wide rungs
+    # are unstable at the rate that suits narrow ones.
+    lr: float | None = Field(default=None, gt=0)
 
 
 class LadderSpec(Strict):
@@ -85,6 +88,7 @@ class Rung:
     name: str
     config: ModelConfig
     params: int
+    lr: float  # peak learning rate
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,10 @@ class Ladder:
     @property
     def task_versions(self) -> dict[str, int]:
         return {name: TASKS.get(name).version for name in self.spec.tasks}
+
+    def training(self, rung: Rung) -> TrainingSpec:
+        """What one rung trains with: the shared training spec at the rung's own peak learning rate."""
+        return self.spec.training.model_copy(update={"lr": rung.lr})
 
     @property
     def cli_name(self) -> str:
@@ -130,11 +138,11 @@ def load_ladder(name_or_path: str | Path) -> Ladder:
 
 
 def parse_ladder(path: Path) -> Ladder:
-    raw = _read_yaml(path)
+    raw = read_mapping(path, "Ladder file", "name, family, tasks, training, seeds, rungs, ...")
     try:
         spec = LadderSpec.model_validate(raw)
     except ValidationError as exc:
-        raise _invalid(path, [_describe(err, LadderSpec) for err in exc.errors()]) from None
+        raise _invalid(path, [describe_error(err, LadderSpec) for err in exc.errors()]) from None
     problems: list[str] = []
     rungs = _resolve_rungs(spec, problems)
     problems += _check_tasks(spec, rungs)
@@ -143,23 +151,6 @@ def parse_ladder(path: Path) -> Ladder:
     payload = {"ladder": spec.model_dump(mode="json"), "task_versions": {t: TASKS.get(t).version for t in spec.tasks}}
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return Ladder(spec=spec, rungs=tuple(rungs), hash=digest, source=path)
-
-
-def _read_yaml(path: Path) -> Any:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UserError(f"Ladder file '{path}' is {size} bytes; ladder files are limited to {MAX_FILE_BYTES} bytes.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise UserError(f"Ladder file '{path}' is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8.") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise UserError(f"Ladder file '{path}' is not valid YAML{at}: {getattr(exc, 'problem', exc)}. Fix the syntax there.") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"Ladder file '{path}' must hold a mapping of keys (name, family, tasks, training, seeds, rungs, ...), not {type(raw).__name__}.")
-    return raw
 
 
 def _resolve_rungs(spec: LadderSpec, problems: list[str]) -> list[Rung]:
@@ -176,13 +167,13 @@ def _resolve_rungs(spec: LadderSpec, problems: list[str]) -> list[Rung]:
         try:
             cfg = family.config.model_validate({**fields, "d_vocab": vocab.D_VOCAB})
         except ValidationError as exc:
-            problems += [_describe(err, family.config, f"rungs[{i}] ({rung.name})") for err in exc.errors()]
+            problems += [describe_error(err, family.config, f"rungs[{i}] ({rung.name})") for err in exc.errors()]
             continue
-        rungs.append(Rung(rung.name, cfg, cfg.n_params()))
+        rungs.append(Rung(rung.name, cfg, cfg.n_params(), rung.lr or spec.training.lr))
     names = [r.name for r in spec.rungs]
     if len(set(names)) != len(names):
         problems.append(f"rungs: rung names must be unique; {sorted({n for n in names if names.count(n) > 1})} repeat.")
-    for lo, hi in zip(rungs, rungs[1:]):
+    for lo, hi in itertools.pairwise(rungs):
         if hi.params <= lo.params:
             problems.append(f"rungs: rungs must grow in size; '{hi.name}' ({hi.params:,} parameters) is not larger than '{lo.name}' ({lo.params:,}). Reorder or resize them.")
     return rungs
@@ -203,35 +194,6 @@ def _check_tasks(spec: LadderSpec, rungs: list[Rung]) -> list[str]:
     if spec.training.batch_size < len(spec.tasks):
         problems.append(f"training.batch_size: {spec.training.batch_size} is smaller than the {len(spec.tasks)} tasks of the mixture; every batch needs at least one row per task.")
     return problems
-
-
-def _describe(err: Any, root: type[BaseModel], prefix: str = "") -> str:
-    """One line for one pydantic error: where, what, and how to fix it."""
-    loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
-    loc = ".".join(x for x in (prefix, loc) if x) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        allowed = _fields_at(root, err["loc"][:-1])
-        key = str(err["loc"][-1])
-        return f"{loc}: unknown key.{did_you_mean(key, allowed)} Allowed keys here: {', '.join(allowed)}."
-    if err["type"] == "missing":
-        return f"{loc}: required key is missing; add it."
-    msg = err["msg"].removeprefix("Value error, ")
-    given = err.get("input")
-    shown = "" if isinstance(given, (dict, list)) or given is None else f" (got {given!r})"
-    return f"{loc}: {msg}{shown}."
-
-
-def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the (nested) model that ``loc`` points into."""
-    for part in loc:
-        if isinstance(part, int):  # an index into a list: same model
-            continue
-        field = model.model_fields.get(str(part))
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return [name for name in model.model_fields if name != "d_vocab"]
 
 
 def _invalid(path: Path, problems: list[str]) -> UserError:

@@ -131,7 +131,7 @@ def train_pair(ladder: Ladder, rung: Rung, seed: int, store: ResultsStore, wandb
         limit_val_batches=0,
     )
     start = time.perf_counter()
-    trainer.fit(LadderModule(model, spec.training), datamodule=MixtureData(mixture, seed, steps))
+    trainer.fit(LadderModule(model, ladder.training(rung)), datamodule=MixtureData(mixture, seed, steps))
     wall = time.perf_counter() - start
     if logger is not None:
         logger.experiment.finish()

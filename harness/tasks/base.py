@@ -4,7 +4,9 @@ A task yields sequences ``[TAG, question..., answer...]`` of one fixed length an
 mask over the answer tokens; the model is scored only on those. Held-out
 evaluation examples are a fixed set per task version, drawn from a seed range
 that training never uses, and training batches reject any row that equals a
-held-out row, so no evaluation example can occur in training data.
+held-out row, so no evaluation example can occur in training data. The one
+exception is a recall task (``recall = True``): remembering what was trained on
+is its capability, so its evaluation set is its training content.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Task(ABC):
     threshold: ClassVar[float]  # accuracy at or above which the capability counts as present
     chance: ClassVar[float]  # exact-match accuracy of uniform guessing over the answer alphabet
     n_heldout: ClassVar[int] = 1024  # size of the fixed evaluation set
+    recall: ClassVar[bool] = False  # True: evaluated on what it trains on (memorisation)
 
     @abstractmethod
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,6 +113,8 @@ class Task(ABC):
     def train_examples(self, rng: np.random.Generator, n: int) -> Examples:
         """``n`` training examples, none equal to a held-out example (rejected rows are redrawn)."""
         out = self.examples(rng, n)
+        if self.recall:
+            return out
         tokens, answer = out.tokens.copy(), out.answer
         bad = [i for i, row in enumerate(tokens) if row.tobytes() in self._heldout_keys]
         while bad:

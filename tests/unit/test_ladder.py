@@ -74,6 +74,14 @@ def test_rungs_resolve_with_shared_model_fields(tmp_path):
     assert lad.rungs[0].params < lad.rungs[1].params
 
 
+def test_a_rung_can_override_the_learning_rate(tmp_path):
+    lad = load_ladder(write(tmp_path, GOOD.replace("n_heads: 2}\n", "n_heads: 2, lr: 0.0005}\n", 1)))
+    assert [r.lr for r in lad.rungs] == [0.0005, 0.001]
+    assert [lad.training(r).lr for r in lad.rungs] == [0.0005, 0.001]
+    assert lad.training(lad.rungs[0]).steps == lad.spec.training.steps
+    assert lad.hash != load_ladder(write(tmp_path, GOOD, "b.yaml")).hash
+
+
 BAD = {
     "unknown top-level key": (GOOD + "epochs: 3\n", ["epochs: unknown key", "Allowed keys here"]),
     "misspelt training key": (GOOD.replace("lr: 0.001", "lr: 0.001, stepz: 3"), ["training.stepz: unknown key", "Did you mean 'steps'"]),
@@ -89,6 +97,7 @@ BAD = {
     "bad yaml": (GOOD + "  - {name: c\n", ["not valid YAML at line"]),
     "not a mapping": ("- 1\n- 2\n", ["must hold a mapping"]),
     "d_vocab set": (GOOD.replace("n_ctx: 24", "n_ctx: 24, d_vocab: 99"), ["d_vocab: set by the harness"]),
+    "negative rung lr": (GOOD.replace("n_heads: 2}", "n_heads: 2, lr: -1}", 1), ["rungs[0].lr", "greater than 0"]),
     "path in name": (GOOD.replace("name: tiny", "name: ../evil"), ["name: String should match pattern"]),
 }
 
