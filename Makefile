@@ -28,3 +28,4 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/lightning_vs_plain.py
+	$(PY) benchmarks/score_many.py

@@ -1,4 +1,4 @@
-"""The ``ladder`` command line: run the model ladder, list tasks and ladders."""
+"""The ``ladder`` command line: run the ladder, measure emergence, submit and score forecasts."""
 
 from __future__ import annotations
 
@@ -153,3 +153,145 @@ def ladders() -> None:
         span = f"{sci(lad.rungs[0].params)} .. {sci(lad.rungs[-1].params)}"
         table.add_row(name, spec.family, str(len(lad.rungs)), span, str(len(spec.tasks)), str(spec.training.steps), ",".join(map(str, spec.seeds)), lad.hash[:12])
     console.print(table)
+
+
+PREDICTIONS = click.option("--predictions", type=click.Path(file_okay=False, path_type=Path), default=Path("predictions"), show_default=True, help="Predictions folder holding ledger.jsonl and the stored forecasts.")
+RESULTS = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results root holding OUT/<ladder>.")
+LADDER = click.option("--ladder", "ladder_name", default="cpu", show_default=True, help="Built-in ladder name or path to a ladder YAML file.")
+
+
+@main.command()
+@LADDER
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (.yaml or .json) instead of to standard output; never overwrites a file.")
+@click.option("--forecaster", default="your-name", show_default=True, help="Forecaster name to put in the file.")
+def template(ladder_name: str, output: Path | None, forecaster: str) -> None:
+    """Write a prediction file with every task and rung and neutral values, ready to edit."""
+    import json
+
+    import yaml
+
+    from harness.forecast import to_data, uninformed
+    from harness.ladder import load_ladder
+    from harness.store import atomic_write
+
+    ladder = load_ladder(ladder_name)
+    try:
+        data = to_data(uninformed(ladder, forecaster, description="Edit every value; delete what you do not want to forecast."))
+    except ValueError:
+        raise UserError(f"--forecaster '{forecaster}' is not a valid name: use 1-64 lower-case letters, digits, '-' or '_'.") from None
+    text = json.dumps(data, indent=2) + "\n" if output is not None and output.suffix.lower() == ".json" else yaml.safe_dump(data, sort_keys=False)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if output.exists():
+        raise UserError(f"'{output}' already exists; template never overwrites a file. Give another -o path or delete it first.")
+    atomic_write(output, text.encode())
+    console.print(f"Wrote {output}: {len(ladder.spec.tasks)} tasks x {len(ladder.rungs)} rungs of ladder '{ladder.name}'. Edit it, then 'ladder validate {output}'.")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def validate(file: Path) -> None:
+    """Check a prediction file and report every problem at once (exit 2 on any)."""
+    from harness.forecast import load_forecast
+
+    forecast, ladder = load_forecast(file)
+    console.print(summary(file, forecast, ladder))
+
+
+def summary(file: Path, forecast, ladder) -> str:  # noqa: ANN001 - Forecast, Ladder
+    n_rungs = len(ladder.rungs)
+    counts = {kind: sum(len(getattr(t, kind)) for t in forecast.tasks.values()) for kind in ("p_emerged", "emergence_quantiles", "accuracy")}
+    with_q = sum(bool(t.emergence_quantiles) for t in forecast.tasks.values())
+    track = f"extrapolation track (curves seen up to {forecast.revealed_up_to})" if forecast.revealed_up_to else "blind track"
+    return (
+        f"'{file}' is a valid forecast by '{forecast.forecaster}' for ladder '{ladder.name}' ({ladder.hash[:12]}), {track}. "
+        f"It covers {len(forecast.tasks)} of {len(ladder.spec.tasks)} tasks: {counts['p_emerged']} of {len(ladder.spec.tasks) * n_rungs} "
+        f"rung probabilities, emergence quantiles for {with_q} tasks ({counts['emergence_quantiles']} values), "
+        f"and {counts['accuracy']} expected accuracies. Unanswered questions are scored as the uninformed forecaster's answers."
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--forecaster", help="Submit under this name instead of the file's forecaster field.")
+@PREDICTIONS
+@RESULTS
+def submit(file: Path, forecaster: str | None, predictions: Path, out: Path) -> None:
+    """Validate a prediction file, store an immutable copy and append it to the ledger."""
+    from harness.ledger import submit as record_submission
+
+    entry, new = record_submission(file, predictions, out, forecaster)
+    if not new:
+        console.print(f"Already submitted: '{file}' by '{entry.forecaster}' is {predictions / entry.file} (sha256 {entry.sha256[:12]}, {entry.submitted_at}); nothing changed.")
+        return
+    blind = "blind: no measured results of this ladder existed" if entry.blind else "not blind: measured results of this ladder already existed"
+    console.print(f"Submitted '{file}' as {predictions / entry.file} (sha256 {entry.sha256[:12]}) at {entry.submitted_at}, {entry.track} track, {blind}.")
+
+
+@main.command()
+@LADDER
+@PREDICTIONS
+@RESULTS
+@click.option("--bootstrap", "n_boot", default=2000, show_default=True, type=click.IntRange(min=1000), help="Bootstrap resamples over tasks for the 95% intervals.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap.")
+def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int) -> None:
+    """Score every submission against the measured curves; write OUT/<ladder>/scores.parquet."""
+    from harness.ladder import load_ladder
+    from harness.scoreboard import score_ladder
+
+    ladder = load_ladder(ladder_name)
+    scores, path, notes = score_ladder(ladder, predictions, out, n_boot, seed)
+    for note in notes:
+        console.print(f"[yellow]{note}[/]")
+    console.print(scores_table(scores))
+    console.print(f"Scores: {path}")
+
+
+def scores_table(scores) -> Table:  # noqa: ANN001 - a pandas DataFrame
+    wide = scores.pivot_table(index=["forecaster", "sha256", "track", "kind", "blind"], columns="score", values=["value", "ci_low", "ci_high", "coverage"], aggfunc="first")
+    wide = wide.sort_values(("value", "brier_index"), ascending=False)
+    table = Table("forecaster", "track", "blind", "Brier index [95% CI]", "Brier skill", "pinball (decades) [95% CI]", "pinball skill", "accuracy MSE", "coverage", title="Scores")
+    for (name, sha, track, kind, blind), row in wide.iterrows():
+        label = f"{name} ({sha[:8]})" + (" [oracle, not ranked]" if kind == "oracle" else "")
+        table.add_row(
+            label, str(track), "yes" if blind else "no",
+            f"{row[('value', 'brier_index')]:.1f} [{row[('ci_low', 'brier_index')]:.1f}, {row[('ci_high', 'brier_index')]:.1f}]",
+            f"{row[('value', 'brier_skill')]:+.2f}",
+            f"{row[('value', 'pinball')]:.3f} [{row[('ci_low', 'pinball')]:.3f}, {row[('ci_high', 'pinball')]:.3f}]",
+            f"{row[('value', 'pinball_skill')]:+.2f}",
+            "-" if row[("value", "accuracy_mse")] != row[("value", "accuracy_mse")] else f"{row[('value', 'accuracy_mse')]:.4f}",
+            f"{row[('coverage', 'brier')]:.0%} / {row[('coverage', 'pinball')]:.0%}",
+        )  # fmt: skip
+    return table
+
+
+@main.command()
+@LADDER
+@RESULTS
+@click.option("--up-to", "up_to", required=True, help="Highest rung to reveal; the rungs above it stay hidden and are the ones scored.")
+def reveal(ladder_name: str, out: Path, up_to: str) -> None:
+    """Write the measured curves of the rungs up to RUNG (and nothing else) for the extrapolation track."""
+    from harness.ladder import load_ladder
+    from harness.scoreboard import reveal as write_revealed
+
+    ladder = load_ladder(ladder_name)
+    path = write_revealed(ladder, out, up_to)
+    console.print(f"Revealed curves up to {up_to}: {path}. Forecast with 'track: extrapolation' and 'revealed_up_to: {up_to}'.")
+
+
+@main.command()
+@LADDER
+@PREDICTIONS
+@RESULTS
+@click.option("--up-to", "up_to", help="Highest rung the extrapolator sees (default: the middle of the ladder).")
+def baselines(ladder_name: str, predictions: Path, out: Path, up_to: str | None) -> None:
+    """Regenerate and submit the built-in forecasters: uninformed, extrapolator, oracle."""
+    from harness.ladder import load_ladder
+    from harness.scoreboard import write_baselines
+
+    ladder = load_ladder(ladder_name)
+    up_to = up_to or ladder.rungs[len(ladder.rungs) // 2 - 1].name
+    for entry, new in write_baselines(ladder, predictions, out, up_to):
+        state = "submitted" if new else "unchanged"
+        console.print(f"{entry.forecaster}: {state}, {predictions / entry.file}")

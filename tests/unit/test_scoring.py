@@ -1,0 +1,124 @@
+"""The scorer on hand-built outcomes: hand-computed values, censoring, missing answers, properness."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.scoring import Outcomes, brier_index, pinball, score
+
+RUNGS = pd.DataFrame({"rung": ["r0", "r1", "r2"], "log_params": [3.0, 4.0, 5.0]})
+UNIFORM_Q = pd.DataFrame({"level": [0.25, 0.5, 0.75], "q": [3.5, 4.0, 4.5]})
+
+
+def outcomes(binary: dict[str, list[float]], sizes: dict[str, list[float]]) -> Outcomes:
+    rows = [(t, r, v) for t, vals in binary.items() for r, v in zip(RUNGS["rung"], vals)]
+    b = pd.DataFrame(rows, columns=["task", "rung", "outcome"])
+    s = pd.DataFrame([(t, i, v) for t, vals in sizes.items() for i, v in enumerate(vals)], columns=["task", "seed", "log_size"])
+    return Outcomes(RUNGS, b, s, b.rename(columns={"outcome": "accuracy"}))
+
+
+def run(out: Outcomes, probs=(), quants=(), accs=(), floors=None, n_boot=1000) -> pd.DataFrame:
+    subs = sorted({row[0] for row in [*probs, *quants, *accs]} | set(floors or {}))
+    table = score(
+        out,
+        pd.DataFrame({"submission": subs, "floor": [(floors or {}).get(s, "r0") for s in subs]}),
+        pd.DataFrame(list(probs), columns=["submission", "task", "rung", "p"]),
+        pd.DataFrame(list(quants), columns=["submission", "task", "level", "q"]),
+        pd.DataFrame(list(accs), columns=["submission", "task", "rung", "accuracy"]),
+        UNIFORM_Q,
+        n_boot=n_boot,
+    )
+    return table.set_index(["submission", "score"])
+
+
+def test_pinball_by_hand():
+    got = pinball(np.array([4.2, 4.0, 4.8]), np.array([4.5, 4.5, 4.5]), np.array([0.5, 0.9, 0.1]))
+    assert got == pytest.approx([0.15, 0.45, 0.27])
+
+
+def test_brier_and_index_by_hand():
+    out = outcomes({"a": [0, 1 / 3, 1], "b": [0, 0, 0]}, {"a": [4.5, 4.5, 4.5], "b": [math.inf] * 3})
+    probs = [("f", "a", "r0", 0.2), ("f", "a", "r1", 0.5), ("f", "a", "r2", 0.9)] + [("f", "b", r, 0.5) for r in ("r0", "r1", "r2")]
+    table = run(out, probs)
+    brier_a = (0.2**2 + (0.5 - 1 / 3) ** 2 + 0.1**2) / 3
+    expected = (brier_a + 0.25) / 2
+    assert table.loc[("f", "brier"), "value"] == pytest.approx(expected)
+    assert table.loc[("f", "brier_index"), "value"] == pytest.approx(100 * (1 - math.sqrt(expected)))
+    reference = ((0.25 + (0.5 - 1 / 3) ** 2 + 0.25) / 3 + 0.25) / 2  # 0.5 everywhere
+    assert table.loc[("f", "brier_skill"), "value"] == pytest.approx(1 - expected / reference)
+    assert table.loc[("f", "brier"), "coverage"] == 1.0
+    assert brier_index(0.25) == pytest.approx(50)
+
+
+def test_missing_answers_are_scored_as_uninformed():
+    out = outcomes({"a": [0, 1, 1], "b": [0, 0, 1]}, {"a": [3.5] * 3, "b": [4.5] * 3})
+    partial = [("f", "a", r, p) for r, p in (("r0", 0.0), ("r1", 1.0), ("r2", 1.0))]
+    table = run(out, partial)
+    assert table.loc[("f", "brier"), "value"] == pytest.approx((0 + (0.25 + 0.25 + 0.25) / 3) / 2)
+    assert table.loc[("f", "brier"), "coverage"] == pytest.approx(0.5)
+    assert table.loc[("f", "pinball"), "coverage"] == 0.0
+
+
+def test_censoring_right_and_left():
+    out = outcomes({"never": [0, 0, 0], "always": [1, 1, 1]}, {"never": [math.inf] * 3, "always": [-math.inf] * 3})
+    beyond = [("good", "never", 0.5, 5.7), ("good", "always", 0.5, 2.2)]
+    inside = [("bad", "never", 0.5, 4.5), ("bad", "always", 0.5, 3.5)]
+    table = run(out, quants=beyond + inside)
+    assert table.loc[("good", "pinball"), "value"] == pytest.approx(0.0)
+    # never: y clipped to 5, q 4.5 -> 0.5 * 0.5; always: y clipped to 3, q 3.5 -> 0.5 * 0.5
+    assert table.loc[("bad", "pinball"), "value"] == pytest.approx(0.25)
+
+
+def test_extrapolation_track_scores_only_rungs_above_the_floor():
+    out = outcomes({"a": [0, 1, 1]}, {"a": [3.5] * 3})
+    probs = [("x", "a", "r0", 1.0), ("x", "a", "r1", 0.0), ("x", "a", "r2", 1.0)]
+    table = run(out, probs, floors={"x": "r1"})
+    assert table.loc[("x", "brier"), "value"] == pytest.approx(0.0)  # only r2 is asked
+    assert table.loc[("x", "brier"), "n_questions"] == 1
+
+
+def test_accuracy_error_over_answered_questions():
+    out = outcomes({"a": [0.0, 0.5, 1.0]}, {"a": [4.5] * 3})
+    table = run(out, accs=[("f", "a", "r0", 0.1), ("f", "a", "r2", 0.8)])
+    assert table.loc[("f", "accuracy_mse"), "value"] == pytest.approx((0.01 + 0.04) / 2)
+    assert table.loc[("f", "accuracy_mse"), "coverage"] == pytest.approx(2 / 3)
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
+    rng = np.random.default_rng(1)
+    tasks = {f"t{i}": list(rng.random(3)) for i in range(12)}
+    out = outcomes(tasks, {t: [4.0] * 3 for t in tasks})
+    probs = [("f", t, r, 0.3) for t in tasks for r in ("r0", "r1", "r2")]
+    a, b = run(out, probs), run(out, probs)
+    row = a.loc[("f", "brier")]
+    assert row["ci_low"] < row["value"] < row["ci_high"]
+    assert a.equals(b)
+
+
+def test_proper_true_frequencies_beat_shifted_forecasts_in_expectation():
+    """Simulation: outcomes drawn from known distributions; honest forecasts score better on average."""
+    rng = np.random.default_rng(0)
+    n, levels = 400, [0.1, 0.5, 0.9]
+    truth_p, mu, sd = 0.3, 4.0, 0.3
+    tasks = [f"t{i}" for i in range(n)]
+    binary = {t: list(rng.binomial(3, truth_p, size=3) / 3) for t in tasks}
+    sizes = {t: list(rng.normal(mu, sd, size=3)) for t in tasks}
+    out = outcomes(binary, sizes)
+    from scipy.stats import norm
+
+    honest_q = {lv: mu + sd * norm.ppf(lv) for lv in levels}
+    probs, quants = [], []
+    for t in tasks:
+        for r in ("r0", "r1", "r2"):
+            probs += [("honest", t, r, truth_p), ("shifted", t, r, truth_p + 0.2), ("hedged", t, r, 0.5)]
+        for lv in levels:
+            quants += [("honest", t, lv, honest_q[lv]), ("shifted", t, lv, honest_q[lv] + 0.3), ("hedged", t, lv, mu)]
+    table = run(out, probs, quants)
+    for metric in ("brier", "pinball"):
+        honest = table.loc[("honest", metric), "value"]
+        assert honest < table.loc[("shifted", metric), "value"]
+        assert honest < table.loc[("hedged", metric), "value"]
