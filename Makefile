@@ -1,6 +1,7 @@
 # Two entry points, both self-contained on a fresh machine with Python 3.11:
-#   make demo   creates .venv, installs, runs the default ladder for one seed and shows where
-#               each capability emerges (OUT=dir trains afresh instead of using committed results)
+#   make demo   creates .venv, installs, and runs `ladder demo`: the committed cpu results (or, with
+#               OUT=dir holding none, a fresh run of the smoke ladder), baselines and example
+#               forecasts scored, the leaderboard printed and its web page written
 #   make test   creates .venv, installs, and runs the test suite
 # TORCH is installed before anything that depends on it: torch==2.13.0 is the CPU
 # build on machines without a GPU (a plain `pip install torch` pulls GB of CUDA).
@@ -20,8 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/ladder run --ladder cpu --seeds 0 --out $(OUT)
-	$(VENV)/bin/ladder emergence --ladder cpu --out $(OUT)
+	$(VENV)/bin/ladder demo --out $(OUT)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

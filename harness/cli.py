@@ -42,13 +42,18 @@ def parse_seeds(_ctx: click.Context, _param: click.Parameter, value: str | None)
     return seeds
 
 
+PREDICTIONS = click.option("--predictions", type=click.Path(file_okay=False, path_type=Path), default=Path("predictions"), show_default=True, help="Predictions folder holding ledger.jsonl and the stored forecasts.")
+RESULTS = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results root holding OUT/<ladder>.")
+LADDER = click.option("--ladder", "ladder_name", default="cpu", show_default=True, help="Built-in ladder name or path to a ladder YAML file.")
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """emergence-ladder: forecast, then measure, which capabilities emerge at which model size."""
 
 
 @main.command()
-@click.option("--ladder", "ladder_name", default="cpu", show_default=True, help="Built-in ladder name or path to a ladder YAML file.")
+@LADDER
 @click.option("--seeds", callback=parse_seeds, help="Comma-separated seeds, e.g. 0,1,2 (default: the ladder's own seeds).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results root; the ladder's results go to OUT/<ladder>.")
 @click.option("--wandb", "wandb_mode", type=click.Choice(["offline", "online", "disabled"]), default="offline", show_default=True, help="wandb logging: offline runs are written under OUT/<ladder>/wandb and never touch the network.")
@@ -65,8 +70,8 @@ def run(ladder_name: str, seeds: list[int] | None, out: Path, wandb_mode: str, f
 
 
 @main.command()
-@click.option("--ladder", "ladder_name", default="cpu", show_default=True, help="Built-in ladder name or path to a ladder YAML file.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results root; reads and writes OUT/<ladder>.")
+@LADDER
+@RESULTS
 @click.option("--check", is_flag=True, help="Exit with status 1 unless every acceptance check of the ground truth passes.")
 def emergence(ladder_name: str, out: Path, check: bool) -> None:
     """Where each task emerges: print the table, write emergence.parquet and the emergence map."""
@@ -79,6 +84,8 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
     if truth.missing:
         pairs = ", ".join(f"{r}/seed{s}" for r, s in truth.missing)
         console.print(f"[yellow]Not finished yet, left out: {pairs}. Run 'ladder run --ladder {ladder.cli_name}' to complete them.[/]")
+    from harness.tables import checks_table, emergence_grid
+
     for metric in ("accuracy", "loss"):
         console.print(emergence_grid(truth.table, metric))
     checks = run_checks(truth.table, truth.wall_times)
@@ -86,46 +93,6 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
     console.print(f"Emergence table: {truth.table_path}  Map: {truth.map_path}")
     if check and not all(c.passed for c in checks):
         raise SystemExit(1)
-
-
-def emergence_grid(table, metric: str) -> Table:
-    """Tasks by rungs: seeds with the capability per rung, then the emergence size over seeds."""
-    from harness.emergence import fraction_emerged, rung_sizes, summarize, task_order
-    from harness.fmt import size_summary
-
-    one = table[table["metric"] == metric]
-    n_seeds = one["seed"].nunique()
-    rungs = rung_sizes(one)
-    bottom, top = int(rungs["params"].iloc[0]), int(rungs["params"].iloc[-1])
-    grid = fraction_emerged(one, metric)
-    summary = summarize(one).set_index("task")
-    thresholds = one.drop_duplicates("task").set_index("task")["threshold"]
-    title = {"accuracy": "exact-match accuracy at or above the task's threshold", "loss": "answer loss (nats per token) at or below -ln(threshold) / answer length"}[metric]
-    out = Table(title=f"Seeds with the capability, {metric}: {title}", title_justify="left")
-    out.add_column("task")
-    out.add_column("threshold", justify="right")
-    for rung, params in zip(rungs["rung"], rungs["params"]):
-        out.add_column(f"{rung}\n{sci(params)}", justify="center")
-    out.add_column("emerges at, median [seed range]")
-    for task in task_order(table, metric):
-        cells = []
-        for rung in rungs["rung"]:
-            k = round(grid.loc[task, rung] * n_seeds)
-            colour = "green" if k == n_seeds else ("yellow" if k else "dim")
-            cells.append(f"[{colour}]{k}/{n_seeds}[/]")
-        s = summary.loc[task]
-        size = size_summary(s["low"], s["median"], s["high"], bottom, top)
-        if s["n_regressed"]:
-            size += f"  ({int(s['n_regressed'])} regressed)"
-        out.add_row(task, f"{thresholds[task]:.3g}", *cells, size)
-    return out
-
-
-def checks_table(checks) -> Table:
-    out = Table("check", "result", "detail", title="Acceptance checks of the ground truth (accuracy)", title_justify="left")
-    for c in checks:
-        out.add_row(c.name, "[green]pass[/]" if c.passed else "[red]FAIL[/]", c.detail)
-    return out
 
 
 @main.command()
@@ -154,10 +121,6 @@ def ladders() -> None:
         table.add_row(name, spec.family, str(len(lad.rungs)), span, str(len(spec.tasks)), str(spec.training.steps), ",".join(map(str, spec.seeds)), lad.hash[:12])
     console.print(table)
 
-
-PREDICTIONS = click.option("--predictions", type=click.Path(file_okay=False, path_type=Path), default=Path("predictions"), show_default=True, help="Predictions folder holding ledger.jsonl and the stored forecasts.")
-RESULTS = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results root holding OUT/<ladder>.")
-LADDER = click.option("--ladder", "ladder_name", default="cpu", show_default=True, help="Built-in ladder name or path to a ladder YAML file.")
 
 
 @main.command()
@@ -238,32 +201,16 @@ def submit(file: Path, forecaster: str | None, predictions: Path, out: Path) -> 
 def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int) -> None:
     """Score every submission against the measured curves; write OUT/<ladder>/scores.parquet."""
     from harness.ladder import load_ladder
+    from harness.leaderboard import standings
     from harness.scoreboard import score_ladder
+    from harness.tables import leaderboard_table
 
     ladder = load_ladder(ladder_name)
-    scores, path, notes = score_ladder(ladder, predictions, out, n_boot, seed)
-    for note in notes:
+    board = score_ladder(ladder, predictions, out, n_boot, seed)
+    for note in board.notes:
         console.print(f"[yellow]{note}[/]")
-    console.print(scores_table(scores))
-    console.print(f"Scores: {path}")
-
-
-def scores_table(scores) -> Table:  # noqa: ANN001 - a pandas DataFrame
-    wide = scores.pivot_table(index=["forecaster", "sha256", "track", "kind", "blind"], columns="score", values=["value", "ci_low", "ci_high", "coverage"], aggfunc="first")
-    wide = wide.sort_values(("value", "brier_index"), ascending=False)
-    table = Table("forecaster", "track", "blind", "Brier index [95% CI]", "Brier skill", "pinball (decades) [95% CI]", "pinball skill", "accuracy MSE", "coverage", title="Scores")
-    for (name, sha, track, kind, blind), row in wide.iterrows():
-        label = f"{name} ({sha[:8]})" + (" [oracle, not ranked]" if kind == "oracle" else "")
-        table.add_row(
-            label, str(track), "yes" if blind else "no",
-            f"{row[('value', 'brier_index')]:.1f} [{row[('ci_low', 'brier_index')]:.1f}, {row[('ci_high', 'brier_index')]:.1f}]",
-            f"{row[('value', 'brier_skill')]:+.2f}",
-            f"{row[('value', 'pinball')]:.3f} [{row[('ci_low', 'pinball')]:.3f}, {row[('ci_high', 'pinball')]:.3f}]",
-            f"{row[('value', 'pinball_skill')]:+.2f}",
-            "-" if row[("value", "accuracy_mse")] != row[("value", "accuracy_mse")] else f"{row[('value', 'accuracy_mse')]:.4f}",
-            f"{row[('coverage', 'brier')]:.0%} / {row[('coverage', 'pinball')]:.0%}",
-        )  # fmt: skip
-    return table
+    console.print(leaderboard_table(standings(board.scores, show_oracle=True), f"Scores of every submission for ladder '{ladder.name}'"))
+    console.print(f"Scores: {board.path}")
 
 
 @main.command()
@@ -284,14 +231,72 @@ def reveal(ladder_name: str, out: Path, up_to: str) -> None:
 @LADDER
 @PREDICTIONS
 @RESULTS
-@click.option("--up-to", "up_to", help="Highest rung the extrapolator sees (default: the middle of the ladder).")
+@click.option("--up-to", "up_to", help="Highest rung the extrapolator sees (default: the top of the lower half of the ladder).")
 def baselines(ladder_name: str, predictions: Path, out: Path, up_to: str | None) -> None:
     """Regenerate and submit the built-in forecasters: uninformed, extrapolator, oracle."""
     from harness.ladder import load_ladder
     from harness.scoreboard import write_baselines
 
     ladder = load_ladder(ladder_name)
-    up_to = up_to or ladder.rungs[len(ladder.rungs) // 2 - 1].name
     for entry, new in write_baselines(ladder, predictions, out, up_to):
         state = "submitted" if new else "unchanged"
         console.print(f"{entry.forecaster}: {state}, {predictions / entry.file}")
+
+
+@main.command()
+@LADDER
+@PREDICTIONS
+@RESULTS
+@click.option("--track", type=click.Choice(["blind", "extrapolation", "all"]), default="all", show_default=True, help="Show blind forecasts, extrapolation forecasts, or both (each ranked in its own group).")
+@click.option("--sort", "sort_by", type=click.Choice(["brier_index", "brier", "brier_skill", "pinball", "pinball_skill", "accuracy_mse"]), default="brier_index", show_default=True, help="Score to rank by (each in its better direction).")
+@click.option("--show-oracle", is_flag=True, help="Also show the oracle, which reads the answers off the truth (never ranked).")
+@click.option("--html", is_flag=False, flag_value="", default=None, type=click.Path(dir_okay=False), help="Also write the self-contained web page here (--html alone: OUT/<ladder>/leaderboard.html).")
+def leaderboard(ladder_name: str, predictions: Path, out: Path, track: str, sort_by: str, show_oracle: bool, html: str | None) -> None:
+    """Rank every submission for a ladder (scoring them afresh) and print the table; optionally write the page."""
+    from harness.ladder import load_ladder
+    from harness.scoreboard import score_ladder
+
+    ladder = load_ladder(ladder_name)
+    board = score_ladder(ladder, predictions, out)
+    page = None if html is None else Path(html) if html else out / ladder.name / "leaderboard.html"
+    show_leaderboard(board, track, sort_by, show_oracle, page)
+
+
+def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: Path | None) -> None:  # noqa: ANN001 - a Scoreboard
+    """Print the ranked table of ``board`` and, if ``page`` is given, write the web page there."""
+    from harness.leaderboard import standings
+    from harness.tables import leaderboard_table
+
+    for note in board.notes:
+        console.print(f"[yellow]{note}[/]")
+    rows = standings(board.scores, track, sort_by, show_oracle)
+    if rows.empty:
+        raise UserError(f"No {track}-track submissions for ladder '{board.ladder.name}' among the {len(board.entries)} scored; use --track all to see the others.")
+    console.print(leaderboard_table(rows, f"Leaderboard of ladder '{board.ladder.name}' ({track} track{'s' * (track == 'all')}, ranked by {sort_by})"))
+    if page is not None:
+        from harness.report import write_report
+
+        console.print(f"Web page: {write_report(board, rows, page)}")
+
+
+@main.command()
+@PREDICTIONS
+@RESULTS
+def demo(predictions: Path, out: Path) -> None:
+    """Leaderboard in one command: the committed cpu results (or a fresh smoke run), baselines, scores, page."""
+    from harness.ladder import load_ladder
+    from harness.ledger import results_exist
+    from harness.scoreboard import score_ladder, write_baselines
+    from harness.train import run_ladder
+
+    ladder = load_ladder("cpu")
+    if results_exist(out, ladder):
+        console.print(f"Using the measured results of ladder 'cpu' under {out / 'cpu'}.")
+    else:
+        ladder = load_ladder("smoke")
+        console.print(f"No results of the current version of ladder 'cpu' under {out / 'cpu'}: training the small 'smoke' ladder instead.")
+        run_ladder(ladder, ladder.spec.seeds, out, "disabled", force=False, say=console.print)
+    for entry, new in write_baselines(ladder, predictions, out):
+        console.print(f"Baseline {entry.forecaster}: {'submitted' if new else 'already in the ledger'}.")
+    board = score_ladder(ladder, predictions, out)
+    show_leaderboard(board, "all", "brier_index", False, out / ladder.name / "leaderboard.html")

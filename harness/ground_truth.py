@@ -22,6 +22,7 @@ from harness.tasks import TASKS
 @dataclass(frozen=True)
 class GroundTruth:
     table: pd.DataFrame  # from emergence_table
+    curves: pd.DataFrame  # the curves of the finished pairs (curves.parquet rows)
     wall_times: pd.DataFrame  # rung, seed, wall_time_s of every finished pair
     missing: list[tuple[str, int]]  # (rung, seed) pairs of the ladder's seeds that are not finished
     table_path: Path
@@ -54,4 +55,4 @@ def measure(ladder: Ladder, root: Path) -> GroundTruth:
     table_path, map_path = root / "emergence.parquet", root / "emergence_map.png"
     atomic_write(table_path, table.to_parquet(index=False))
     atomic_write(map_path, emergence_map(table))
-    return GroundTruth(table, runs[["rung", "seed", "wall_time_s"]], missing, table_path, map_path)
+    return GroundTruth(table, curves, runs[["rung", "seed", "wall_time_s"]], missing, table_path, map_path)

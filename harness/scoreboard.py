@@ -8,7 +8,7 @@ revealed curves of the extrapolation track.
 from __future__ import annotations
 
 import io
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +18,7 @@ from harness import baselines, scoring
 from harness.documents import read_mapping
 from harness.errors import UserError, did_you_mean
 from harness.forecast import KEYS_HINT, LEVELS, Forecast, to_data, uninformed
-from harness.ground_truth import measure, thresholds
+from harness.ground_truth import GroundTruth, measure, thresholds
 from harness.ladder import Ladder
 from harness.ledger import Entry, read_ledger, record
 from harness.store import ResultsStore, atomic_write, sha256_file
@@ -48,8 +48,12 @@ def reveal(ladder: Ladder, results_root: Path, up_to: str) -> Path:
     return path
 
 
-def write_baselines(ladder: Ladder, predictions_root: Path, results_root: Path, up_to: str) -> list[tuple[Entry, bool]]:
-    """Regenerate and submit the three built-in forecasters (the oracle and extrapolator need results)."""
+def write_baselines(ladder: Ladder, predictions_root: Path, results_root: Path, up_to: str | None = None) -> list[tuple[Entry, bool]]:
+    """Regenerate and submit the three built-in forecasters (the oracle and extrapolator need results).
+
+    The extrapolator sees the rungs up to ``up_to``, by default the lower half of the ladder.
+    """
+    up_to = up_to or ladder.rungs[len(ladder.rungs) // 2 - 1].name
     truth = measure(ladder, results_root / ladder.name)
     limits = thresholds(list(ladder.spec.tasks))
     made = [
@@ -63,27 +67,41 @@ def write_baselines(ladder: Ladder, predictions_root: Path, results_root: Path, 
     ]
 
 
-def score_ladder(ladder: Ladder, predictions_root: Path, results_root: Path, n_boot: int = N_BOOT, seed: int = 0) -> tuple[pd.DataFrame, Path, list[str]]:
-    """Score every submission for this ladder version; returns the scores, where they were written, and notes."""
+@dataclass(frozen=True)
+class Scoreboard:
+    """Every scored submission of one ladder version, with what it was scored against."""
+
+    ladder: Ladder
+    truth: GroundTruth
+    outcomes: scoring.Outcomes
+    entries: list[Entry]  # the scored submissions, one per sha256, in ledger order
+    forecasts: dict[str, Forecast]  # sha256 -> the stored forecast
+    scores: pd.DataFrame  # the long table written to ``path``
+    path: Path
+    notes: list[str]  # what the user should know (submissions left out)
+
+
+def score_ladder(ladder: Ladder, predictions_root: Path, results_root: Path, n_boot: int = N_BOOT, seed: int = 0) -> Scoreboard:
+    """Score every submission for this ladder version and write ``results/<ladder>/scores.parquet``."""
     truth = measure(ladder, results_root / ladder.name)
     entries = [e for e in read_ledger(predictions_root) if e.ladder == ladder.name]
-    current = [e for e in entries if e.ladder_hash == ladder.hash]
-    notes = []
-    if len(current) < len(entries):
-        notes.append(f"{len(entries) - len(current)} submission(s) were written for an older version of ladder '{ladder.name}' and are not scored.")
+    current = list({e.sha256: e for e in entries if e.ladder_hash == ladder.hash}.values())  # one per stored file
+    older = sum(e.ladder_hash != ladder.hash for e in entries)
+    notes = [f"{older} submission(s) were written for an older version of ladder '{ladder.name}' and are not scored."] if older else []
     if not current:
         raise UserError(f"No submissions for ladder '{ladder.name}' (hash {ladder.hash[:12]}) in '{predictions_root / 'ledger.jsonl'}'. Submit one with 'ladder submit FILE', or run 'ladder baselines --ladder {ladder.name}'.")
     forecasts = {e.sha256: _stored(predictions_root, e) for e in current}
     tables = answer_tables(forecasts, [r.name for r in ladder.rungs])
-    scores = scoring.score(scoring.outcomes(truth.table), *tables, uninformed_quantiles=uninformed_quantiles(ladder), n_boot=n_boot, seed=seed)
-    meta = pd.DataFrame([asdict(e) for e in current]).drop_duplicates("sha256")[META]
+    out = scoring.outcomes(truth.table)
+    scores = scoring.score(out, *tables, uninformed_quantiles=uninformed_quantiles(ladder), n_boot=n_boot, seed=seed)
+    meta = pd.DataFrame([asdict(e) for e in current])[META]
     scores = scores.rename(columns={"submission": "sha256"}).merge(meta, on="sha256")
     scores.insert(0, "ladder", ladder.name)
     path = results_root / ladder.name / "scores.parquet"
     buffer = io.BytesIO()
     scores.to_parquet(buffer, index=False)
     atomic_write(path, buffer.getvalue())
-    return scores, path, notes
+    return Scoreboard(ladder, truth, out, current, forecasts, scores, path, notes)
 
 
 def answer_tables(forecasts: dict[str, Forecast], rungs: list[str]) -> tuple[pd.DataFrame, ...]:

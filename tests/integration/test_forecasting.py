@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from harness.cli import main
 from harness.forecast import load_forecast
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    """A results root with copies of the committed cpu curves and manifest (nothing in the repo is written)."""
-    (tmp_path / "results" / "cpu").mkdir(parents=True)
-    for name in ("curves.parquet", "manifest.json"):
-        shutil.copy(ROOT / "results" / "cpu" / name, tmp_path / "results" / "cpu" / name)
-    return tmp_path
-
-
-def cli(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.integration.common import ROOT, cli, cli_fails
 
 
 def test_template_submit_baselines_score(work):
@@ -66,8 +47,7 @@ def test_reveal_writes_only_the_lower_rungs(work):
     path = Path(re.search(r"(\S+revealed_up_to_c2\.parquet)", out.replace("\n", "")).group(1))
     shown = pd.read_parquet(path)
     assert set(shown["rung"]) == {"c0", "c1", "c2"}
-    result = CliRunner().invoke(main, ["reveal", "--ladder", "cpu", "--out", str(work / "results"), "--up-to", "c7"])
-    assert result.exit_code == 2 and "not a rung below the top" in result.output
+    assert "not a rung below the top" in cli_fails("reveal", "--ladder", "cpu", "--out", str(work / "results"), "--up-to", "c7")
 
 
 def test_readme_example_is_a_valid_forecast(tmp_path):

@@ -1,0 +1,143 @@
+"""The leaderboard as one self-contained HTML page: the table, the emergence map, curves and forecasts.
+
+Everything the page shows is inside the file (figures inlined as PNG data
+URIs, the sorting script inline), so it opens offline and can be mailed
+around. The page is rendered with Jinja2 with autoescaping on: every string
+that comes from a prediction file (forecaster, description) or anywhere else
+is escaped, so a forecaster named ``<script>`` shows as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from harness import plots
+from harness.emergence import task_order
+from harness.fmt import sci
+from harness.ground_truth import thresholds
+from harness.scoreboard import Scoreboard
+from harness.store import atomic_write
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    help: str
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    sort: str  # what the sorting script compares: a number, text, or "" for missing
+    ci: str = ""
+    css: str = ""
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+
+COLUMNS = [
+    Column("rank", "Rank within the group of forecasts that answered the same questions"),
+    Column("forecaster", "Forecaster name and the version of its submission (1 = first)", "text"),
+    Column("track", "blind, or extrapolation from the revealed rung", "text"),
+    Column("Brier index", "100 (1 - sqrt(Brier)) on the rung questions; higher is better; 95% bootstrap interval over tasks"),
+    Column("Brier skill", "1 - Brier / uninformed Brier; higher is better"),
+    Column("pinball (decades)", "Quantile loss of the emergence size in decades of parameters; lower is better; 95% interval"),
+    Column("pinball skill", "1 - pinball / uninformed pinball; higher is better"),
+    Column("accuracy MSE", "Squared error of the expected final accuracy over the answered rungs; lower is better"),
+    Column("coverage", "Share of the rung questions and of the tasks' emergence sizes answered"),
+    Column("submitted (UTC)", "When the file entered the ledger", "text"),
+]
+
+
+def render(board: Scoreboard, standings: pd.DataFrame) -> str:
+    """The page's HTML for ``standings`` (rows of ``harness.leaderboard.standings``) of ``board``."""
+    env = Environment(loader=PackageLoader("harness", "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
+    table, ladder = board.truth.table, board.ladder
+    order = task_order(table)
+    limits = thresholds(list(ladder.spec.tasks))
+    curves = [
+        {"task": task, "png": _b64(plots.learning_curves(board.truth.curves, task, {m: limits[m][task] for m in limits}))}
+        for task in order
+    ]
+    return env.get_template("leaderboard.html.j2").render(
+        ladder=ladder.name,
+        ladder_hash=ladder.hash,
+        n_rungs=len(ladder.rungs),
+        bottom=sci(ladder.rungs[0].params),
+        top=sci(ladder.rungs[-1].params),
+        n_tasks=len(ladder.spec.tasks),
+        n_seeds=table["seed"].nunique(),
+        made_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        columns=COLUMNS,
+        rows=[{"kind": row.kind, "cells": _cells(row)} for row in standings.itertuples()],
+        map_png=_b64(board.truth.map_path.read_bytes()),
+        curves=curves,
+        cards=[_card(board, row, order) for row in standings.itertuples()],
+    )
+
+
+def write_report(board: Scoreboard, standings: pd.DataFrame, path: Path) -> Path:
+    atomic_write(path, render(board, standings).encode("utf-8"))
+    return path
+
+
+def _b64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
+
+
+def _tags(row) -> list[dict[str, str]]:  # noqa: ANN001 - a standings row
+    tags = [{"css": "blind", "text": "blind"} if row.blind else {"css": "posthoc", "text": "post-hoc"}]
+    if row.kind != "forecaster":
+        tags.append({"css": "", "text": "oracle, not ranked" if row.kind == "oracle" else "baseline"})
+    return tags
+
+
+def _num(value: float, fmt: str) -> tuple[str, str]:
+    """Shown text and sort key of a number; NaN shows as a dash and sorts last."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-", ""
+    return format(value, fmt), repr(float(value))
+
+
+def _cells(row) -> list[Cell]:  # noqa: ANN001 - a standings row
+    rank = "" if pd.isna(row.rank) else str(row.rank)
+    index, pinball = _num(row.brier_index, ".1f"), _num(row.pinball, ".3f")
+    return [
+        Cell(rank or "-", rank),
+        Cell(f"{row.forecaster} v{row.version}", row.forecaster, css="text who", tags=_tags(row)),
+        Cell(row.group, row.group, css="text"),
+        Cell(*index, ci=f"[{row.brier_index_low:.1f}, {row.brier_index_high:.1f}]"),
+        Cell(*_num(row.brier_skill, "+.2f")),
+        Cell(*pinball, ci=f"[{row.pinball_low:.3f}, {row.pinball_high:.3f}]"),
+        Cell(*_num(row.pinball_skill, "+.2f")),
+        Cell(*_num(row.accuracy_mse, ".4f")),
+        Cell(f"{row.coverage_brier:.0%} / {row.coverage_pinball:.0%}", repr(float(row.coverage_brier))),
+        Cell(row.submitted_at.replace("T", " ")[:16], row.submitted_at, css="text"),
+    ]
+
+
+def _card(board: Scoreboard, row, order: list[str]) -> dict:  # noqa: ANN001 - a standings row
+    """One forecast's figure (predicted against measured emergence, reliability) and its header."""
+    forecast = board.forecasts[row.sha256]
+    rungs = board.outcomes.rungs
+    floor_rung = forecast.revealed_up_to or rungs["rung"].iloc[0]
+    floor = float(rungs.loc[rungs["rung"] == floor_rung, "log_params"].iloc[0])
+    quantiles = pd.DataFrame(
+        [(task, level, q) for task, answers in forecast.tasks.items() for level, q in answers.emergence_quantiles.items()],
+        columns=["task", "level", "q"],
+    )
+    probs = pd.DataFrame([(task, rung, p) for task, answers in forecast.tasks.items() for rung, p in answers.p_emerged.items()], columns=["task", "rung", "p"])
+    questions = probs.merge(board.outcomes.binary, on=["task", "rung"]).merge(rungs, on="rung")
+    if forecast.revealed_up_to is not None:
+        questions = questions[questions["log_params"] > floor]
+    title = f"{row.forecaster} v{row.version}, {row.group}"
+    png = plots.forecast_card(title, order, quantiles, board.outcomes.sizes, rungs, floor if forecast.revealed_up_to else -np.inf, questions)
+    return {"title": title, "tags": _tags(row), "description": forecast.description, "png": _b64(png)}

@@ -1,0 +1,76 @@
+"""Ranking submissions from the long scores table (harness.leaderboard), on hand-built scores."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from harness.leaderboard import SORTABLE, standings
+
+# sha, forecaster, kind, track, revealed_up_to, blind, submitted_at, brier_index, pinball
+SUBMISSIONS = [
+    ("a1", "alice", "forecaster", "blind", None, True, "2026-01-01T00:00:00+00:00", 70.0, 0.30),
+    ("b1", "bob", "forecaster", "blind", None, False, "2026-01-02T00:00:00+00:00", 80.0, 0.40),
+    ("a2", "alice", "forecaster", "blind", None, False, "2026-01-03T00:00:00+00:00", 75.0, 0.20),
+    ("u1", "uninformed", "baseline", "blind", None, False, "2026-01-01T12:00:00+00:00", 50.0, 0.50),
+    ("o1", "oracle", "oracle", "blind", None, False, "2026-01-01T12:00:00+00:00", 100.0, 0.00),
+    ("e1", "extrapolator", "baseline", "extrapolation", "c3", False, "2026-01-01T12:00:00+00:00", 60.0, 0.35),
+    ("c1", "carol", "forecaster", "extrapolation", "c3", False, "2026-01-04T00:00:00+00:00", 65.0, 0.45),
+    ("d1", "dave", "forecaster", "extrapolation", "c1", False, "2026-01-05T00:00:00+00:00", 90.0, 0.10),
+]
+
+
+def scores() -> pd.DataFrame:
+    rows = []
+    for sha, who, kind, track, up_to, blind, at, index, pin in SUBMISSIONS:
+        meta = {"sha256": sha, "forecaster": who, "kind": kind, "track": track, "revealed_up_to": up_to, "blind": blind, "submitted_at": at}
+        values = {
+            "brier_index": index, "brier": (1 - index / 100) ** 2, "brier_skill": index / 100 - 0.5,
+            "pinball": pin, "pinball_skill": 1 - pin / 0.5, "accuracy_mse": 0.1 * pin,
+        }  # fmt: skip
+        for name, value in values.items():
+            rows.append({**meta, "score": name, "value": value, "ci_low": value - 1, "ci_high": value + 1, "coverage": 1.0, "n_questions": 10})
+    return pd.DataFrame(rows)
+
+
+def test_ranks_within_groups_blind_first_best_first():
+    board = standings(scores())
+    assert board["group"].tolist()[:4] == ["blind"] * 4
+    blind = board[board["group"] == "blind"]
+    assert blind["sha256"].tolist() == ["b1", "a2", "a1", "u1"]
+    assert blind["rank"].tolist() == [1, 2, 3, 4]
+    # Extrapolation forecasts from different revealed rungs answered different questions: ranked apart.
+    assert board.set_index("sha256").loc[["d1", "c1", "e1"], "rank"].tolist() == [1, 1, 2]
+    assert set(board["group"]) == {"blind", "extrapolation from c1", "extrapolation from c3"}
+
+
+def test_versions_count_a_forecasters_submissions_in_time_order():
+    board = standings(scores()).set_index("sha256")
+    assert board.loc["a1", "version"] == 1 and board.loc["a2", "version"] == 2 and board.loc["b1", "version"] == 1
+
+
+def test_oracle_only_on_request_and_never_ranked():
+    assert "oracle" not in set(standings(scores())["kind"])
+    board = standings(scores(), show_oracle=True)
+    blind = board[board["group"] == "blind"]
+    assert blind["sha256"].iloc[-1] == "o1" and pd.isna(blind["rank"].iloc[-1])
+    assert blind["rank"].dropna().tolist() == [1, 2, 3, 4]  # the oracle's perfect score takes no rank from anyone
+
+
+@pytest.mark.parametrize("sort", sorted(SORTABLE))
+def test_sorting_follows_each_scores_direction(sort):
+    blind = standings(scores(), track="blind", sort=sort)
+    values = blind[sort].tolist()
+    assert values == sorted(values, reverse=SORTABLE[sort])
+
+
+def test_lower_pinball_ranks_first():
+    blind = standings(scores(), track="blind", sort="pinball")
+    assert blind["sha256"].tolist() == ["a2", "a1", "b1", "u1"]
+
+
+def test_track_filter():
+    assert set(standings(scores(), track="blind")["track"]) == {"blind"}
+    assert set(standings(scores(), track="extrapolation")["track"]) == {"extrapolation"}
+    with pytest.raises(ValueError, match="unknown score"):
+        standings(scores(), sort="accuracy")
