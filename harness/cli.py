@@ -78,14 +78,13 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
     from harness.calibration import check as run_checks
     from harness.ground_truth import measure
     from harness.ladder import load_ladder
+    from harness.tables import checks_table, emergence_grid
 
     ladder = load_ladder(ladder_name)
     truth = measure(ladder, out / ladder.name)
     if truth.missing:
         pairs = ", ".join(f"{r}/seed{s}" for r, s in truth.missing)
         console.print(f"[yellow]Not finished yet, left out: {pairs}. Run 'ladder run --ladder {ladder.cli_name}' to complete them.[/]")
-    from harness.tables import checks_table, emergence_grid
-
     for metric in ("accuracy", "loss"):
         console.print(emergence_grid(truth.table, metric))
     checks = run_checks(truth.table, truth.wall_times)
@@ -120,7 +119,6 @@ def ladders() -> None:
         span = f"{sci(lad.rungs[0].params)} .. {sci(lad.rungs[-1].params)}"
         table.add_row(name, spec.family, str(len(lad.rungs)), span, str(len(spec.tasks)), str(spec.training.steps), ",".join(map(str, spec.seeds)), lad.hash[:12])
     console.print(table)
-
 
 
 @main.command()
@@ -201,15 +199,10 @@ def submit(file: Path, forecaster: str | None, predictions: Path, out: Path) -> 
 def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int) -> None:
     """Score every submission against the measured curves; write OUT/<ladder>/scores.parquet."""
     from harness.ladder import load_ladder
-    from harness.leaderboard import standings
     from harness.scoreboard import score_ladder
-    from harness.tables import leaderboard_table
 
-    ladder = load_ladder(ladder_name)
-    board = score_ladder(ladder, predictions, out, n_boot, seed)
-    for note in board.notes:
-        console.print(f"[yellow]{note}[/]")
-    console.print(leaderboard_table(standings(board.scores, show_oracle=True), f"Scores of every submission for ladder '{ladder.name}'"))
+    board = score_ladder(load_ladder(ladder_name), predictions, out, n_boot, seed)
+    show_leaderboard(board, "all", "brier_index", show_oracle=True, page=None)
     console.print(f"Scores: {board.path}")
 
 

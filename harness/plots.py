@@ -103,8 +103,9 @@ def forecast_card(title: str, tasks: list[str], quantiles: pd.DataFrame, measure
 
     quantiles: task, level, q (log10 parameters). measured: task, seed,
     log_size (-inf/+inf when censored below/above the ladder). rungs: rung,
-    log_params, ascending. floor: log10 size below which nothing is scored
-    (shaded). questions: p, outcome of every answered (task, rung) question.
+    log_params, ascending. floor: log10 size up to which the forecaster saw the
+    curves and nothing is scored (shaded; -inf on the blind track). questions:
+    p, outcome of every scored (task, rung) question the forecast answered.
     """
     fig = Figure(figsize=(11, 0.42 * len(tasks) + 2.2), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[1.7, 1])

@@ -128,16 +128,16 @@ def _card(board: Scoreboard, row, order: list[str]) -> dict:  # noqa: ANN001 - a
     """One forecast's figure (predicted against measured emergence, reliability) and its header."""
     forecast = board.forecasts[row.sha256]
     rungs = board.outcomes.rungs
-    floor_rung = forecast.revealed_up_to or rungs["rung"].iloc[0]
-    floor = float(rungs.loc[rungs["rung"] == floor_rung, "log_params"].iloc[0])
     quantiles = pd.DataFrame(
         [(task, level, q) for task, answers in forecast.tasks.items() for level, q in answers.emergence_quantiles.items()],
         columns=["task", "level", "q"],
     )
     probs = pd.DataFrame([(task, rung, p) for task, answers in forecast.tasks.items() for rung, p in answers.p_emerged.items()], columns=["task", "rung", "p"])
     questions = probs.merge(board.outcomes.binary, on=["task", "rung"]).merge(rungs, on="rung")
-    if forecast.revealed_up_to is not None:
+    floor = -np.inf  # the blind track is scored on every rung
+    if forecast.revealed_up_to is not None:  # the extrapolation track only above the revealed rung
+        floor = float(rungs.loc[rungs["rung"] == forecast.revealed_up_to, "log_params"].iloc[0])
         questions = questions[questions["log_params"] > floor]
     title = f"{row.forecaster} v{row.version}, {row.group}"
-    png = plots.forecast_card(title, order, quantiles, board.outcomes.sizes, rungs, floor if forecast.revealed_up_to else -np.inf, questions)
+    png = plots.forecast_card(title, order, quantiles, board.outcomes.sizes, rungs, floor, questions)
     return {"title": title, "tags": _tags(row), "description": forecast.description, "png": _b64(png)}

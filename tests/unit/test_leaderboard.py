@@ -74,3 +74,11 @@ def test_track_filter():
     assert set(standings(scores(), track="extrapolation")["track"]) == {"extrapolation"}
     with pytest.raises(ValueError, match="unknown score"):
         standings(scores(), sort="accuracy")
+
+
+def test_the_command_line_offers_every_sortable_score():
+    """The CLI lists the choices itself (so `ladder --help` need not import pandas); they must not drift."""
+    from harness.cli import leaderboard
+
+    option = next(p for p in leaderboard.params if p.name == "sort_by")
+    assert list(option.type.choices) == list(SORTABLE)
