@@ -23,7 +23,7 @@ from harness import plots
 from harness.emergence import task_order
 from harness.fmt import sci
 from harness.ground_truth import thresholds
-from harness.scoreboard import Scoreboard
+from harness.scoreboard import Scoreboard, answer_tables
 from harness.store import atomic_write
 
 
@@ -128,11 +128,7 @@ def _card(board: Scoreboard, row, order: list[str]) -> dict:  # noqa: ANN001 - a
     """One forecast's figure (predicted against measured emergence, reliability) and its header."""
     forecast = board.forecasts[row.sha256]
     rungs = board.outcomes.rungs
-    quantiles = pd.DataFrame(
-        [(task, level, q) for task, answers in forecast.tasks.items() for level, q in answers.emergence_quantiles.items()],
-        columns=["task", "level", "q"],
-    )
-    probs = pd.DataFrame([(task, rung, p) for task, answers in forecast.tasks.items() for rung, p in answers.p_emerged.items()], columns=["task", "rung", "p"])
+    _, probs, quantiles, _ = answer_tables({row.sha256: forecast}, rungs["rung"].tolist())
     questions = probs.merge(board.outcomes.binary, on=["task", "rung"]).merge(rungs, on="rung")
     floor = -np.inf  # the blind track is scored on every rung
     if forecast.revealed_up_to is not None:  # the extrapolation track only above the revealed rung
