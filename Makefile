@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,ray]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -27,5 +27,5 @@ test: $(VENV)/.installed
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
-	$(PY) benchmarks/lightning_vs_plain.py
+	$(PY) benchmarks/performance.py
 	$(PY) benchmarks/score_many.py

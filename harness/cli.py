@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import UserError
+from harness.executors import EXECUTORS
 from harness.fmt import sci
 
 # Piped output (logs, CI) gets a wide fixed width rather than rich's 80 columns.
@@ -27,7 +28,9 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            raise LadderError(str(exc)) from None
+            error = LadderError(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
 
 
 def parse_seeds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[int] | None:
@@ -56,16 +59,25 @@ def main() -> None:
 @LADDER
 @click.option("--seeds", callback=parse_seeds, help="Comma-separated seeds, e.g. 0,1,2 (default: the ladder's own seeds).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results root; the ladder's results go to OUT/<ladder>.")
+@click.option("--executor", type=click.Choice(EXECUTORS.names()), default="local", show_default=True, help="local: this process, or --workers processes; ray: a local Ray cluster, or the one at --address.")
+@click.option("--workers", type=click.IntRange(min=1), help="(rung, seed) jobs at once [local: 1; ray: this machine's cores, or the whole cluster with --address].")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="torch threads (and CPUs reserved) per job; curves depend on it, so the default is fixed.")
+@click.option("--address", help="Join the Ray cluster at HOST:PORT (or ray://HOST:PORT, or 'auto') instead of starting a local one.")
+@click.option("--accelerator", help="Lightning accelerator: cpu, gpu or auto [the ladder file's].")
+@click.option("--devices", type=click.IntRange(min=1), help="Devices per (rung, seed) job [the ladder file's].")
+@click.option("--strategy", help="Lightning strategy for several devices, e.g. ddp_spawn [the ladder file's, else auto].")
+@click.option("--precision", help="Lightning precision: 32-true, bf16-mixed, 16-mixed or bf16-true [the ladder file's].")
 @click.option("--wandb", "wandb_mode", type=click.Choice(["offline", "online", "disabled"]), default="offline", show_default=True, help="wandb logging: offline runs are written under OUT/<ladder>/wandb and never touch the network.")
 @click.option("--force", is_flag=True, help="Retrain (rung, seed) pairs that already finished, replacing their rows.")
-def run(ladder_name: str, seeds: list[int] | None, out: Path, wandb_mode: str, force: bool) -> None:
+def run(ladder_name: str, seeds: list[int] | None, out: Path, wandb_mode: str, force: bool, executor: str, workers: int | None, threads: int, address: str | None, **devices: object) -> None:
     """Train every rung of a ladder for every seed and record learning curves."""
     from harness.ladder import load_ladder
-    from harness.train import run_ladder
+    from harness.runner import RunOptions, run_ladder
 
     ladder = load_ladder(ladder_name)
     seeds = seeds if seeds is not None else ladder.spec.seeds
-    store = run_ladder(ladder, seeds, out, wandb_mode, force, say=console.print)
+    options = RunOptions(executor=executor, workers=workers, threads=threads, address=address, wandb=wandb_mode, force=force, devices={k: v for k, v in devices.items() if v is not None})
+    store = run_ladder(ladder, seeds, out, options, say=console.print)
     console.print(f"Curves: {store.curves_path}  Manifest: {store.manifest_path}")
 
 
@@ -280,7 +292,7 @@ def demo(predictions: Path, out: Path) -> None:
     from harness.ladder import load_ladder
     from harness.ledger import results_exist
     from harness.scoreboard import score_ladder, write_baselines
-    from harness.train import run_ladder
+    from harness.runner import RunOptions, run_ladder
 
     ladder = load_ladder("cpu")
     if results_exist(out, ladder):
@@ -288,7 +300,7 @@ def demo(predictions: Path, out: Path) -> None:
     else:
         ladder = load_ladder("smoke")
         console.print(f"No results of the current version of ladder 'cpu' under {out / 'cpu'}: training the small 'smoke' ladder instead.")
-        run_ladder(ladder, ladder.spec.seeds, out, "disabled", force=False, say=console.print)
+        run_ladder(ladder, ladder.spec.seeds, out, RunOptions(wandb="disabled"), say=console.print)
     for entry, new in write_baselines(ladder, predictions, out):
         console.print(f"Baseline {entry.forecaster}: {'submitted' if new else 'already in the ledger'}.")
     board = score_ladder(ladder, predictions, out)

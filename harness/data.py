@@ -87,22 +87,30 @@ def _stack(blocks: list[Examples]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class MixtureStream(IterableDataset):
-    """Yields the training batches of steps ``start .. steps-1`` of one run."""
+    """Yields the training batches of steps ``start .. steps-1`` of one run.
 
-    def __init__(self, mixture: Mixture, seed: int, steps: int, start: int = 0) -> None:
+    With ``world`` > 1 devices, device ``rank`` gets rows ``rank, rank + world, ...``
+    of every batch, so the devices together see exactly the one-device batch.
+    """
+
+    def __init__(self, mixture: Mixture, seed: int, steps: int, start: int = 0, rank: int = 0, world: int = 1) -> None:
         self.mixture, self.seed, self.steps, self.start = mixture, seed, steps, start
+        self.rank, self.world = rank, world
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for step in range(self.start, self.steps):
-            yield self.mixture.train_batch(self.seed, step)
+            tokens, answer = self.mixture.train_batch(self.seed, step)  # (B, T) each
+            yield tokens[self.rank :: self.world], answer[self.rank :: self.world]  # (B / world, T)
 
 
 class MixtureData(L.LightningDataModule):
-    """Training data of one run; evaluation data is held by the ``Evaluator`` callback."""
+    """Training data of one run, split over devices; evaluation data is held by the ``Evaluator`` callback."""
 
     def __init__(self, mixture: Mixture, seed: int, steps: int) -> None:
         super().__init__()
-        self.stream = MixtureStream(mixture, seed, steps)
+        self.mixture, self.seed, self.steps = mixture, seed, steps
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.stream, batch_size=None, num_workers=0)
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer is not None else (0, 1)
+        stream = MixtureStream(self.mixture, self.seed, self.steps, rank=rank, world=world)
+        return DataLoader(stream, batch_size=None, num_workers=0)

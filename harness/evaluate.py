@@ -45,13 +45,17 @@ class Evaluator(L.Callback):
 
     rows: dicts with keys task, step, tokens, metric, value.
     save: called as save(step, model) at each checkpoint step.
+    report: called as report(rows) when training ends. Both are called on the
+    first device's process only; with a strategy that spawns one process per
+    device, that process is not the one that built the callback, so the rows
+    leave it through ``report`` rather than through this object.
     """
 
-    def __init__(self, mixture: Mixture, per_task: int, eval_steps: list[int], ckpt_steps: list[int], save: Callable[[int, nn.Module], None]) -> None:
+    def __init__(self, mixture: Mixture, per_task: int, eval_steps: list[int], ckpt_steps: list[int], save: Callable[[int, nn.Module], None], report: Callable[[list[dict]], None]) -> None:
         self.mixture = mixture
         self.data = mixture.eval_set(per_task)
         self.eval_steps, self.ckpt_steps = set(eval_steps), set(ckpt_steps)
-        self.save = save
+        self.save, self.report = save, report
         self.rows: list[dict] = []
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -60,8 +64,12 @@ class Evaluator(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
         self._at(trainer.global_step, trainer, pl_module)
 
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.is_global_zero:
+            self.report(self.rows)
+
     def _at(self, step: int, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if step in self.eval_steps:
+        if step in self.eval_steps and trainer.is_global_zero:
             self._measure(step, trainer, pl_module.model)
         if step in self.ckpt_steps and trainer.is_global_zero:
             self.save(step, pl_module.model)

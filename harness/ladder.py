@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness import vocab
 from harness.documents import describe_error, read_mapping
@@ -24,6 +24,9 @@ from model_zoo import FAMILIES, ModelConfig
 
 LADDER_DIR = Path(__file__).resolve().parent.parent / "model_zoo" / "ladders"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+# Lightning strategies that run the command line again in one process per device: a second
+# `ladder run` cannot share the results store, so only strategies that spawn workers are allowed.
+RELAUNCHING = ("ddp", "ddp_find_unused_parameters_false", "ddp_find_unused_parameters_true")
 
 
 class Strict(BaseModel):
@@ -40,15 +43,41 @@ class TrainingSpec(Strict):
     warmup_steps: int = Field(default=0, ge=0)
     min_lr_ratio: float = Field(default=0.1, ge=0, le=1)
     grad_clip: float | None = Field(default=1.0, gt=0)
+    # Where it runs (Lightning's Trainer settings); ``ladder run --accelerator ...`` overrides them.
     accelerator: Literal["cpu", "gpu", "auto"] = "cpu"
     devices: int = Field(default=1, gt=0)
     precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
+    # How devices share the work; not part of the ladder hash (it does not change what is trained).
+    strategy: str = "auto"
 
     @model_validator(mode="after")
     def _warmup_fits(self) -> TrainingSpec:
         if self.warmup_steps >= self.steps:
             raise ValueError(f"warmup_steps={self.warmup_steps} must be smaller than steps={self.steps}")
         return self
+
+    @field_validator("strategy")
+    @classmethod
+    def _spawning_strategy(cls, value: str) -> str:
+        if value == "auto":
+            return value
+        from lightning.pytorch.strategies import StrategyRegistry
+
+        known = StrategyRegistry.available_strategies()
+        usable = [s for s in known if not relaunches(s)]
+        if value not in known:
+            raise ValueError(f"unknown strategy '{value}'.{did_you_mean(value, known)} Use 'auto' or one of: {', '.join(usable)}")
+        if relaunches(value):
+            raise ValueError(
+                f"strategy '{value}' runs the whole command line again in every device's process, and those cannot share one results store; "
+                "use 'ddp_spawn' (what 'auto' picks for more than one device)"
+            )
+        return value
+
+
+def relaunches(strategy: str) -> bool:
+    """Whether a Lightning strategy runs the command line again in one process per device."""
+    return strategy in RELAUNCHING or strategy.startswith(("fsdp", "deepspeed"))
 
 
 class EvaluationSpec(Strict):
@@ -148,7 +177,8 @@ def parse_ladder(path: Path) -> Ladder:
     problems += _check_tasks(spec, rungs)
     if problems:
         raise _invalid(path, problems)
-    payload = {"ladder": spec.model_dump(mode="json"), "task_versions": {t: TASKS.get(t).version for t in spec.tasks}}
+    # The hash names what is trained; how the work is spread over devices is left out.
+    payload = {"ladder": spec.model_dump(mode="json", exclude={"training": {"strategy"}}), "task_versions": {t: TASKS.get(t).version for t in spec.tasks}}
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return Ladder(spec=spec, rungs=tuple(rungs), hash=digest, source=path)
 

@@ -1,7 +1,8 @@
-"""Training one (rung, seed) pair with Lightning, and running a whole ladder into the store."""
+"""Training one (rung, seed) pair with Lightning, as a job any executor can run in any process."""
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -9,8 +10,9 @@ import platform
 import shutil
 import sys
 import time
+import traceback
 import warnings
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -24,13 +26,14 @@ from torch import nn
 
 from harness.data import Mixture, MixtureData
 from harness.evaluate import Evaluator
-from harness.ladder import Ladder, Rung
+from harness.ladder import Ladder, Rung, TrainingSpec
 from harness.lit import LadderModule
 from harness.schedule import log_steps, snap
 from harness.store import ResultsStore, atomic_write, sha256_file
 from model_zoo import FAMILIES
 
 WandbMode = Literal["offline", "online", "disabled"]
+ROWS_FILE = "curve.parquet"  # a finished pair's rows, in its .partial folder until read back
 PACKAGES = ("torch", "lightning", "numpy", "pandas", "pyarrow", "pydantic", "wandb", "emergence-ladder")
 
 
@@ -43,6 +46,7 @@ def environment() -> dict:
         except metadata.PackageNotFoundError:
             packages[name] = None
     hardware = {
+        "node": platform.node(),
         "machine": platform.machine(),
         "processor": platform.processor() or None,
         "system": platform.system(),
@@ -78,49 +82,84 @@ def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int):  #
     )
 
 
-def checkpoint_saver(store: ResultsStore, family: str, rung: Rung, seed: int, saved: list[dict]) -> Callable[[int, nn.Module], None]:
-    """A function that writes the model's weights at a step and records path and sha256 in ``saved``.
-
-    Files go to the pair's ``.partial`` folder; the recorded path is where ``commit`` moves them.
-    """
-    final, partial = store.pair_checkpoint_dir(rung.name, seed), store.pair_partial_dir(rung.name, seed)
-
-    def save(step: int, model: nn.Module) -> None:
-        name = f"step{step:07d}.pt"
-        path = partial / name
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        buf = io.BytesIO()
-        torch.save({"family": family, "config": rung.config.model_dump(), "step": step, "state_dict": state}, buf)
-        atomic_write(path, buf.getvalue())
-        saved.append({"step": step, "path": str((final / name).relative_to(store.root)), "sha256": sha256_file(path)})
-
-    return save
+def save_checkpoint(partial: Path, family: str, rung: Rung, step: int, model: nn.Module) -> None:
+    """Write the model's weights at ``step`` into the pair's ``.partial`` folder."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    buf = io.BytesIO()
+    torch.save({"family": family, "config": rung.config.model_dump(), "step": step, "state_dict": state}, buf)
+    atomic_write(partial / f"step{step:07d}.pt", buf.getvalue())
 
 
-def train_pair(ladder: Ladder, rung: Rung, seed: int, store: ResultsStore, wandb_mode: WandbMode) -> tuple[pd.DataFrame, dict]:
+def write_rows(partial: Path, rows: list[dict]) -> None:
+    """Leave the measured rows in the pair's ``.partial`` folder, where ``train_pair`` reads them back."""
+    atomic_write(partial / ROWS_FILE, pd.DataFrame(rows).to_parquet(index=False))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (rung, seed) pair with all a worker process needs to train it (picklable)."""
+
+    ladder: Ladder
+    rung: Rung
+    seed: int
+    root: Path  # the ladder's results store; workers write checkpoints under it
+    training: TrainingSpec  # the rung's own, with the run's device settings applied
+    threads: int  # torch threads
+    wandb: WandbMode
+
+    @property
+    def gpus(self) -> int:
+        return self.training.devices if self.training.accelerator == "gpu" else 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.ladder.name} rung {self.rung.name} ({self.rung.params:,} parameters) seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What a job returns: its curve rows and manifest entry, or the traceback of its error."""
+
+    rows: pd.DataFrame | None = None
+    entry: dict | None = None
+    error: str | None = None
+
+
+def run_job(job: Job) -> Trained:
+    """Train one pair in whatever process the executor chose; errors come back as text, not exceptions."""
+    torch.set_num_threads(job.threads)
+    quiet_lightning()
+    try:
+        return Trained(*train_pair(job))
+    except Exception:  # noqa: BLE001 - reported per pair; the other pairs go on
+        return Trained(error=traceback.format_exc())
+
+
+def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
     """Train one rung with one seed; returns its curve rows and its manifest entry.
 
-    Checkpoints are written to a ``.partial`` folder that ``ResultsStore.commit`` moves into place.
+    Checkpoints are written to the pair's ``.partial`` folder that ``ResultsStore.commit`` moves into place.
     """
+    ladder, rung, seed, training = job.ladder, job.rung, job.seed, job.training
+    store = ResultsStore(job.root, ladder)
     spec = ladder.spec
-    steps = spec.training.steps
+    steps = training.steps
     torch.manual_seed(seed)  # model initialisation; the data has its own seeded stream
     model = FAMILIES.get(spec.family).build(rung.config)
-    mixture = Mixture.build(spec.tasks, spec.training.batch_size)
+    mixture = Mixture.build(spec.tasks, training.batch_size)
     eval_steps = log_steps(steps, spec.evaluation.n_points)
     # Checkpoints from 1% of training on: the first few steps change little worth keeping.
     ckpt_steps = snap(log_steps(steps, spec.evaluation.n_checkpoints, first=max(1, steps // 100)), eval_steps)
-    shutil.rmtree(store.pair_partial_dir(rung.name, seed), ignore_errors=True)
-    saved: list[dict] = []
-    save = checkpoint_saver(store, spec.family, rung, seed, saved)
-    evaluator = Evaluator(mixture, spec.evaluation.examples_per_task, eval_steps, ckpt_steps, save)
-    logger = make_logger(wandb_mode, store, rung, seed)
+    partial, final = store.pair_partial_dir(rung.name, seed), store.pair_checkpoint_dir(rung.name, seed)
+    shutil.rmtree(partial, ignore_errors=True)
+    # partial() rather than closures: with one process per device, the callback is pickled.
+    save, report = functools.partial(save_checkpoint, partial, spec.family, rung), functools.partial(write_rows, partial)
+    evaluator = Evaluator(mixture, spec.evaluation.examples_per_task, eval_steps, ckpt_steps, save, report)
+    logger = make_logger(job.wandb, store, rung, seed)
     trainer = L.Trainer(
         max_steps=steps,
-        accelerator=spec.training.accelerator,
-        devices=spec.training.devices,
-        precision=spec.training.precision,
-        gradient_clip_val=spec.training.grad_clip,
+        **trainer_devices(training),
+        gradient_clip_val=training.grad_clip,
         logger=logger if logger is not None else False,
         # A bar in a log file is noise; the pairs are reported anyway.
         callbacks=[evaluator, *([TQDMProgressBar(refresh_rate=max(1, steps // 50))] if sys.stderr.isatty() else [])],
@@ -131,11 +170,18 @@ def train_pair(ladder: Ladder, rung: Rung, seed: int, store: ResultsStore, wandb
         limit_val_batches=0,
     )
     start = time.perf_counter()
-    trainer.fit(LadderModule(model, ladder.training(rung)), datamodule=MixtureData(mixture, seed, steps))
+    trainer.fit(LadderModule(model, training), datamodule=MixtureData(mixture, seed, steps))
     wall = time.perf_counter() - start
     if logger is not None:
-        logger.experiment.finish()
-    rows = pd.DataFrame(evaluator.rows).assign(ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed)
+        import wandb
+
+        wandb.finish()  # the run of this process, if the first device's process was this one
+    rows = pd.read_parquet(partial / ROWS_FILE).assign(ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed)
+    (partial / ROWS_FILE).unlink()
+    checkpoints = [
+        {"step": int(path.stem.removeprefix("step")), "path": str((final / path.name).relative_to(store.root)), "sha256": sha256_file(path)}
+        for path in sorted(partial.glob("step*.pt"))
+    ]
     entry = {
         "rung": rung.name,
         "seed": seed,
@@ -143,30 +189,21 @@ def train_pair(ladder: Ladder, rung: Rung, seed: int, store: ResultsStore, wandb
         "steps": steps,
         "wall_time_s": round(wall, 3),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "checkpoints": saved,
+        "checkpoints": checkpoints,
+        # What the Trainer actually ran with, not what was asked for.
+        "devices": {"accelerator": type(trainer.accelerator).__name__, "devices": trainer.num_devices, "strategy": type(trainer.strategy).__name__, "precision": trainer.precision, "threads": job.threads},
         **environment(),
     }
     return rows, entry
 
 
-def run_ladder(ladder: Ladder, seeds: list[int], out: Path, wandb_mode: WandbMode = "offline", force: bool = False, say: Callable[[str], None] = print) -> ResultsStore:
-    """Train every (rung, seed) pair not yet finished in ``out/<ladder>``; ``force`` retrains finished ones."""
-    quiet_lightning()
-    store = ResultsStore(out / ladder.name, ladder)
-    with store.locked():
-        dropped = store.recover()
-        if dropped:
-            say(f"Dropped {dropped} rows of an interrupted pair; it will be trained again.")
-        done = store.finished()
-        pairs = [(rung, seed) for seed in seeds for rung in ladder.rungs]
-        for i, (rung, seed) in enumerate(pairs, 1):
-            label = f"[{i}/{len(pairs)}] {ladder.name} rung {rung.name} ({rung.params:,} parameters) seed {seed}"
-            if (rung.name, seed) in done and not force:
-                say(f"{label}: already finished, skipped (--force retrains it)")
-                continue
-            say(f"{label}: training")
-            rows, entry = train_pair(ladder, rung, seed, store, wandb_mode)
-            store.commit(rung.name, seed, rows, entry)
-            say(f"{label}: done in {entry['wall_time_s']:.1f} s")
-        sys.stdout.flush()
-    return store
+def trainer_devices(training: TrainingSpec) -> dict:
+    """Lightning's accelerator, devices, strategy and precision for a training spec.
+
+    More than one device with strategy 'auto' means 'ddp_spawn': Lightning's own
+    choice, 'ddp', would run the whole command line again in every device's process.
+    """
+    strategy = training.strategy
+    if strategy == "auto" and training.devices > 1:
+        strategy = "ddp_spawn"
+    return {"accelerator": training.accelerator, "devices": training.devices, "strategy": strategy, "precision": training.precision}

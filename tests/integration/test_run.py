@@ -134,11 +134,11 @@ def test_kill_9_and_resume_gives_exactly_the_uninterrupted_rows(reference, tmp_p
     assert json.loads((resumed / "manifest.json").read_text())["runs"].keys() == json.loads((root / "manifest.json").read_text())["runs"].keys()
 
 
-def test_wandb_offline_writes_runs_without_network(tmp_path):
+def test_wandb_offline_writes_one_run_per_pair_without_network(tmp_path):
     ladder = tmp_path / "one.yaml"
     ladder.write_text(
-        "name: one\nfamily: gpt\ntasks: {copy: 1.0}\ntraining: {steps: 5, batch_size: 4, lr: 0.001}\n"
-        "evaluation: {n_points: 3, examples_per_task: 16, n_checkpoints: 1}\nseeds: [0]\nmodel: {n_ctx: 20}\n"
+        "name: one\nfamily: gpt\ntasks: {copy: 1.0, mod_add: 1.0}\ntraining: {steps: 5, batch_size: 4, lr: 0.001}\n"
+        "evaluation: {n_points: 3, examples_per_task: 16, n_checkpoints: 1}\nseeds: [0, 1]\nmodel: {n_ctx: 20}\n"
         "rungs: [{name: a, d_model: 8, n_layers: 1, n_heads: 2}]\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
@@ -146,8 +146,16 @@ def test_wandb_offline_writes_runs_without_network(tmp_path):
     proc = subprocess.run(ladder_cmd("run", "--ladder", str(ladder), "--out", str(tmp_path / "res")), capture_output=True, text=True, timeout=180, env=env)
     assert proc.returncode == 0, proc.stderr
     assert time.perf_counter() - start < 90
-    runs = list((tmp_path / "res" / "one" / "wandb").glob("offline-run-*"))
-    assert len(runs) == 1
+    runs = sorted((tmp_path / "res" / "one" / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(runs) == 2, "one run per (rung, seed)"
+    lad = load_ladder(ladder)
+    # The run log is protobuf records, whose strings are stored as they are.
+    logs = [path.read_bytes() for path in runs]
+    assert sorted(b"one-a-seed0" in log for log in logs) == [False, True]
+    for log in logs:
+        assert lad.hash.encode() in log and b"task_versions" in log
+        for key in (b"accuracy/copy", b"loss/copy", b"accuracy/mod_add", b"loss/mod_add"):
+            assert log.count(key) >= lad.spec.evaluation.n_points, "every curve point is logged"
 
 
 def test_unknown_ladder_is_a_clean_error():

@@ -1,0 +1,129 @@
+"""Executors end to end on the smoke ladder: local processes and a local Ray cluster give the curves of
+one process; a worker killed mid-job loses nothing; bad addresses, missing GPUs and device settings."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import torch
+
+from harness.ladder import load_ladder
+from harness.store import ResultsStore
+from tests.integration.common import cli_fails
+
+SEEDS = ("--seeds", "0,1")
+NEEDS_RAY = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="the ray executor is an optional extra: pip install -e '.[test,ray]'")
+EXECUTORS = ["local", pytest.param("ray", marks=NEEDS_RAY)]
+
+
+def ladder(out: Path, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "harness", "run", "--ladder", "smoke", "--out", str(out), "--wandb", "disabled", *SEEDS, *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def sequential(tmp_path_factory) -> bytes:
+    """The curves of both seeds trained one after another in one process, with one thread (as each worker has)."""
+    out = tmp_path_factory.mktemp("sequential")
+    ladder(out, "--workers", "1", "--threads", "1")
+    return (out / "smoke" / "curves.parquet").read_bytes()
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_two_workers_give_the_curves_of_one_process(sequential, tmp_path, executor):
+    proc = ladder(tmp_path, "--executor", executor, "--workers", "2")
+    assert f"with the {executor} executor (2 at once, 1 torch thread each)" in proc.stdout
+    assert (tmp_path / "smoke" / "curves.parquet").read_bytes() == sequential
+    manifest = json.loads((tmp_path / "smoke" / "manifest.json").read_text())
+    assert {run["executor"] for run in manifest["runs"].values()} == {executor}
+    assert {run["devices"]["threads"] for run in manifest["runs"].values()} == {1}
+
+
+def job_processes(executor: str, driver: int) -> list[int]:
+    """Processes running a job: the driver's spawned pool workers, or Ray workers titled after the job they run."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if (executor == "local" and parent == driver and "spawn_main" in cmdline) or (executor == "ray" and cmdline.startswith("ray::smoke rung")):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_a_killed_worker_loses_nothing_and_the_rerun_completes(sequential, tmp_path, executor):
+    cmd = [sys.executable, "-m", "harness", "run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled", *SEEDS, "--executor", executor, "--workers", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    root, deadline = tmp_path / "smoke", time.monotonic() + 240
+    # The largest rung goes first; kill one of its workers as soon as it has written a checkpoint.
+    while not (any(root.glob("checkpoints/s1/seed*.partial/*.pt")) and (victims := job_processes(executor, proc.pid))):
+        assert proc.poll() is None, f"the run ended before the kill point:\n{proc.stdout.read()}"
+        assert time.monotonic() < deadline, "no job started"
+        time.sleep(0.02)
+    os.kill(victims[0], signal.SIGKILL)
+    output, _ = proc.communicate(timeout=240)
+    store = ResultsStore(root, load_ladder("smoke"))
+    finished = store.finished()
+    stored = set(zip(store.curves()["rung"], store.curves()["seed"]))
+    assert stored == finished, "rows only of pairs the manifest says are finished"
+    if executor == "local":
+        assert proc.returncode == 1, output
+        assert "worker process died" in output and "run the same command again" in output
+        assert len(finished) < 4
+    else:
+        assert proc.returncode in (0, 1), output  # Ray retries a job whose worker died
+    rerun = ladder(tmp_path, "--workers", "1", "--threads", "1")
+    assert rerun.stdout.count("already finished, skipped") == len(finished)
+    assert (root / "curves.parquet").read_bytes() == sequential, "nothing lost or duplicated"
+    assert not list(root.glob("checkpoints/*/*.partial"))
+
+
+@NEEDS_RAY
+def test_an_unreachable_ray_address_fails_fast(tmp_path):
+    start = time.perf_counter()
+    proc = ladder(tmp_path, "--executor", "ray", "--address", "127.0.0.1:9", check=False, timeout=60)
+    assert time.perf_counter() - start < 30
+    assert proc.returncode == 2
+    message = " ".join(proc.stderr.split())
+    assert "No Ray cluster answers at '127.0.0.1:9'" in message and "leave out --address" in message
+    assert not (tmp_path / "smoke").exists()
+
+
+def test_a_gpu_on_a_machine_without_one_is_refused_before_anything_starts(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    message = cli_fails("run", "--ladder", "smoke", "--out", str(tmp_path), "--accelerator", "gpu", "--wandb", "disabled")
+    assert "asks for 1 GPU" in message and "this machine has 0" in message and "--accelerator cpu" in message
+    assert not (tmp_path / "smoke").exists()
+
+
+def test_two_cpu_devices_split_each_batch_and_match_one_device(sequential, tmp_path):
+    """Devices pass through to Lightning: two CPU processes with DDP see the one-device batch between them."""
+    proc = ladder(tmp_path, "--devices", "2", "--seeds", "0")
+    manifest = json.loads((tmp_path / "smoke" / "manifest.json").read_text())
+    devices = manifest["runs"]["s1/seed0"]["devices"]
+    assert devices["devices"] == 2 and devices["strategy"] == "DDPStrategy" and devices["accelerator"] == "CPUAccelerator", proc.stdout
+    one = pd.read_parquet(io.BytesIO(sequential))
+    two = pd.read_parquet(tmp_path / "smoke" / "curves.parquet")
+    merged = one[one.seed == 0].merge(two, on=["rung", "task", "step", "metric"])
+    assert len(merged) == len(two)
+    assert (merged["value_x"] - merged["value_y"]).abs().max() < 1e-3, "same data, same updates up to float rounding"
