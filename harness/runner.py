@@ -24,7 +24,8 @@ DEVICE_FIELDS = ("accelerator", "devices", "strategy", "precision")
 
 
 class RunOptions(BaseModel):
-    """How a run executes; none of it changes what is trained (the ladder hash)."""
+    """How a run executes. None of it changes the ladder hash; each pair's manifest entry records
+    the executor, threads and devices it actually ran with."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
