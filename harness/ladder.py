@@ -137,9 +137,10 @@ class Ladder:
     def task_versions(self) -> dict[str, int]:
         return {name: TASKS.get(name).version for name in self.spec.tasks}
 
-    def training(self, rung: Rung) -> TrainingSpec:
-        """What one rung trains with: the shared training spec at the rung's own peak learning rate."""
-        return self.spec.training.model_copy(update={"lr": rung.lr})
+    def training(self, rung: Rung, shared: TrainingSpec | None = None) -> TrainingSpec:
+        """What one rung trains with: the shared training spec (the ladder's, or ``shared``, e.g. with a
+        run's device settings) at the rung's own peak learning rate."""
+        return (shared or self.spec.training).model_copy(update={"lr": rung.lr})
 
     @property
     def cli_name(self) -> str:

@@ -70,7 +70,7 @@ def plan(ladder: Ladder, seeds: list[int], store: ResultsStore, options: RunOpti
     if workers != 1:
         order = {r.name: i for i, r in enumerate(ladder.rungs)}
         pairs.sort(key=lambda p: (-order[p[0].name], p[1]))
-    return [Job(ladder, rung, seed, store.root, training.model_copy(update={"lr": rung.lr}), options.threads, options.wandb) for rung, seed in pairs]
+    return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), options.threads, options.wandb) for rung, seed in pairs]
 
 
 def check_devices(training: TrainingSpec, executor: Executor) -> None:

@@ -95,7 +95,7 @@ def test_device_settings_reach_the_trainer(monkeypatch, tmp_path):
     ladder = load_ladder("smoke")
     rung = ladder.rungs[0]
     for overrides, strategy in (({"accelerator": "gpu", "devices": 4, "precision": "bf16-mixed"}, "ddp_spawn"), ({"devices": 1, "strategy": "ddp_spawn", "precision": "16-mixed"}, "ddp_spawn"), ({}, "auto")):
-        training = device_settings(ladder, overrides).model_copy(update={"lr": rung.lr})
+        training = ladder.training(rung, device_settings(ladder, overrides))
         with pytest.raises(Stop):
             train_pair(Job(ladder, rung, 0, tmp_path, training, 1, "disabled"))
         expected = {**ladder.spec.training.model_dump(include={"accelerator", "devices", "precision"}), **overrides, "strategy": strategy}
