@@ -50,6 +50,8 @@ class Executor(Protocol):
 
     name: str
     workers: int | None  # jobs at once; None: as many as the cluster's resources allow
+    where: str  # where the jobs run, for messages
+    assigns_gpus: bool  # whether each job gets GPUs of its own (else every job sees all of them)
 
     def __enter__(self) -> Executor: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -70,7 +72,7 @@ class Local:
     jobs not yet started.
     """
 
-    name = "local"
+    name, where, assigns_gpus = "local", "this machine", False
 
     def __init__(self, workers: int | None = None, address: str | None = None) -> None:
         if address is not None:
@@ -126,7 +128,7 @@ class Ray:
     ``RETRIES`` times before it is reported ``Lost``.
     """
 
-    name = "ray"
+    name, where, assigns_gpus = "ray", "the Ray cluster", True
     RETRIES = 2
 
     def __init__(self, workers: int | None = None, address: str | None = None) -> None:

@@ -78,14 +78,13 @@ def check_devices(training: TrainingSpec, executor: Executor) -> None:
     if training.accelerator != "gpu":
         return
     need, have = training.devices, executor.gpus()
-    where = "this machine" if executor.name == "local" else "the Ray cluster"
     if have < need:
         raise UserError(
-            f"Each pair asks for {need} GPU{'s' * (need > 1)} (accelerator 'gpu', devices {need}), but {where} has {have}. "
+            f"Each pair asks for {need} GPU{'s' * (need > 1)} (accelerator 'gpu', devices {need}), but {executor.where} has {have}. "
             "Run on a machine with GPUs, join a cluster that has them (--executor ray --address HOST:PORT), or train on the CPU with --accelerator cpu --devices 1 --precision 32-true."
         )
-    if executor.name == "local" and executor.workers != 1:
-        raise UserError("The local executor runs GPU pairs one at a time on all the devices they ask for; leave out --workers, or use --executor ray to spread pairs over GPUs.")
+    if not executor.assigns_gpus and executor.workers != 1:
+        raise UserError(f"The {executor.name} executor runs GPU pairs one at a time on all the devices they ask for; leave out --workers, or use --executor ray to spread pairs over GPUs.")
 
 
 def run_ladder(ladder: Ladder, seeds: list[int], out: Path, options: RunOptions = RunOptions(), say: Callable[[str], None] = print) -> ResultsStore:

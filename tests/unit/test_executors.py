@@ -14,7 +14,7 @@ from harness.data import Mixture, MixtureStream
 from harness.errors import UserError
 from harness.executors import EXECUTORS, Local, Lost, probe
 from harness.ladder import load_ladder
-from harness.runner import RunOptions, device_settings
+from harness.runner import RunOptions, check_devices, device_settings
 from harness.train import Job, train_pair, trainer_devices
 from tests.unit.toy_jobs import Toy, square_or_die
 
@@ -124,3 +124,19 @@ def test_devices_together_see_exactly_the_one_device_batch(world):
 def test_run_options_forbid_unknown_keys():
     with pytest.raises(ValueError, match="extra"):
         RunOptions(executer="ray")
+
+
+class FourGpus(Local):
+    def gpus(self) -> int:
+        return 4
+
+
+def test_local_gpu_pairs_run_one_at_a_time():
+    """Local workers would all see every GPU; only an executor that assigns GPUs may run several."""
+    training = load_ladder("gpu").spec.training
+    check_devices(training, FourGpus())
+    check_devices(training.model_copy(update={"devices": 4}), FourGpus())
+    with pytest.raises(UserError, match="one at a time"):
+        check_devices(training, FourGpus(workers=2))
+    with pytest.raises(UserError, match="asks for 8 GPUs .* this machine has 4"):
+        check_devices(training.model_copy(update={"devices": 8}), FourGpus())
