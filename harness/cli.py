@@ -68,17 +68,42 @@ def main() -> None:
 @click.option("--strategy", help="Lightning strategy for several devices, e.g. ddp_spawn [the ladder file's, else auto].")
 @click.option("--precision", help="Lightning precision: 32-true, bf16-mixed, 16-mixed or bf16-true [the ladder file's].")
 @click.option("--wandb", "wandb_mode", type=click.Choice(["offline", "online", "disabled"]), default="offline", show_default=True, help="wandb logging: offline runs are written under OUT/<ladder>/wandb and never touch the network.")
+@click.option("--rungs", callback=lambda _c, _p, v: [r.strip() for r in v.split(",") if r.strip()] if v else None, help="Comma-separated rungs to train, e.g. c6,c7 (default: all).")
 @click.option("--force", is_flag=True, help="Retrain (rung, seed) pairs that already finished, replacing their rows.")
-def run(ladder_name: str, seeds: list[int] | None, out: Path, wandb_mode: str, force: bool, executor: str, workers: int | None, threads: int, address: str | None, **devices: object) -> None:
+@click.option("--restore", is_flag=True, help="Retrain finished pairs whose checkpoints are missing or damaged, and keep the new checkpoints only if byte-identical to the recorded ones.")
+def run(ladder_name: str, seeds: list[int] | None, out: Path, wandb_mode: str, force: bool, restore: bool, rungs: list[str] | None, executor: str, workers: int | None, threads: int, address: str | None, **devices: object) -> None:
     """Train every rung of a ladder for every seed and record learning curves."""
     from harness.ladder import load_ladder
     from harness.runner import RunOptions, run_ladder
 
     ladder = load_ladder(ladder_name)
     seeds = seeds if seeds is not None else ladder.spec.seeds
-    options = RunOptions(executor=executor, workers=workers, threads=threads, address=address, wandb=wandb_mode, force=force, devices={k: v for k, v in devices.items() if v is not None})
+    options = RunOptions(executor=executor, workers=workers, threads=threads, address=address, wandb=wandb_mode, force=force, restore=restore, rungs=rungs, devices={k: v for k, v in devices.items() if v is not None})
     store = run_ladder(ladder, seeds, out, options, say=console.print)
     console.print(f"Curves: {store.curves_path}  Manifest: {store.manifest_path}")
+
+
+@main.command()
+@LADDER
+@click.option("--rung", required=True, help="Rung to load, e.g. c3.")
+@click.option("--seed", required=True, type=click.IntRange(min=0), help="Training seed of the pair to load.")
+@click.option("--step", default="final", show_default=True, help="Checkpoint step (one the pair saved), or 'final'.")
+@click.option("--task", required=True, help="Task whose examples the model reads (see 'ladder tasks').")
+@click.option("--n", "n", default=64, show_default=True, type=click.IntRange(min=1), help="Number of examples.")
+@click.option("--examples-seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the examples; the same seed gives every model the same examples.")
+@click.option("--hooks", help="Comma-separated globs of hook points, e.g. 'blocks.*.attn.hook_pattern' (default: every hook point).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="safetensors file to write.")
+@click.option("--replace", is_flag=True, help="Replace OUTPUT if it exists (by default an existing file is never overwritten).")
+@RESULTS
+def record(ladder_name: str, rung: str, seed: int, step: str, task: str, n: int, examples_seed: int, hooks: str | None, output: Path, replace: bool, out: Path) -> None:
+    """Record a trained model's activations at every hook point on a task's examples, to safetensors."""
+    from harness.recording import record_file
+
+    if output.exists() and not replace:
+        raise UserError(f"'{output}' already exists and is not overwritten; choose another -o/--output, or pass --replace.")
+    shapes = record_file(ladder_name, rung, seed, step, task, n, examples_seed, hooks, output, out)
+    hooked = sum("hook_" in name for name in shapes)
+    console.print(f"Recorded {hooked} hook points on {n} '{task}' examples: {output} ({output.stat().st_size / 2**20:.1f} MiB)")
 
 
 @main.command()

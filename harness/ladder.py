@@ -142,6 +142,14 @@ class Ladder:
         run's device settings) at the rung's own peak learning rate."""
         return (shared or self.spec.training).model_copy(update={"lr": rung.lr})
 
+    def rung(self, name: str) -> Rung:
+        """The rung called ``name``; a "did you mean" ``UserError`` otherwise."""
+        for rung in self.rungs:
+            if rung.name == name:
+                return rung
+        names = [r.name for r in self.rungs]
+        raise UserError(f"Ladder '{self.name}' has no rung '{name}'.{did_you_mean(name, names)} Its rungs: {', '.join(names)}.")
+
     @property
     def cli_name(self) -> str:
         """What to pass to ``--ladder`` to get this ladder again: its name if built in, else its path."""

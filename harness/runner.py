@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.documents import describe_error
 from harness.errors import UserError
@@ -37,7 +37,17 @@ class RunOptions(BaseModel):
     address: str | None = None  # an existing Ray cluster
     wandb: WandbMode = "offline"
     force: bool = False
+    # Retrain finished pairs whose checkpoints are missing or damaged, keeping the new ones only if they
+    # are byte-identical to what the manifest recorded; curves and manifest are left as they are.
+    restore: bool = False
+    rungs: list[str] | None = None  # only these rungs; None: all
     devices: dict[str, str | int] = {}  # accelerator, devices, strategy, precision over the ladder file's
+
+    @model_validator(mode="after")
+    def _restore_alone(self) -> RunOptions:
+        if self.force and self.restore:
+            raise UserError("--force and --restore do not go together: --force retrains pairs and replaces their rows, --restore only brings back their checkpoints. Pick one.")
+        return self
 
 
 class RunIncomplete(UserError):
@@ -59,18 +69,25 @@ def device_settings(ladder: Ladder, overrides: dict[str, str | int]) -> Training
 
 
 def plan(ladder: Ladder, seeds: list[int], store: ResultsStore, options: RunOptions, training: TrainingSpec, workers: int | None) -> list[Job]:
-    """Jobs for the pairs not yet finished (all with ``force``).
+    """Jobs for the selected pairs not yet finished (all with ``force``; with ``restore``, the finished
+    ones whose checkpoints are not intact).
 
     One at a time, they run seed by seed from the smallest rung, as before. In
     parallel, the largest rungs go first (the longest jobs must not start last)
     and the seeds of a rung run side by side.
     """
-    done = set() if options.force else store.finished()
-    pairs = [(rung, seed) for seed in seeds for rung in ladder.rungs if (rung.name, seed) not in done]
+    rungs = [ladder.rung(name) for name in options.rungs] if options.rungs else ladder.rungs
+    if options.restore:
+        finished = store.finished()
+        pairs = [(rung, seed) for seed in seeds for rung in rungs if (rung.name, seed) in finished and not store.checkpoints_intact(rung.name, seed)]
+    else:
+        done = set() if options.force else store.finished()
+        pairs = [(rung, seed) for seed in seeds for rung in rungs if (rung.name, seed) not in done]
     if workers != 1:
         order = {r.name: i for i, r in enumerate(ladder.rungs)}
         pairs.sort(key=lambda p: (-order[p[0].name], p[1]))
-    return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), options.threads, options.wandb) for rung, seed in pairs]
+    wandb = "disabled" if options.restore else options.wandb  # a restore is not a new run of the pair
+    return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), options.threads, wandb) for rung, seed in pairs]
 
 
 def check_devices(training: TrainingSpec, executor: Executor) -> None:
@@ -91,6 +108,8 @@ def run_ladder(ladder: Ladder, seeds: list[int], out: Path, options: RunOptions 
     """Train every (rung, seed) pair not yet finished in ``out/<ladder>``; ``RunIncomplete`` if any failed."""
     quiet_lightning()
     training = device_settings(ladder, options.devices)
+    for name in options.rungs or []:
+        ladder.rung(name)  # an unknown rung fails before any executor starts
     store = ResultsStore(out / ladder.name, ladder)
     with EXECUTORS.get(options.executor)(options.workers, options.address) as executor:
         check_devices(training, executor)
@@ -104,14 +123,18 @@ def train_missing(ladder: Ladder, seeds: list[int], store: ResultsStore, options
         say(f"Dropped {dropped} rows of an interrupted pair; it will be trained again.")
     jobs = plan(ladder, seeds, store, options, training, executor.workers)
     planned = {(job.rung.name, job.seed) for job in jobs}
-    for rung, seed in ((r.name, s) for s in seeds for r in ladder.rungs if (r.name, s) not in planned):
-        say(f"{ladder.name} rung {rung} seed {seed}: already finished, skipped (--force retrains it)")
+    selected = [r.name for r in ladder.rungs if not options.rungs or r.name in options.rungs]
+    skipped = "checkpoints intact or not trained yet, skipped" if options.restore else "already finished, skipped (--force retrains it)"
+    for rung, seed in ((r, s) for s in seeds for r in selected if (r, s) not in planned):
+        say(f"{ladder.name} rung {rung} seed {seed}: {skipped}")
     if not jobs:
         return store
+    if options.restore:
+        say("Restoring checkpoints by retraining; the stored curves and manifest are not changed.")
     say(f"Training {len(jobs)} pair{'s' * (len(jobs) > 1)} with the {executor.name} executor ({executor.workers or 'as many as fit'} at once, {jobs[0].threads} torch thread{'s' * (jobs[0].threads > 1)} each).")
     failed = []
     for i, (job, result) in enumerate(executor.run(run_job, jobs), 1):
-        problem = commit(store, job, result, executor.name)
+        problem = commit(store, job, result, executor.name, options.restore)
         if problem:
             failed.append(f"{job.rung.name}/seed{job.seed}")
             say(f"[{i}/{len(jobs)}] {job.label}: FAILED: {problem}")
@@ -122,8 +145,8 @@ def train_missing(ladder: Ladder, seeds: list[int], store: ResultsStore, options
     return store
 
 
-def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str) -> str | None:
-    """Store a finished pair; return why it could not be, or None."""
+def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str, restore: bool = False) -> str | None:
+    """Store a finished pair (with ``restore``, only its checkpoints); return why it could not be, or None."""
     if isinstance(result, Lost):
         return result.reason
     if result.error is not None:
@@ -133,5 +156,7 @@ def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str)
         path = partial / Path(ckpt["path"]).name
         if not path.is_file() or sha256_file(path) != ckpt["sha256"]:
             return f"its checkpoint {path} is missing or differs here from what the worker wrote; with a Ray cluster of several machines, --out must be on a filesystem every node shares"
+    if restore:
+        return store.restore_checkpoints(job.rung.name, job.seed, result.entry)
     store.commit(job.rung.name, job.seed, result.rows, {**result.entry, "executor": executor})
     return None

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from filelock import FileLock, Timeout
@@ -32,19 +33,29 @@ COLUMNS = ["ladder", "rung", "params", "seed", "task", "step", "tokens", "metric
 DTYPES = {"ladder": "string", "rung": "string", "params": "int64", "seed": "int64", "task": "string", "step": "int64", "tokens": "int64", "metric": "string", "value": "float64"}
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never a mix."""
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write that appears at ``path`` only when the block ends without error.
+
+    Readers see the old file or the new one, never a mix; on error nothing is left behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never a mix."""
+    with atomic_file(path) as f:
+        f.write(data)
 
 
 def sha256_file(path: Path) -> str:
@@ -57,6 +68,12 @@ def sha256_file(path: Path) -> str:
 
 def pair_key(rung: str, seed: int) -> str:
     return f"{rung}/seed{seed}"
+
+
+def _made_with(entry: dict) -> str:
+    """What a manifest entry says a pair was trained with, in a few words."""
+    packages, hardware = entry.get("packages", {}), entry.get("hardware", {})
+    return f"torch {packages.get('torch')}, {entry.get('devices', {}).get('threads', '?')} thread(s) on {hardware.get('processor') or hardware.get('machine')}"
 
 
 def empty_curves() -> pd.DataFrame:
@@ -121,10 +138,7 @@ class ResultsStore:
 
         The pair's rows replace any old rows of the same pair (only reached with --force).
         """
-        final, partial = self.pair_checkpoint_dir(rung, seed), self.pair_partial_dir(rung, seed)
-        shutil.rmtree(final, ignore_errors=True)
-        if partial.exists():
-            partial.rename(final)
+        self._place_checkpoints(rung, seed)
         curves = self.curves()
         other = curves[~((curves["rung"] == rung) & (curves["seed"] == seed))]
         self._write_curves(pd.concat([other, rows], ignore_index=True))
@@ -135,6 +149,35 @@ class ResultsStore:
         manifest["runs"] = dict(sorted(manifest["runs"].items(), key=lambda kv: self._order(kv[1]["rung"], kv[1]["seed"])))
         manifest["seeds"] = sorted({run["seed"] for run in manifest["runs"].values()})
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+
+    def checkpoints_intact(self, rung: str, seed: int) -> bool:
+        """Whether every checkpoint the manifest lists for a finished pair is on disk with its recorded sha256."""
+        entry = self.manifest()["runs"][pair_key(rung, seed)]
+        return all((self.root / c["path"]).is_file() and sha256_file(self.root / c["path"]) == c["sha256"] for c in entry["checkpoints"])
+
+    def restore_checkpoints(self, rung: str, seed: int, retrained: dict) -> str | None:
+        """Put a retrained pair's ``.partial`` checkpoints in place if they are byte-identical to the recorded ones.
+
+        Returns None when restored; otherwise why not, leaving curves, manifest and
+        any existing checkpoint files untouched and the retrained files deleted.
+        """
+        recorded = self.manifest()["runs"][pair_key(rung, seed)]
+        differ = [c["step"] for c, r in zip(recorded["checkpoints"], retrained["checkpoints"]) if c["sha256"] != r["sha256"]]
+        if differ or len(recorded["checkpoints"]) != len(retrained["checkpoints"]):
+            shutil.rmtree(self.pair_partial_dir(rung, seed), ignore_errors=True)
+            was, now = _made_with(recorded), _made_with(retrained)
+            return (
+                f"the retrained checkpoints differ from the recorded ones (steps {differ or 'all'}), so they are not the models behind the stored curves and were discarded; "
+                f"the pair was trained with {was} and retrained with {now}. Restore on a machine and software like the original, with the same --threads."
+            )
+        self._place_checkpoints(rung, seed)
+        return None
+
+    def _place_checkpoints(self, rung: str, seed: int) -> None:
+        final, partial = self.pair_checkpoint_dir(rung, seed), self.pair_partial_dir(rung, seed)
+        shutil.rmtree(final, ignore_errors=True)
+        if partial.exists():
+            partial.rename(final)
 
     def _order(self, rung: str, seed: int) -> tuple[int, int]:
         return [r.name for r in self.ladder.rungs].index(rung), seed

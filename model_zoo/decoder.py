@@ -1,4 +1,21 @@
-"""What every family shares: embeddings, a stack of blocks, final norm and unembedding."""
+"""What every family shares: embeddings, a stack of blocks, final norm and unembedding.
+
+Hook points (``model_zoo.hooks``) follow TransformerLens names. Shared by every family:
+
+    hook_embed                     (B, T, d_model)  token embedding
+    hook_pos_embed                 (B, T, d_model)  position embedding
+    blocks.{i}.hook_resid_pre      (B, T, d_model)  residual stream into block i
+    blocks.{i}.ln1.hook_normalized (B, T, d_model)  input of the token-mixing sublayer
+    blocks.{i}.hook_resid_mid      (B, T, d_model)  residual after token mixing, before the MLP
+    blocks.{i}.ln2.hook_normalized (B, T, d_model)  input of the MLP
+    blocks.{i}.mlp.hook_pre        (B, T, d_mlp)    MLP pre-activation
+    blocks.{i}.mlp.hook_post       (B, T, d_mlp)    MLP neurons (after the nonlinearity)
+    blocks.{i}.hook_mlp_out        (B, T, d_model)  MLP output, added to the residual
+    blocks.{i}.hook_resid_post     (B, T, d_model)  residual stream out of block i
+    ln_final.hook_normalized       (B, T, d_model)  what the unembedding reads
+
+Each family adds the hooks of its token-mixing sublayer (see ``gpt.py``, ``mixer.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,37 +23,105 @@ import torch
 from torch import nn
 
 from model_zoo.config import ModelConfig
+from model_zoo.hooks import HookPoint
 
 
-def make_mlp(cfg: ModelConfig) -> nn.Sequential:
-    """d_model -> d_mlp -> d_model with the configured nonlinearity."""
-    act = nn.GELU() if cfg.act_fn == "gelu" else nn.ReLU()
-    return nn.Sequential(nn.Linear(cfg.d_model, cfg.mlp_width), act, nn.Linear(cfg.mlp_width, cfg.d_model))
+class LayerNorm(nn.LayerNorm):
+    """``nn.LayerNorm`` (same weights and names) with ``hook_normalized`` on its output."""
+
+    def __init__(self, d_model: int) -> None:
+        super().__init__(d_model)
+        self.hook_normalized = HookPoint()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.hook_normalized(super().forward(x))  # (B, T, d_model)
+
+
+class MLP(nn.Sequential):
+    """d_model -> d_mlp -> d_model with the configured nonlinearity.
+
+    A ``Sequential`` of (Linear, activation, Linear) so its weights keep the
+    names ``mlp.0.*`` and ``mlp.2.*`` of every checkpoint already stored; the
+    hook points come after those three and are called by ``forward``.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        act = nn.GELU() if cfg.act_fn == "gelu" else nn.ReLU()
+        super().__init__(nn.Linear(cfg.d_model, cfg.mlp_width), act, nn.Linear(cfg.mlp_width, cfg.d_model))
+        self.hook_pre = HookPoint()
+        self.hook_post = HookPoint()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pre = self.hook_pre(self[0](x))  # (B, T, d_mlp)
+        return self[2](self.hook_post(self[1](pre)))  # (B, T, d_model)
+
+
+class Block(nn.Module):
+    """Pre-norm residual block: the family's token-mixing sublayer, then an MLP.
+
+    The sublayer is registered as ``name`` (``attn``, ``mix``) and its output hook
+    is ``hook_{name}_out`` (``hook_attn_out``, ``hook_mix_out``), as in TransformerLens.
+    """
+
+    def __init__(self, cfg: ModelConfig, name: str, mixing: nn.Module) -> None:
+        super().__init__()
+        self.name = name
+        # Registered in the order the forward pass reaches them, so hook_points() lists them that way.
+        self.hook_resid_pre = HookPoint()
+        self.ln1 = LayerNorm(cfg.d_model)
+        self.add_module(name, mixing)
+        self.add_module(f"hook_{name}_out", HookPoint())
+        self.hook_resid_mid = HookPoint()
+        self.ln2 = LayerNorm(cfg.d_model)
+        self.mlp = MLP(cfg)
+        self.hook_mlp_out = HookPoint()
+        self.hook_resid_post = HookPoint()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.hook_resid_pre(x)  # (B, T, d_model)
+        mixed = getattr(self, f"hook_{self.name}_out")(getattr(self, self.name)(self.ln1(x)))  # (B, T, d_model)
+        x = self.hook_resid_mid(x + mixed)
+        return self.hook_resid_post(x + self.hook_mlp_out(self.mlp(self.ln2(x))))  # (B, T, d_model)
 
 
 class Decoder(nn.Module):
-    """Embedding, a stack of blocks, final norm and unembedding; the blocks define the family."""
+    """Embedding, a stack of blocks, final norm and unembedding; the blocks define the family.
+
+    ``forward`` is ``readout(blocks[-1](... blocks[0](embed_input(tokens))))``;
+    the parts are public so activations can be recorded one block at a time.
+    """
 
     def __init__(self, cfg: ModelConfig, blocks: list[nn.Module]) -> None:
         super().__init__()
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.d_vocab, cfg.d_model)
+        self.hook_embed = HookPoint()
         self.pos_embed = nn.Embedding(cfg.n_ctx, cfg.d_model)
+        self.hook_pos_embed = HookPoint()
         self.blocks = nn.ModuleList(blocks)
-        self.ln_final = nn.LayerNorm(cfg.d_model)
+        self.ln_final = LayerNorm(cfg.d_model)
         self.unembed = nn.Linear(cfg.d_model, cfg.d_vocab)
         self.apply(_init_weights)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) int64 -> logits (B, T, d_vocab)."""
+        x = self.embed_input(tokens)
+        for block in self.blocks:
+            x = block(x)
+        return self.readout(x)
+
+    def embed_input(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (B, T) int64 -> residual stream into the first block (B, T, d_model)."""
         T = tokens.shape[1]
         if T > self.cfg.n_ctx:
             raise ValueError(f"sequence of {T} tokens exceeds n_ctx={self.cfg.n_ctx}")
         pos = torch.arange(T, device=tokens.device)
-        x = self.embed(tokens) + self.pos_embed(pos)  # (B, T, d_model)
-        for block in self.blocks:
-            x = block(x)
-        return self.unembed(self.ln_final(x))  # (B, T, d_vocab)
+        pos_embed = self.pos_embed(pos).expand(tokens.shape[0], -1, -1)  # (B, T, d_model), a view
+        return self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(pos_embed)
+
+    def readout(self, resid: torch.Tensor) -> torch.Tensor:
+        """Residual stream out of the last block (B, T, d_model) -> logits (B, T, d_vocab)."""
+        return self.unembed(self.ln_final(resid))
 
 
 def _init_weights(module: nn.Module) -> None:
@@ -44,5 +129,3 @@ def _init_weights(module: nn.Module) -> None:
         nn.init.normal_(module.weight, std=0.02)
     if isinstance(module, nn.Linear) and module.bias is not None:
         nn.init.zeros_(module.bias)
-
-

@@ -14,7 +14,8 @@ from pydantic import model_validator
 from torch import nn
 
 from model_zoo.config import ModelConfig
-from model_zoo.decoder import Decoder, make_mlp
+from model_zoo.decoder import Block, Decoder
+from model_zoo.hooks import HookPoint
 
 
 class MixerConfig(ModelConfig):
@@ -36,7 +37,12 @@ class MixerConfig(ModelConfig):
 
 
 class CausalMixing(nn.Module):
-    """y[t] = sum over s <= t of M[h, t, s] * x[s], per head group, then a linear map."""
+    """y[t] = sum over s <= t of M[h, t, s] * x[s], per head group, then a linear map.
+
+    Hook point (prefix ``blocks.{i}.mix.``): hook_z (B, T, n_heads, d_model / n_heads),
+    the mixed head groups before the linear map, like attention's ``hook_z``. The
+    mixing matrices are weights, the same for every input: ``matrix(T)``.
+    """
 
     def __init__(self, cfg: MixerConfig) -> None:
         super().__init__()
@@ -48,6 +54,7 @@ class CausalMixing(nn.Module):
         init = 1.0 / (rows + 1).float()
         self.weights = nn.Parameter(init.repeat(cfg.n_heads, 1))  # (n_heads, n_ctx*(n_ctx+1)/2)
         self.out = nn.Linear(cfg.d_model, cfg.d_model)
+        self.hook_z = HookPoint()
 
     def matrix(self, T: int) -> torch.Tensor:
         """The (n_heads, T, T) lower-triangular mixing matrices for sequences of length T."""
@@ -58,23 +65,12 @@ class CausalMixing(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, D = x.shape  # (B, T, d_model)
         heads = x.view(B, T, self.n_heads, D // self.n_heads)  # (B, T, H, D/H)
-        mixed = torch.einsum("hts,bshd->bthd", self.matrix(T), heads)  # (B, T, H, D/H)
-        return self.out(mixed.reshape(B, T, D))
-
-
-class MixerBlock(nn.Module):
-    def __init__(self, cfg: MixerConfig) -> None:
-        super().__init__()
-        self.ln1 = nn.LayerNorm(cfg.d_model)
-        self.mix = CausalMixing(cfg)
-        self.ln2 = nn.LayerNorm(cfg.d_model)
-        self.mlp = make_mlp(cfg)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.mix(self.ln1(x))
-        return x + self.mlp(self.ln2(x))
+        mixed = self.hook_z(torch.einsum("hts,bshd->bthd", self.matrix(T), heads))  # (B, T, H, D/H)
+        return self.out(mixed.reshape(B, T, D))  # (B, T, d_model)
 
 
 class Mixer(Decoder):
+    """Blocks of ``mix`` (CausalMixing) and MLP; the mixing output hook is ``blocks.{i}.hook_mix_out``."""
+
     def __init__(self, cfg: MixerConfig) -> None:
-        super().__init__(cfg, [MixerBlock(cfg) for _ in range(cfg.n_layers)])
+        super().__init__(cfg, [Block(cfg, "mix", CausalMixing(cfg)) for _ in range(cfg.n_layers)])

@@ -1,4 +1,4 @@
-"""The committed reference results of the `cpu` ladder: complete, of the current ladder, and reproducible by `ladder emergence`."""
+"""The committed reference results (`cpu`, `induction`): complete, of the current ladder, and reproducible by `ladder emergence`."""
 
 from __future__ import annotations
 
@@ -13,19 +13,22 @@ import pytest
 
 from harness.ladder import load_ladder
 
-ROOT = Path(__file__).resolve().parents[2] / "results" / "cpu"
+RESULTS = Path(__file__).resolve().parents[2] / "results"
+ROOT = RESULTS / "cpu"
 LADDER = load_ladder("cpu")
 
 pytestmark = pytest.mark.skipif(not (ROOT / "manifest.json").exists(), reason="no committed cpu results")
 
 
-def test_results_are_of_the_current_ladder_and_complete():
-    manifest = json.loads((ROOT / "manifest.json").read_text())
-    assert manifest["ladder_hash"] == LADDER.hash, "results/cpu was measured with another version of the cpu ladder"
-    assert manifest["task_versions"] == LADDER.task_versions
+@pytest.mark.parametrize("name", ["cpu", "induction"])
+def test_results_are_of_the_current_ladder_and_complete(name):
+    ladder, root = load_ladder(name), RESULTS / name
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["ladder_hash"] == ladder.hash, f"results/{name} was measured with another version of the {name} ladder"
+    assert manifest["task_versions"] == ladder.task_versions
     pairs = {(run["rung"], run["seed"]) for run in manifest["runs"].values()}
-    assert pairs == {(r.name, s) for r in LADDER.rungs for s in LADDER.spec.seeds}
-    curves = pd.read_parquet(ROOT / "curves.parquet")
+    assert pairs == {(r.name, s) for r in ladder.rungs for s in ladder.spec.seeds}
+    curves = pd.read_parquet(root / "curves.parquet")
     assert set(zip(curves["rung"], curves["seed"])) == pairs
 
 

@@ -1,0 +1,194 @@
+"""Trained models back from the store: load_model's checks, ladder record, --restore, and the worked example."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+
+import harness
+from harness.errors import UserError
+from harness.ladder import load_ladder
+from harness.recording import record
+from harness.store import sha256_file
+from tests.integration.common import ROOT, cli, cli_fails
+
+LADDER = load_ladder("smoke")
+
+
+def ladder(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A results root holding a fresh smoke ladder run (do not modify; copy it with ``store``)."""
+    out = tmp_path_factory.mktemp("trained")
+    proc = ladder("run", "--ladder", "smoke", "--out", str(out), "--wandb", "disabled")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture
+def store(trained, tmp_path) -> Path:
+    """A copy of the trained results root that a test may damage."""
+    shutil.copytree(trained, tmp_path / "results")
+    return tmp_path / "results"
+
+
+def final_checkpoint(out: Path, rung: str) -> Path:
+    return next((out / "smoke" / "checkpoints" / rung / "seed0").glob(f"step{LADDER.spec.training.steps:07d}.pt"))
+
+
+def test_load_model_gives_the_trained_model_in_eval_mode(trained):
+    model = harness.load_model("smoke", "s1", 0, out=trained)
+    assert not model.training
+    blob = torch.load(final_checkpoint(trained, "s1"), weights_only=True)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, blob["state_dict"][name])
+    first = harness.load_model("smoke", "s1", 0, step=0, out=trained)
+    assert not torch.equal(first.unembed.weight, model.unembed.weight)
+    with pytest.raises(UserError, match="no checkpoint at step 7; its checkpoints are at steps 0, "):
+        harness.load_model("smoke", "s1", 0, step=7, out=trained)
+    with pytest.raises(UserError, match="has not been trained with seed 3 .* 'ladder run --ladder smoke --seeds 3 --out .* --rungs s1'"):
+        harness.load_model("smoke", "s1", 3, out=trained)
+    with pytest.raises(UserError, match="Did you mean 's1'"):
+        harness.load_model("smoke", "s11", 0, out=trained)
+
+
+def test_a_tampered_checkpoint_is_refused(store):
+    path = final_checkpoint(store, "s0")
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(UserError, match="does not match the sha256 .* not loaded. Delete it and recreate it with 'ladder run --ladder smoke --seeds 0 .*--rungs s0 --restore'"):
+        harness.load_model("smoke", "s0", 0, out=store)
+    message = cli_fails("record", "--ladder", "smoke", "--rung", "s0", "--seed", "0", "--task", "copy", "--out", str(store), "-o", str(store / "x.safetensors"))
+    assert "does not match the sha256" in message and not (store / "x.safetensors").exists()
+
+
+def test_missing_checkpoint_names_the_command_that_restores_it_byte_identically(store):
+    path = final_checkpoint(store, "s1")
+    path.unlink()
+    with pytest.raises(UserError) as err:
+        harness.load_model("smoke", "s1", 0, out=store)
+    command = str(err.value).split("Recreate it with '")[1].split("'")[0]
+    assert command == f"ladder run --ladder smoke --seeds 0 --out {store} --rungs s1 --restore"
+    curves, manifest = (store / "smoke" / "curves.parquet").read_bytes(), (store / "smoke" / "manifest.json").read_bytes()
+    proc = ladder(*command.split()[1:], "--wandb", "disabled")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Restoring checkpoints by retraining" in proc.stdout and "Training 1 pair" in proc.stdout
+    assert (store / "smoke" / "curves.parquet").read_bytes() == curves and (store / "smoke" / "manifest.json").read_bytes() == manifest
+    harness.load_model("smoke", "s1", 0, out=store)  # the restored file passes the sha256 check
+    again = ladder("run", "--ladder", "smoke", "--out", str(store), "--restore", "--wandb", "disabled")
+    assert again.returncode == 0 and "rung s1 seed 0: checkpoints intact or not trained yet, skipped" in " ".join(again.stdout.split())
+
+
+def test_restore_keeps_nothing_that_differs_from_the_recorded_checkpoints(store):
+    manifest_path = store / "smoke" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["runs"]["s0/seed0"]["checkpoints"][0]["sha256"] = "0" * 64  # as if trained elsewhere
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    before = {p: sha256_file(p) for p in (store / "smoke").rglob("*") if p.is_file()}
+    proc = ladder("run", "--ladder", "smoke", "--out", str(store), "--rungs", "s0", "--restore", "--wandb", "disabled")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "retrained checkpoints differ from the recorded ones (steps [0])" in " ".join(proc.stdout.split())
+    after = {p: sha256_file(p) for p in (store / "smoke").rglob("*") if p.is_file() and p.name != ".lock"}
+    assert after == {p: h for p, h in before.items() if p.name != ".lock"}, "nothing stored changed and nothing was left behind"
+    assert "--force and --restore do not go together" in cli_fails("run", "--ladder", "smoke", "--out", str(store), "--force", "--restore")
+    assert "Did you mean 's1'" in cli_fails("run", "--ladder", "smoke", "--out", str(store), "--rungs", "s11", "--restore")
+
+
+def test_ladder_record_writes_every_hook_with_metadata_and_streams_block_by_block(trained, tmp_path, monkeypatch):
+    out = tmp_path / "rec" / "s1.safetensors"
+    args = ["record", "--ladder", "smoke", "--rung", "s1", "--seed", "0", "--task", "mod_add", "--n", "40", "--out", str(trained), "-o", str(out)]
+    text = cli(*args)
+    assert "Recorded 33 hook points on 40 'mod_add' examples" in text
+    model = harness.load_model("smoke", "s1", 0, out=trained)
+    expected = record(model, "mod_add", n=40, seed=0)
+    stored = load_file(out)
+    assert stored.keys() == expected.keys()
+    for key, value in expected.items():
+        assert torch.equal(stored[key], value), key
+    with safe_open(out, "pt") as f:
+        meta = f.metadata()
+    assert meta["ladder_hash"] == LADDER.hash and meta["task_version"] == str(LADDER.task_versions["mod_add"])
+    assert meta["step"] == str(LADDER.spec.training.steps) and meta["rung"] == "s1" and meta["hooks"] == "*"
+    assert meta["checkpoint_sha256"] == sha256_file(final_checkpoint(trained, "s1"))
+    assert "already exists and is not overwritten" in cli_fails(*args)
+    assert not list(out.parent.glob(".*.tmp"))
+
+
+def test_ladder_record_writes_a_block_before_computing_the_next(trained, tmp_path, monkeypatch):
+    """Streaming: when block 1 starts, block 0's activations are already in the file, not in memory."""
+    from harness import recording
+    from harness.checkpoints import load_checkpoint
+
+    sizes: list[int] = []
+
+    def load(ckpt):
+        model = load_checkpoint(ckpt)
+        model.blocks[1].register_forward_pre_hook(lambda *_: sizes.append(sum(p.stat().st_size for p in tmp_path.glob(".*.tmp"))))
+        return model
+
+    monkeypatch.setattr("harness.checkpoints.load_checkpoint", load)
+    out = tmp_path / "b.safetensors"
+    recording.record_file("smoke", "s1", 0, "final", "copy", 64, 0, None, out, trained)
+    with safe_open(out, "pt") as f:
+        block0 = sum(f.get_tensor(k).numel() * f.get_tensor(k).element_size() for k in f.keys() if k.startswith(("blocks.0.", "hook_")))
+    assert sizes[-1] >= block0  # the last call is the streamed pass (the first probes shapes on one example)
+
+
+def test_record_refuses_hooks_and_tasks_it_cannot_record(trained, tmp_path):
+    base = ["record", "--ladder", "smoke", "--rung", "s0", "--seed", "0", "--out", str(trained), "-o", str(tmp_path / "x.safetensors")]
+    message = cli_fails(*base, "--task", "copy", "--hooks", "blocks.*.attn.hook_patern")
+    assert "matches no hook point" in message and "blocks.0.attn.hook_pattern" in message
+    assert "Did you mean 'copy'" in cli_fails(*base, "--task", "copyy")
+    assert "neither a number nor 'final'" in cli_fails(*base, "--task", "copy", "--step", "last")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_the_readme_worked_example_runs_on_the_smoke_ladder(trained):
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "induction_heads.py"), "--ladder", "smoke", "--out", str(trained), "--n", "64"], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("rung") and [line.split()[0] for line in lines[1:]] == ["s0", "s1"]
+    scores = [float(s) for line in lines[1:] for s in line.split("  ")[-1].replace("|", " ").split() if not s.startswith("L")]
+    assert len(scores) == 2 + 2 * 4 and all(0 <= s <= 1 for s in scores)
+
+
+def test_induction_score_measures_attention_to_the_token_after_the_previous_occurrence():
+    example = runpy.run_path(str(ROOT / "examples" / "induction_heads.py"))
+    tokens = torch.tensor([[7, 1, 2, 3, 1, 2, 2]])  # 1 and 2 repeat: positions 4, 5 and 6 have an induction target
+    assert example["induction_targets"](tokens).tolist() == [[-1, -1, -1, -1, 2, 3, 3]]  # 6: 2's latest earlier occurrence (at 4+1=5) is too close, so 2 at 2
+    T = tokens.shape[1]
+    uniform = torch.ones(T, T).tril() / torch.arange(1, T + 1)[:, None]
+    perfect = uniform.clone()
+    for query, key in ((4, 2), (5, 3), (6, 3)):
+        perfect[query] = torch.nn.functional.one_hot(torch.tensor(key), T).float()
+    pattern = torch.stack([perfect, uniform])[None]  # (1, 2 heads, T, T)
+    scores = example["induction_scores"](pattern, tokens)
+    assert scores[0] == 1 and scores[1] == pytest.approx((1 / 5 + 1 / 6 + 1 / 7) / 3)
+
+
+@pytest.mark.slow
+def test_induction_heads_form_in_the_second_layer_of_a_two_layer_rung(tmp_path):
+    """The README's worked example, for real: about 75 s of training on 2 cores."""
+    proc = ladder("run", "--ladder", "induction", "--seeds", "0", "--rungs", "i0,i2", "--out", str(tmp_path), "--wandb", "disabled")
+    assert proc.returncode == 0, proc.stderr
+    example = runpy.run_path(str(ROOT / "examples" / "induction_heads.py"))
+    scores = {}
+    for rung in ("i0", "i2"):
+        rec = record(harness.load_model("induction", rung, 0, out=tmp_path), "induction", n=256, seed=0, hooks="blocks.*.attn.hook_pattern")
+        scores[rung] = [example["induction_scores"](rec[f"blocks.{i}.attn.hook_pattern"], rec["input"]) for i in range(2 if rung == "i2" else 1)]
+        assert rec["correct"].float().mean() == (0 if rung == "i0" else pytest.approx(1, abs=0.05))
+    assert scores["i0"][0].max() < 0.2 and scores["i2"][0].max() < 0.2
+    assert scores["i2"][1].max() > 0.9

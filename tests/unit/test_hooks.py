@@ -1,0 +1,145 @@
+"""Hook points of every model family: names, documented shapes, zero cost, fused attention unless hooked."""
+
+from __future__ import annotations
+
+import fnmatch
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from harness import vocab
+from harness.errors import UserError
+from harness.recording import capturing, record, select_hooks
+from model_zoo import FAMILIES
+from model_zoo.hooks import hook_points
+
+B, T, D, L, H, MLP = 3, 11, 24, 2, 4, 40
+
+# The documented hook points of each family and their shapes (model_zoo/decoder.py, gpt.py, mixer.py).
+SHARED = {
+    "hook_embed": (B, T, D),
+    "hook_pos_embed": (B, T, D),
+    "blocks.*.hook_resid_pre": (B, T, D),
+    "blocks.*.ln1.hook_normalized": (B, T, D),
+    "blocks.*.hook_resid_mid": (B, T, D),
+    "blocks.*.ln2.hook_normalized": (B, T, D),
+    "blocks.*.mlp.hook_pre": (B, T, MLP),
+    "blocks.*.mlp.hook_post": (B, T, MLP),
+    "blocks.*.hook_mlp_out": (B, T, D),
+    "blocks.*.hook_resid_post": (B, T, D),
+    "ln_final.hook_normalized": (B, T, D),
+}
+DOCUMENTED = {
+    "gpt": {
+        **SHARED,
+        **{f"blocks.*.attn.hook_{x}": (B, T, H, D // H) for x in ("q", "k", "v", "z")},
+        "blocks.*.attn.hook_attn_scores": (B, H, T, T),
+        "blocks.*.attn.hook_pattern": (B, H, T, T),
+        "blocks.*.hook_attn_out": (B, T, D),
+    },
+    "mixer": {**SHARED, "blocks.*.mix.hook_z": (B, T, H, D // H), "blocks.*.hook_mix_out": (B, T, D)},
+}
+
+
+def build(family: str):
+    torch.manual_seed(0)
+    fam = FAMILIES.get(family)
+    return fam.build(fam.config(d_model=D, n_layers=L, n_heads=H, d_mlp=MLP, n_ctx=20, d_vocab=vocab.D_VOCAB)).eval()
+
+
+def tokens() -> torch.Tensor:
+    return torch.randint(0, vocab.D_VOCAB, (B, T), generator=torch.Generator().manual_seed(1))
+
+
+def test_every_family_documents_its_hooks():
+    assert set(DOCUMENTED) == set(FAMILIES)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_hook_fires_once_with_the_documented_shape(family):
+    model = build(family)
+    names = list(hook_points(model))
+    expected = {p.replace("*", str(i)) for p in DOCUMENTED[family] for i in range(L)}
+    assert set(names) == expected
+    fired: list[str] = []
+    for name, point in hook_points(model).items():
+        point.register_forward_hook(lambda _m, _i, out, name=name: fired.append(name))
+    with capturing(model, names) as seen:
+        model(tokens())
+    assert fired == names, "each hook fires once, in the order hook_points() lists them"
+    for name, value in seen.items():
+        shape = next(s for p, s in DOCUMENTED[family].items() if fnmatch.fnmatchcase(name, p))
+        assert tuple(value.shape) == shape, name
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_last_resid_post_reproduces_the_logits(family):
+    model = build(family)
+    x = tokens()
+    for hooks in (None, f"blocks.{L - 1}.hook_resid_post"):  # the explicit attention path, then the fused one
+        rec = {}
+        with torch.no_grad(), capturing(model, select_hooks(model, hooks)) as rec:
+            logits = model(x)
+        assert torch.equal(model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), logits)
+    torch.testing.assert_close(model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), model(x))
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_hook_can_patch_an_activation(family):
+    model = build(family)
+    x = tokens()
+    clean = model(x)
+    handle = hook_points(model)["blocks.0.hook_mlp_out"].register_forward_hook(lambda _m, _i, out: torch.zeros_like(out))
+    patched = model(x)
+    handle.remove()
+    assert not torch.allclose(patched, clean)
+    assert torch.equal(model(x), clean)
+
+
+def test_attention_is_fused_unless_its_pattern_is_hooked(monkeypatch):
+    model = build("gpt")
+    calls = []
+    fused = F.scaled_dot_product_attention
+    monkeypatch.setattr(F, "scaled_dot_product_attention", lambda *a, **k: calls.append(1) or fused(*a, **k))
+    x = tokens()
+    with torch.no_grad():
+        plain = model(x)
+        assert len(calls) == L
+        with capturing(model, ["blocks.0.attn.hook_z", "blocks.1.hook_resid_post"]):
+            model(x)
+        assert len(calls) == 2 * L, "hooks other than the pattern keep the fused kernel"
+        with capturing(model, ["blocks.1.attn.hook_pattern"]) as seen:
+            explicit = model(x)
+        assert len(calls) == 2 * L + 1, "only the hooked layer computes its pattern explicitly"
+    torch.testing.assert_close(explicit, plain, rtol=1e-5, atol=1e-5)
+    pattern = seen["blocks.1.attn.hook_pattern"]
+    torch.testing.assert_close(pattern.sum(-1), torch.ones(B, H, T))
+    assert (pattern.triu(1) == 0).all(), "no attention to the future"
+
+
+def test_unknown_hook_pattern_lists_the_hook_names():
+    model = build("gpt")
+    with pytest.raises(UserError) as err:
+        select_hooks(model, "blocks.*.attn.hook_patern")
+    message = str(err.value)
+    assert "'blocks.*.attn.hook_patern'" in message and "blocks.1.attn.hook_pattern" in message and "ln_final.hook_normalized" in message
+    assert select_hooks(model, "blocks.1.attn.hook_q, hook_embed") == ["hook_embed", "blocks.1.attn.hook_q"]
+
+
+def test_record_returns_examples_hooks_and_correctness():
+    model = build("gpt")
+    rec = record(model, "copy", n=5, seed=3, hooks="blocks.*.hook_resid_post")
+    assert set(rec) == {"input", "target", "answer_mask", "correct", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post"}
+    assert torch.equal(rec["input"][:, 1:], rec["target"][:, :-1]), "targets are the inputs shifted by one"
+    assert rec["answer_mask"].any(dim=1).all() and rec["correct"].shape == (5,)
+    assert torch.equal(record(model, "copy", n=5, seed=3, hooks="hook_embed")["input"], rec["input"]), "same seed, same examples"
+    assert not torch.equal(record(model, "copy", n=5, seed=4, hooks="hook_embed")["input"], rec["input"])
+    assert not hook_points(model)["hook_embed"].hooked, "recording leaves no hook attached"
+
+
+def test_record_refuses_examples_longer_than_the_context():
+    fam = FAMILIES.get("gpt")
+    model = fam.build(fam.config(d_model=8, n_layers=1, n_heads=2, n_ctx=12, d_vocab=vocab.D_VOCAB))
+    with pytest.raises(UserError, match="17 tokens long, but the model reads at most n_ctx=12"):
+        record(model, "copy", n=2, seed=0)
