@@ -8,6 +8,8 @@ which cannot run code hidden in a file.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from torch import nn
 
 from harness.errors import UserError
 from harness.ladder import Ladder, Rung, load_ladder
-from harness.store import ResultsStore, pair_key, sha256_file
+from harness.store import ResultsStore, pair_key
 from model_zoo import FAMILIES
 
 RESULTS = Path("results")
@@ -32,17 +34,20 @@ class Checkpoint:
     step: int
     path: Path
     sha256: str
+    manifest: Path
+    restore: str  # the command that recreates it
 
 
 def find_checkpoint(ladder: str | Ladder, rung: str, seed: int, step: int | str = "final", out: Path = RESULTS) -> Checkpoint:
-    """The manifest's checkpoint of (rung, seed) at ``step`` ("final": the last one), checked to be present and intact."""
+    """The manifest's checkpoint of (rung, seed) at ``step`` ("final": the last one), checked to be on disk."""
     ladder = ladder if isinstance(ladder, Ladder) else load_ladder(ladder)
     the_rung = ladder.rung(rung)
     store = ResultsStore(out / ladder.name, ladder)
-    run = f"ladder run --ladder {ladder.cli_name} --seeds {seed}" + (f" --out {out}" if out != RESULTS else "")
+    run = f"ladder run --ladder {ladder.cli_name} --seeds {seed} --rungs {rung}"
+    here = f" --out {out}" if out != RESULTS else ""
     entry = store.manifest()["runs"].get(pair_key(rung, seed))
     if entry is None:
-        raise UserError(f"Rung {rung} of ladder '{ladder.name}' has not been trained with seed {seed} in '{store.root}'. Train it with '{run} --rungs {rung}'.")
+        raise UserError(f"Rung {rung} of ladder '{ladder.name}' has not been trained with seed {seed} in '{store.root}'. Train it with '{run}{here}'.")
     steps = {c["step"]: c for c in entry["checkpoints"]}
     wanted = max(steps) if step == "final" else _step(step)
     if wanted not in steps:
@@ -50,17 +55,12 @@ def find_checkpoint(ladder: str | Ladder, rung: str, seed: int, step: int | str 
     path = (store.root / steps[wanted]["path"]).resolve()
     if not path.is_relative_to(store.root.resolve()):
         raise UserError(f"'{store.manifest_path}' points checkpoint {steps[wanted]['path']} outside its results folder; the manifest has been edited. Restore it from git.")
-    ckpt = Checkpoint(ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"])
-    restore = f"{run} --rungs {rung} --restore"
+    ckpt = Checkpoint(ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"], store.manifest_path, f"{run}{here} --restore")
     if not path.is_file():
         raise UserError(
             f"Checkpoint '{path}' (rung {rung}, seed {seed}, step {wanted}) is not on disk: checkpoints stay out of git. "
-            f"Recreate it with '{restore}', which retrains the pair and keeps the checkpoints only if they are byte-identical to the ones the manifest recorded."
-        )
-    if sha256_file(path) != ckpt.sha256:
-        raise UserError(
-            f"Checkpoint '{path}' does not match the sha256 that '{store.manifest_path}' recorded when it was trained: the file has been changed or damaged since, "
-            f"so it is not the model that produced the stored curves, and it is not loaded. Delete it and recreate it with '{restore}'."
+            f"Recreate it with '{ckpt.restore}', which retrains the pair and keeps the checkpoints only if they are byte-identical to the ones the manifest recorded. "
+            f"If they differ (another machine or software), train a copy of your own with '{run} --out DIR' and pass --out DIR here."
         )
     return ckpt
 
@@ -71,7 +71,14 @@ def load_model(ladder: str | Ladder, rung: str, seed: int, step: int | str = "fi
 
 
 def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
-    blob = torch.load(ckpt.path, map_location="cpu", weights_only=True)
+    """Build the model from the checkpoint's bytes, read once: hashed, then loaded only if the hash is the recorded one."""
+    data = ckpt.path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != ckpt.sha256:
+        raise UserError(
+            f"Checkpoint '{ckpt.path}' does not match the sha256 that '{ckpt.manifest}' recorded when it was trained: the file has been changed or damaged since, "
+            f"so it is not the model that produced the stored curves, and it is not loaded. Delete it and recreate it with '{ckpt.restore}'."
+        )
+    blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     family = ckpt.ladder.spec.family
     if blob["family"] != family or blob["config"] != ckpt.rung.config.model_dump():
         raise UserError(f"Checkpoint '{ckpt.path}' holds a {blob['family']} model of another shape than rung {ckpt.rung.name} of ladder '{ckpt.ladder.name}'; it belongs to a different ladder.")

@@ -45,6 +45,15 @@ def parse_seeds(_ctx: click.Context, _param: click.Parameter, value: str | None)
     return seeds
 
 
+def parse_rungs(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    rungs = [r.strip() for r in value.split(",") if r.strip()]
+    if not rungs or len(set(rungs)) != len(rungs):
+        raise click.BadParameter(f"'{value}' must list distinct rung names, e.g. --rungs c6,c7")
+    return rungs
+
+
 PREDICTIONS = click.option("--predictions", type=click.Path(file_okay=False, path_type=Path), default=Path("predictions"), show_default=True, help="Predictions folder holding ledger.jsonl and the stored forecasts.")
 RESULTS = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results root holding OUT/<ladder>.")
 LADDER = click.option("--ladder", "ladder_name", default="cpu", show_default=True, help="Built-in ladder name or path to a ladder YAML file.")
@@ -68,7 +77,7 @@ def main() -> None:
 @click.option("--strategy", help="Lightning strategy for several devices, e.g. ddp_spawn [the ladder file's, else auto].")
 @click.option("--precision", help="Lightning precision: 32-true, bf16-mixed, 16-mixed or bf16-true [the ladder file's].")
 @click.option("--wandb", "wandb_mode", type=click.Choice(["offline", "online", "disabled"]), default="offline", show_default=True, help="wandb logging: offline runs are written under OUT/<ladder>/wandb and never touch the network.")
-@click.option("--rungs", callback=lambda _c, _p, v: [r.strip() for r in v.split(",") if r.strip()] if v else None, help="Comma-separated rungs to train, e.g. c6,c7 (default: all).")
+@click.option("--rungs", callback=parse_rungs, help="Comma-separated rungs to train, e.g. c6,c7 (default: all).")
 @click.option("--force", is_flag=True, help="Retrain (rung, seed) pairs that already finished, replacing their rows.")
 @click.option("--restore", is_flag=True, help="Retrain finished pairs whose checkpoints are missing or damaged, and keep the new checkpoints only if byte-identical to the recorded ones.")
 def run(ladder_name: str, seeds: list[int] | None, out: Path, wandb_mode: str, force: bool, restore: bool, rungs: list[str] | None, executor: str, workers: int | None, threads: int, address: str | None, **devices: object) -> None:
@@ -101,7 +110,10 @@ def record(ladder_name: str, rung: str, seed: int, step: str, task: str, n: int,
 
     if output.exists() and not replace:
         raise UserError(f"'{output}' already exists and is not overwritten; choose another -o/--output, or pass --replace.")
-    shapes = record_file(ladder_name, rung, seed, step, task, n, examples_seed, hooks, output, out)
+    try:
+        shapes = record_file(ladder_name, rung, seed, step, task, n, examples_seed, hooks, output, out)
+    except OSError as exc:
+        raise UserError(f"Could not write '{output}': {exc.strerror or exc}. Choose an -o/--output in a folder you can write to, with room for the file.") from None
     hooked = sum("hook_" in name for name in shapes)
     console.print(f"Recorded {hooked} hook points on {n} '{task}' examples: {output} ({output.stat().st_size / 2**20:.1f} MiB)")
 

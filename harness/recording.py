@@ -52,33 +52,48 @@ def select_hooks(model: nn.Module, patterns: str | list[str] | None = None) -> l
     names = list(hook_points(model))
     if patterns is None:
         return names
-    wanted = [p.strip() for p in patterns.split(",")] if isinstance(patterns, str) else list(patterns)
-    chosen = [name for name in names if any(fnmatch.fnmatchcase(name, p) for p in wanted)]
+    wanted = [p.strip() for p in (patterns.split(",") if isinstance(patterns, str) else patterns) if p.strip()]
+    if not wanted:
+        raise UserError(f"No hook pattern given; write globs such as 'blocks.*.attn.hook_pattern'. The hook points are: {', '.join(names)}.")
     empty = [p for p in wanted if not any(fnmatch.fnmatchcase(name, p) for name in names)]
-    if empty or not chosen:
+    if empty:
         raise UserError(
-            f"Hook pattern {', '.join(repr(p) for p in empty or wanted)} matches no hook point of this {type(model).__name__}. "
+            f"Hook pattern {', '.join(repr(p) for p in empty)} matches no hook point of this {type(model).__name__}. "
             f"Patterns are globs such as 'blocks.*.attn.hook_pattern' or 'blocks.1.*'; the hook points are: {', '.join(names)}."
         )
-    return chosen
+    return [name for name in names if any(fnmatch.fnmatchcase(name, p) for p in wanted)]
 
 
 @contextmanager
 def capturing(model: nn.Module, names: list[str]) -> Iterator[dict[str, torch.Tensor]]:
-    """Within the block, every forward pass stores copies of the named hook points' outputs (detached, on the CPU) in the yielded dict."""
+    """Within the block, every forward pass stores copies of the named hook points' outputs (detached, on the CPU) in the yielded dict.
+
+    Attention layers form their patterns explicitly meanwhile (``explicit``), so
+    what is recorded does not depend on which hook points are named.
+    """
     points = hook_points(model)
+    unknown = [name for name in names if name not in points]
+    if unknown:
+        raise UserError(f"No hook points {unknown} in this {type(model).__name__}; its hook points are: {', '.join(points)}.")
+    explicit = [m for m in model.modules() if hasattr(m, "explicit")]
     seen: dict[str, torch.Tensor] = {}
-    handles = [points[name].register_forward_hook(_store(seen, name)) for name in names]
+    handles = []
     try:
+        for module in explicit:
+            module.explicit = True
+        for name in names:
+            handles.append(points[name].register_forward_hook(_store(seen, name)))
         yield seen
     finally:
         for handle in handles:
             handle.remove()
+        for module in explicit:
+            module.explicit = False
 
 
 def _store(seen: dict[str, torch.Tensor], name: str):  # noqa: ANN202 - a forward hook
     def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-        # A copy: an activation can be a view of a weight (hook_pos_embed) or the very tensor of
+        # A copy: an activation can be an expanded view (hook_pos_embed) or the very tensor of
         # another hook point (a block's hook_resid_post is the next one's hook_resid_pre).
         seen[name] = output.detach().to("cpu", copy=True)
 
@@ -151,6 +166,7 @@ def record_to_file(model: nn.Module, task: str | Task, n: int, seed: int, hooks:
                 x = part(x)
             for name in group:
                 _write(f, seen.pop(name), shapes[name], dtypes[name])
+            f.flush()  # this block is on disk before the next one runs
         _write(f, _correct(x, data), shapes["correct"], torch.bool)
     return shapes
 
@@ -170,7 +186,7 @@ def _header(shapes: dict[str, tuple[int, ...]], dtypes: dict[str, torch.dtype], 
 def _write(f, tensor: torch.Tensor, shape: tuple[int, ...], dtype: torch.dtype) -> None:  # noqa: ANN001 - a binary file
     if tuple(tensor.shape) != shape or tensor.dtype != dtype:
         raise RuntimeError(f"activation of shape {tuple(tensor.shape)} {tensor.dtype} does not match the header's {shape} {dtype}")
-    f.write(tensor.contiguous().numpy().data)
+    f.write(tensor.contiguous().view(torch.uint8).numpy().data)  # raw bytes; numpy has no bfloat16
 
 
 def record_file(ladder: str, rung: str, seed: int, step: int | str, task: str, n: int, examples_seed: int, hooks: str | None, path: Path, out: Path) -> dict[str, tuple[int, ...]]:

@@ -17,7 +17,7 @@ from harness.documents import describe_error
 from harness.errors import UserError
 from harness.executors import EXECUTORS, Executor, Lost
 from harness.ladder import Ladder, TrainingSpec
-from harness.store import ResultsStore, sha256_file
+from harness.store import ResultsStore, pair_key, sha256_file
 from harness.train import Job, Trained, WandbMode, quiet_lightning, run_job
 
 DEVICE_FIELDS = ("accelerator", "devices", "strategy", "precision")
@@ -86,8 +86,12 @@ def plan(ladder: Ladder, seeds: list[int], store: ResultsStore, options: RunOpti
     if workers != 1:
         order = {r.name: i for i, r in enumerate(ladder.rungs)}
         pairs.sort(key=lambda p: (-order[p[0].name], p[1]))
-    wandb = "disabled" if options.restore else options.wandb  # a restore is not a new run of the pair
-    return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), options.threads, wandb) for rung, seed in pairs]
+    if not options.restore:
+        return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), options.threads, options.wandb) for rung, seed in pairs]
+    # A restore retrains with the thread count the pair was trained with (curves depend on it), and is not a new wandb run.
+    runs = store.manifest()["runs"]
+    threads = {(r, s): runs[pair_key(r.name, s)].get("devices", {}).get("threads", options.threads) for r, s in pairs}
+    return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), threads[rung, seed], "disabled") for rung, seed in pairs]
 
 
 def check_devices(training: TrainingSpec, executor: Executor) -> None:

@@ -106,7 +106,10 @@ class ResultsStore:
     def manifest(self) -> dict:
         if not self.manifest_path.exists():
             return {"ladder": self.ladder.name, "ladder_hash": self.ladder.hash, "runs": {}}
-        manifest = json.loads(self.manifest_path.read_text())
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise UserError(f"'{self.manifest_path}' is not valid JSON ({exc}); it has been edited or damaged. Restore it from git or from a backup.") from None
         if manifest.get("ladder_hash") != self.ladder.hash:
             raise UserError(
                 f"'{self.manifest_path}' holds results of a different version of ladder '{self.ladder.name}' "
@@ -168,7 +171,7 @@ class ResultsStore:
             was, now = _made_with(recorded), _made_with(retrained)
             return (
                 f"the retrained checkpoints differ from the recorded ones (steps {differ or 'all'}), so they are not the models behind the stored curves and were discarded; "
-                f"the pair was trained with {was} and retrained with {now}. Restore on a machine and software like the original, with the same --threads."
+                f"the pair was trained with {was} and retrained with {now}. Restore on a machine and software like the original, or train a copy of your own with 'ladder run' and --out DIR."
             )
         self._place_checkpoints(rung, seed)
         return None

@@ -37,23 +37,26 @@ class LayerNorm(nn.LayerNorm):
         return self.hook_normalized(super().forward(x))  # (B, T, d_model)
 
 
-class MLP(nn.Sequential):
+class MLP(nn.Module):
     """d_model -> d_mlp -> d_model with the configured nonlinearity.
 
-    A ``Sequential`` of (Linear, activation, Linear) so its weights keep the
-    names ``mlp.0.*`` and ``mlp.2.*`` of every checkpoint already stored; the
-    hook points come after those three and are called by ``forward``.
+    Its parts are named "0", "1" and "2", as in the ``nn.Sequential`` it replaced,
+    so stored checkpoints keep their keys (``mlp.0.weight``, ``mlp.2.bias``, ...)
+    and the sha256 the manifests recorded.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
-        act = nn.GELU() if cfg.act_fn == "gelu" else nn.ReLU()
-        super().__init__(nn.Linear(cfg.d_model, cfg.mlp_width), act, nn.Linear(cfg.mlp_width, cfg.d_model))
+        super().__init__()
+        self.add_module("0", nn.Linear(cfg.d_model, cfg.mlp_width))
+        self.add_module("1", nn.GELU() if cfg.act_fn == "gelu" else nn.ReLU())
+        self.add_module("2", nn.Linear(cfg.mlp_width, cfg.d_model))
         self.hook_pre = HookPoint()
         self.hook_post = HookPoint()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pre = self.hook_pre(self[0](x))  # (B, T, d_mlp)
-        return self[2](self.hook_post(self[1](pre)))  # (B, T, d_model)
+        fc_in, act, fc_out = (self._modules[k] for k in "012")
+        pre = self.hook_pre(fc_in(x))  # (B, T, d_mlp)
+        return fc_out(self.hook_post(act(pre)))  # (B, T, d_model)
 
 
 class Block(nn.Module):

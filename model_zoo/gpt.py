@@ -52,7 +52,12 @@ class Attention(nn.Module):
     hook_pattern (B, n_heads, T_query, T_key); hook_z (B, T, n_heads, d_head).
     With neither scores nor pattern hooked, the fused kernel
     (``F.scaled_dot_product_attention``) runs and they are never formed.
+    ``explicit = True`` forms them regardless: recording sets it, so recorded
+    values do not depend on which hook points were asked for (the two paths
+    differ by float rounding, ~1e-7).
     """
+
+    explicit = False
 
     def __init__(self, cfg: GPTConfig) -> None:
         super().__init__()
@@ -66,7 +71,7 @@ class Attention(nn.Module):
         B, T, _ = x.shape  # (B, T, d_model)
         qkv = self.qkv(x).view(B, T, 3, self.n_heads, self.d_head)
         q, k, v = (hook(t).transpose(1, 2) for t, hook in zip(qkv.unbind(2), (self.hook_q, self.hook_k, self.hook_v)))  # each (B, n_heads, T, d_head)
-        if self.hook_pattern.hooked or self.hook_attn_scores.hooked:
+        if self.explicit or self.hook_pattern.hooked or self.hook_attn_scores.hooked:
             z = self._explicit(q, k, v)
         else:
             z = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, n_heads, T, d_head)

@@ -7,7 +7,10 @@ a tensor from the hook to replace it (activation patching)::
 
     model.blocks[1].attn.hook_pattern.register_forward_hook(lambda mod, inp, out: print(out.shape))
 
-``harness.record`` uses exactly this to record whole models.
+``harness.record`` uses exactly this to record whole models. A module with an
+``explicit`` attribute (GPT attention) forms, while it is True, the activations
+it would otherwise fuse away; recording sets it, so recorded values do not
+depend on which hook points were asked for.
 """
 
 from __future__ import annotations

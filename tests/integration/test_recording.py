@@ -58,7 +58,7 @@ def test_load_model_gives_the_trained_model_in_eval_mode(trained):
     assert not torch.equal(first.unembed.weight, model.unembed.weight)
     with pytest.raises(UserError, match="no checkpoint at step 7; its checkpoints are at steps 0, "):
         harness.load_model("smoke", "s1", 0, step=7, out=trained)
-    with pytest.raises(UserError, match="has not been trained with seed 3 .* 'ladder run --ladder smoke --seeds 3 --out .* --rungs s1'"):
+    with pytest.raises(UserError, match="has not been trained with seed 3 .* 'ladder run --ladder smoke --seeds 3 --rungs s1 --out "):
         harness.load_model("smoke", "s1", 3, out=trained)
     with pytest.raises(UserError, match="Did you mean 's1'"):
         harness.load_model("smoke", "s11", 0, out=trained)
@@ -69,7 +69,7 @@ def test_a_tampered_checkpoint_is_refused(store):
     data = bytearray(path.read_bytes())
     data[-100] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(UserError, match="does not match the sha256 .* not loaded. Delete it and recreate it with 'ladder run --ladder smoke --seeds 0 .*--rungs s0 --restore'"):
+    with pytest.raises(UserError, match="does not match the sha256 .* not loaded. Delete it and recreate it with 'ladder run --ladder smoke --seeds 0 --rungs s0 --out .* --restore'"):
         harness.load_model("smoke", "s0", 0, out=store)
     message = cli_fails("record", "--ladder", "smoke", "--rung", "s0", "--seed", "0", "--task", "copy", "--out", str(store), "-o", str(store / "x.safetensors"))
     assert "does not match the sha256" in message and not (store / "x.safetensors").exists()
@@ -81,7 +81,8 @@ def test_missing_checkpoint_names_the_command_that_restores_it_byte_identically(
     with pytest.raises(UserError) as err:
         harness.load_model("smoke", "s1", 0, out=store)
     command = str(err.value).split("Recreate it with '")[1].split("'")[0]
-    assert command == f"ladder run --ladder smoke --seeds 0 --out {store} --rungs s1 --restore"
+    assert command == f"ladder run --ladder smoke --seeds 0 --rungs s1 --out {store} --restore"
+    assert "train a copy of your own with 'ladder run --ladder smoke --seeds 0 --rungs s1 --out DIR'" in str(err.value)
     curves, manifest = (store / "smoke" / "curves.parquet").read_bytes(), (store / "smoke" / "manifest.json").read_bytes()
     proc = ladder(*command.split()[1:], "--wandb", "disabled")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -105,9 +106,11 @@ def test_restore_keeps_nothing_that_differs_from_the_recorded_checkpoints(store)
     assert after == {p: h for p, h in before.items() if p.name != ".lock"}, "nothing stored changed and nothing was left behind"
     assert "--force and --restore do not go together" in cli_fails("run", "--ladder", "smoke", "--out", str(store), "--force", "--restore")
     assert "Did you mean 's1'" in cli_fails("run", "--ladder", "smoke", "--out", str(store), "--rungs", "s11", "--restore")
+    for bad in ("s1,s1", ","):
+        assert "must list distinct rung names" in cli_fails("run", "--ladder", "smoke", "--out", str(store), "--rungs", bad)
 
 
-def test_ladder_record_writes_every_hook_with_metadata_and_streams_block_by_block(trained, tmp_path, monkeypatch):
+def test_ladder_record_writes_every_hook_with_its_metadata(trained, tmp_path):
     out = tmp_path / "rec" / "s1.safetensors"
     args = ["record", "--ladder", "smoke", "--rung", "s1", "--seed", "0", "--task", "mod_add", "--n", "40", "--out", str(trained), "-o", str(out)]
     text = cli(*args)
@@ -128,7 +131,7 @@ def test_ladder_record_writes_every_hook_with_metadata_and_streams_block_by_bloc
 
 
 def test_ladder_record_writes_a_block_before_computing_the_next(trained, tmp_path, monkeypatch):
-    """Streaming: when block 1 starts, block 0's activations are already in the file, not in memory."""
+    """Streaming: when block 1 starts, exactly the header, the examples, the embeddings and block 0 are on disk."""
     from harness import recording
     from harness.checkpoints import load_checkpoint
 
@@ -142,9 +145,11 @@ def test_ladder_record_writes_a_block_before_computing_the_next(trained, tmp_pat
     monkeypatch.setattr("harness.checkpoints.load_checkpoint", load)
     out = tmp_path / "b.safetensors"
     recording.record_file("smoke", "s1", 0, "final", "copy", 64, 0, None, out, trained)
-    with safe_open(out, "pt") as f:
-        block0 = sum(f.get_tensor(k).numel() * f.get_tensor(k).element_size() for k in f.keys() if k.startswith(("blocks.0.", "hook_")))
-    assert sizes[-1] >= block0  # the last call is the streamed pass (the first probes shapes on one example)
+    data = out.read_bytes()
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + header_len])
+    before_block1 = max(v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and not k.startswith(("blocks.1.", "ln_final", "correct")))
+    assert sizes[-1] == 8 + header_len + before_block1  # the last call is the streamed pass (the first probes shapes on one example)
 
 
 def test_record_refuses_hooks_and_tasks_it_cannot_record(trained, tmp_path):

@@ -7,10 +7,12 @@ import fnmatch
 import pytest
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import load_file
 
 from harness import vocab
 from harness.errors import UserError
-from harness.recording import capturing, record, select_hooks
+from harness.recording import capturing, record, record_to_file, select_hooks
 from model_zoo import FAMILIES
 from model_zoo.hooks import hook_points
 
@@ -77,12 +79,19 @@ def test_every_hook_fires_once_with_the_documented_shape(family):
 def test_last_resid_post_reproduces_the_logits(family):
     model = build(family)
     x = tokens()
-    for hooks in (None, f"blocks.{L - 1}.hook_resid_post"):  # the explicit attention path, then the fused one
-        rec = {}
-        with torch.no_grad(), capturing(model, select_hooks(model, hooks)) as rec:
-            logits = model(x)
-        assert torch.equal(model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), logits)
-    torch.testing.assert_close(model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), model(x))
+    with torch.no_grad(), capturing(model, [f"blocks.{L - 1}.hook_resid_post"]) as rec:
+        logits = model(x)
+    assert torch.equal(model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), logits)
+    torch.testing.assert_close(model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), model(x))  # against the fused forward
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_recorded_values_do_not_depend_on_the_hooks_asked_for(family):
+    model = build(family)
+    everything = record(model, "copy", n=4, seed=1)
+    some = record(model, "copy", n=4, seed=1, hooks="blocks.1.hook_resid_post")
+    assert torch.equal(everything["blocks.1.hook_resid_post"], some["blocks.1.hook_resid_post"])
+    assert torch.equal(everything["correct"], some["correct"])
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -99,6 +108,7 @@ def test_a_hook_can_patch_an_activation(family):
 
 def test_attention_is_fused_unless_its_pattern_is_hooked(monkeypatch):
     model = build("gpt")
+    points = hook_points(model)
     calls = []
     fused = F.scaled_dot_product_attention
     monkeypatch.setattr(F, "scaled_dot_product_attention", lambda *a, **k: calls.append(1) or fused(*a, **k))
@@ -106,12 +116,19 @@ def test_attention_is_fused_unless_its_pattern_is_hooked(monkeypatch):
     with torch.no_grad():
         plain = model(x)
         assert len(calls) == L
-        with capturing(model, ["blocks.0.attn.hook_z", "blocks.1.hook_resid_post"]):
-            model(x)
+        handles = [points[name].register_forward_hook(lambda *_: None) for name in ("blocks.0.attn.hook_z", "blocks.1.hook_resid_post")]
+        model(x)
         assert len(calls) == 2 * L, "hooks other than the pattern keep the fused kernel"
+        handles.append(points["blocks.1.attn.hook_pattern"].register_forward_hook(lambda *_: None))
+        model(x)
+        assert len(calls) == 3 * L - 1, "only the layer whose pattern is hooked forms it explicitly"
+        for handle in handles:
+            handle.remove()
         with capturing(model, ["blocks.1.attn.hook_pattern"]) as seen:
             explicit = model(x)
-        assert len(calls) == 2 * L + 1, "only the hooked layer computes its pattern explicitly"
+        assert len(calls) == 3 * L - 1, "while recording, every layer forms its pattern explicitly"
+        model(x)
+        assert len(calls) == 4 * L - 1, "and afterwards the fused kernel is back"
     torch.testing.assert_close(explicit, plain, rtol=1e-5, atol=1e-5)
     pattern = seen["blocks.1.attn.hook_pattern"]
     torch.testing.assert_close(pattern.sum(-1), torch.ones(B, H, T))
@@ -124,7 +141,13 @@ def test_unknown_hook_pattern_lists_the_hook_names():
         select_hooks(model, "blocks.*.attn.hook_patern")
     message = str(err.value)
     assert "'blocks.*.attn.hook_patern'" in message and "blocks.1.attn.hook_pattern" in message and "ln_final.hook_normalized" in message
-    assert select_hooks(model, "blocks.1.attn.hook_q, hook_embed") == ["hook_embed", "blocks.1.attn.hook_q"]
+    assert select_hooks(model, "blocks.1.attn.hook_q, hook_embed,") == ["hook_embed", "blocks.1.attn.hook_q"]
+    with pytest.raises(UserError, match="No hook pattern given"):
+        select_hooks(model, " , ")
+    with pytest.raises(UserError, match="No hook points"):
+        with capturing(model, ["hook_embed", "blocks.9.hook_resid_pre"]):
+            pass
+    assert not any(p.hooked for p in hook_points(model).values()), "a refused name leaves no hook attached"
 
 
 def test_record_returns_examples_hooks_and_correctness():
@@ -143,3 +166,24 @@ def test_record_refuses_examples_longer_than_the_context():
     model = fam.build(fam.config(d_model=8, n_layers=1, n_heads=2, n_ctx=12, d_vocab=vocab.D_VOCAB))
     with pytest.raises(UserError, match="17 tokens long, but the model reads at most n_ctx=12"):
         record(model, "copy", n=2, seed=0)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_the_streamed_file_holds_what_record_returns(family, tmp_path):
+    model = build(family)
+    path = tmp_path / "r.safetensors"
+    record_to_file(model, "copy", 6, 2, "blocks.1.*, hook_pos_embed", path, {"note": "x"})
+    stored, expected = load_file(path), record(model, "copy", n=6, seed=2, hooks="blocks.1.*, hook_pos_embed")
+    assert stored.keys() == expected.keys()
+    assert all(torch.equal(stored[k], expected[k]) for k in expected)
+    with safe_open(path, "pt") as f:
+        assert f.metadata() == {"note": "x"}
+
+
+def test_a_bfloat16_model_records_to_file(tmp_path):
+    model = build("gpt").to(torch.bfloat16)
+    path = tmp_path / "bf16.safetensors"
+    record_to_file(model, "copy", 3, 0, "blocks.0.mlp.hook_post", path, {})
+    stored = load_file(path)
+    assert stored["blocks.0.mlp.hook_post"].dtype == torch.bfloat16
+    assert torch.equal(stored["blocks.0.mlp.hook_post"], record(model, "copy", n=3, seed=0, hooks="blocks.0.mlp.hook_post")["blocks.0.mlp.hook_post"])
