@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from harness import checkpoints
 from harness.errors import UserError
 from harness.metrics import per_example
 from harness.store import atomic_file
@@ -191,11 +192,9 @@ def _write(f, tensor: torch.Tensor, shape: tuple[int, ...], dtype: torch.dtype) 
 
 def record_file(ladder: str, rung: str, seed: int, step: int | str, task: str, n: int, examples_seed: int, hooks: str | None, path: Path, out: Path) -> dict[str, tuple[int, ...]]:
     """``ladder record``: load the verified checkpoint, record it to ``path`` with metadata saying what it is."""
-    from harness.checkpoints import find_checkpoint, load_checkpoint
-
     the_task = TASKS.get(task)
-    ckpt = find_checkpoint(ladder, rung, seed, step, out)
-    model = load_checkpoint(ckpt)
+    ckpt = checkpoints.find_checkpoint(ladder, rung, seed, step, out)
+    model = checkpoints.load_checkpoint(ckpt)
     metadata = {
         "ladder": ckpt.ladder.name,
         "ladder_hash": ckpt.ladder.hash,
