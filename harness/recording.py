@@ -176,7 +176,7 @@ def _header(shapes: dict[str, tuple[int, ...]], dtypes: dict[str, torch.dtype], 
     """The safetensors header: 8-byte little-endian length, then JSON padded with spaces to a multiple of 8."""
     entries, offset = {}, 0
     for key, shape in shapes.items():
-        size = int(np.prod(shape, dtype=np.int64)) * torch.empty(0, dtype=dtypes[key]).element_size()
+        size = int(np.prod(shape, dtype=np.int64)) * dtypes[key].itemsize
         entries[key] = {"dtype": SAFETENSORS_DTYPES[dtypes[key]], "shape": list(shape), "data_offsets": [offset, offset + size]}
         offset += size
     text = json.dumps({"__metadata__": metadata, **entries}, separators=(",", ":")).encode()

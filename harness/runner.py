@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from harness.documents import describe_error
 from harness.errors import UserError
 from harness.executors import EXECUTORS, Executor, Lost
-from harness.ladder import Ladder, TrainingSpec
+from harness.ladder import Ladder, Rung, TrainingSpec
 from harness.store import ResultsStore, pair_key, sha256_file
 from harness.train import Job, Trained, WandbMode, quiet_lightning, run_job
 
@@ -77,21 +77,22 @@ def plan(ladder: Ladder, seeds: list[int], store: ResultsStore, options: RunOpti
     and the seeds of a rung run side by side.
     """
     rungs = [ladder.rung(name) for name in options.rungs] if options.rungs else ladder.rungs
+    runs = store.manifest()["runs"]
     if options.restore:
-        finished = store.finished()
-        pairs = [(rung, seed) for seed in seeds for rung in rungs if (rung.name, seed) in finished and not store.checkpoints_intact(rung.name, seed)]
+        pairs = [(rung, seed) for seed in seeds for rung in rungs if pair_key(rung.name, seed) in runs and not store.checkpoints_intact(runs[pair_key(rung.name, seed)])]
     else:
         done = set() if options.force else store.finished()
         pairs = [(rung, seed) for seed in seeds for rung in rungs if (rung.name, seed) not in done]
     if workers != 1:
         order = {r.name: i for i, r in enumerate(ladder.rungs)}
         pairs.sort(key=lambda p: (-order[p[0].name], p[1]))
-    if not options.restore:
-        return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), options.threads, options.wandb) for rung, seed in pairs]
-    # A restore retrains with the thread count the pair was trained with (curves depend on it), and is not a new wandb run.
-    runs = store.manifest()["runs"]
-    threads = {(r, s): runs[pair_key(r.name, s)].get("devices", {}).get("threads", options.threads) for r, s in pairs}
-    return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), threads[rung, seed], "disabled") for rung, seed in pairs]
+
+    def threads(rung: Rung, seed: int) -> int:
+        """A restore retrains with the thread count the pair was trained with: its curves depend on it."""
+        return runs[pair_key(rung.name, seed)].get("devices", {}).get("threads", options.threads) if options.restore else options.threads
+
+    wandb = "disabled" if options.restore else options.wandb  # a restore is not a new run of the pair
+    return [Job(ladder, rung, seed, store.root, ladder.training(rung, training), threads(rung, seed), wandb) for rung, seed in pairs]
 
 
 def check_devices(training: TrainingSpec, executor: Executor) -> None:

@@ -153,9 +153,8 @@ class ResultsStore:
         manifest["seeds"] = sorted({run["seed"] for run in manifest["runs"].values()})
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
 
-    def checkpoints_intact(self, rung: str, seed: int) -> bool:
-        """Whether every checkpoint the manifest lists for a finished pair is on disk with its recorded sha256."""
-        entry = self.manifest()["runs"][pair_key(rung, seed)]
+    def checkpoints_intact(self, entry: dict) -> bool:
+        """Whether every checkpoint a finished pair's manifest entry lists is on disk with its recorded sha256."""
         return all((self.root / c["path"]).is_file() and sha256_file(self.root / c["path"]) == c["sha256"] for c in entry["checkpoints"])
 
     def restore_checkpoints(self, rung: str, seed: int, retrained: dict) -> str | None:
