@@ -13,7 +13,7 @@ the same optimiser, schedule and clipping, their steps interleaved one by one
 Printed per rung: the median ms per step of each, and the ratios. A second,
 noise-free estimate of the hook cost: hook-point calls per training step (a
 forward pass; identities add nothing to the backward pass) times the measured
-cost of one call, against the bare step time. Target (issue 7): hooks within 3% of bare.
+cost of one call, against the bare step time. Target: hooks within 3% of bare.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import timeit
 
 import torch
 
-from harness.data import Mixture
-from harness.ladder import load_ladder
-from harness.lit import LadderModule
-from model_zoo import FAMILIES
+from harness.training.data import Mixture
+from harness.training.families import FAMILIES
+from harness.training.ladder import load_ladder
+from harness.training.module import LadderModule
 from model_zoo.hooks import HookPoint, hook_points
 
 

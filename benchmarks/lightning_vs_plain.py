@@ -19,11 +19,11 @@ import lightning as L
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from harness.data import Mixture
-from harness.ladder import load_ladder
-from harness.lit import LadderModule
-from harness.train import quiet_lightning
-from model_zoo import FAMILIES
+from harness.training.data import Mixture
+from harness.training.families import FAMILIES
+from harness.training.ladder import load_ladder
+from harness.training.module import LadderModule
+from harness.training.train import quiet_lightning
 
 
 def matmul_peak(sizes: tuple[int, ...] = (256, 512, 1024), repeats: int = 30) -> float:

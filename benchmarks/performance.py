@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 import yaml
-
-from harness.ladder import load_ladder
 from lightning_vs_plain import step_table
+
+from harness.training.ladder import load_ladder
 
 # (executor, workers): the default single process, two local worker processes, a local Ray cluster of two.
 SETTINGS = (("local", 1), ("local", 2), ("ray", 2))

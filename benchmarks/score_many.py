@@ -3,7 +3,7 @@
 Submissions are random perturbations of the uninformed forecast (every task,
 rung and quantile answered), so the scorer does the full amount of work per
 submission. Printed: the wall time of building the tables and of scoring, with
-2,000 bootstrap resamples. Target (issue 4): under 5 s on 2 cores.
+2,000 bootstrap resamples. Target: under 5 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.forecast import Forecast, TaskForecast, uninformed
-from harness.ladder import load_ladder
-from harness.scoreboard import answer_tables, uninformed_quantiles
-from harness.scoring import outcomes, score
+from harness.forecasts.schema import Forecast, TaskForecast, uninformed
+from harness.forecasts.scoreboard import answer_tables, uninformed_quantiles
+from harness.forecasts.scoring import outcomes, score
+from harness.training.ladder import load_ladder
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
             )
         forecasts[f"s{i}"] = Forecast(**{**base.model_dump(), "forecaster": f"f{i}", "tasks": tasks})
     start = time.perf_counter()
-    tables = answer_tables(forecasts, [r.name for r in ladder.rungs])
+    tables = answer_tables(forecasts)
     built = time.perf_counter() - start
     start = time.perf_counter()
     scores = score(outcomes(table), *tables, uninformed_quantiles=uninformed_quantiles(ladder), n_boot=2000)

@@ -32,14 +32,14 @@ import time
 
 import torch
 import torch.nn.functional as F
+from lightning_vs_plain import plain_ms
 from torch.func import functional_call, stack_module_state, vmap
 
-from harness.data import Mixture
-from harness.ladder import TrainingSpec, load_ladder
-from harness.lit import LadderModule
-from harness.schedule import lr_factor
-from model_zoo import FAMILIES
-from lightning_vs_plain import plain_ms
+from harness.training.data import Mixture
+from harness.training.families import FAMILIES
+from harness.training.ladder import TrainingSpec, load_ladder
+from harness.training.module import LadderModule
+from harness.training.schedule import lr_factor
 
 
 def setup(ladder_name: str, rung_name: str, seeds: list[int], n_steps: int):
@@ -76,10 +76,10 @@ def train_ensemble(models: list[torch.nn.Module], training: TrainingSpec, batche
     params = {k: v.detach().requires_grad_() for k, v in params.items()}
     base = copy.deepcopy(models[0]).to("meta")
 
-    def member_loss(p, b, tokens, answer):  # one member: tokens, answer (B, T)
+    def member_loss(p, b, tokens, answer_mask):  # one member: tokens, answer_mask (B, T)
         logits = functional_call(base, (p, b), (tokens[:, :-1],))  # (B, T-1, V)
         ce = F.cross_entropy(logits.flatten(0, 1), tokens[:, 1:].flatten(), reduction="none")  # (B*(T-1),)
-        mask = answer[:, 1:].flatten().to(ce.dtype)
+        mask = answer_mask[:, 1:].flatten().to(ce.dtype)
         return (ce * mask).sum() / mask.sum()
 
     step_losses = vmap(member_loss)
@@ -94,10 +94,10 @@ def train_ensemble(models: list[torch.nn.Module], training: TrainingSpec, batche
     )
     stacked = [(torch.stack(t), torch.stack(a)) for t, a in (zip(*step) for step in zip(*batches))]  # (E, B, T) each
     losses = []
-    for i, (tokens, answer) in enumerate(stacked):
+    for i, (tokens, answer_mask) in enumerate(stacked):
         if i == skip:
             start = time.perf_counter()
-        member = step_losses(params, buffers, tokens, answer)  # (E,)
+        member = step_losses(params, buffers, tokens, answer_mask)  # (E,)
         optimizer.zero_grad(set_to_none=True)
         member.sum().backward()
         if training.grad_clip is not None:

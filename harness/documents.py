@@ -14,11 +14,23 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from harness.errors import UserError, did_you_mean
 
 MAX_FILE_BYTES = 1_000_000
+
+
+class Strict(BaseModel):
+    """Base of every model of a file users write: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def invalid_file(label: str, path: Path, problems: list[str]) -> UserError:
+    """One error listing every problem of a user's file, one per line: "Ladder file 'x' is invalid (2 problems): ..."."""
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return UserError(f"{label} '{path}' is invalid ({len(problems)} problem{'s' * (len(problems) > 1)}):\n{lines}")
 
 
 def read_mapping(path: Path, label: str, keys_hint: str) -> dict[str, Any]:

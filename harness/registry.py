@@ -21,6 +21,14 @@ class Registry(Generic[T]):
         self.kind = kind
         self._items: dict[str, T] = {}
 
+    @classmethod
+    def of(cls, kind: str, items: dict[str, T]) -> Registry[T]:
+        """A registry holding ``items`` (a plain mapping kept by a package that has no registry of its own)."""
+        registry = cls(kind)
+        for name, obj in items.items():
+            registry.register(name)(obj)
+        return registry
+
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: ``@TASKS.register("copy")`` registers the decorated object."""
 

@@ -1,4 +1,4 @@
-"""Plain ``torch.nn.Module`` model families and the ladder definitions (``ladders/*.yaml``)."""
+"""Plain ``torch.nn.Module`` model families; nothing here imports the harness."""
 
 from model_zoo.config import ModelConfig
 from model_zoo.families import FAMILIES, Family

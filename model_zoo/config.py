@@ -15,7 +15,7 @@ class ModelConfig(BaseModel):
     n_heads: attention heads (or token-mixing heads for attention-free families).
     d_mlp: hidden width of each block's MLP; None means 4 * d_model.
     n_ctx: longest input the model accepts (positions).
-    d_vocab: vocabulary size; filled in by the harness from ``harness.vocab``.
+    d_vocab: vocabulary size; filled in by the harness from ``harness.tasks.vocab``.
     act_fn: nonlinearity of the MLP.
     """
 

@@ -1,4 +1,8 @@
-"""The model-family registry: each family is a config class and the module it builds."""
+"""The model families by name: each is a config class and the module it builds.
+
+A plain mapping: ``model_zoo`` is plain torch and imports nothing from the harness,
+which wraps this mapping in its registry (``harness.training.families``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from harness.registry import Registry
 from model_zoo.config import ModelConfig
 from model_zoo.gpt import GPT, GPTConfig
 from model_zoo.mixer import Mixer, MixerConfig
@@ -24,6 +27,7 @@ class Family:
         return self.model(cfg)
 
 
-FAMILIES: Registry[Family] = Registry("model family")
-FAMILIES.register("gpt")(Family(GPTConfig, GPT, "pre-norm decoder-only transformer with causal attention"))
-FAMILIES.register("mixer")(Family(MixerConfig, Mixer, "attention-free decoder with learned causal token mixing"))
+FAMILIES: dict[str, Family] = {
+    "gpt": Family(GPTConfig, GPT, "pre-norm decoder-only transformer with causal attention"),
+    "mixer": Family(MixerConfig, Mixer, "attention-free decoder with learned causal token mixing"),
+}

@@ -19,11 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from harness import vocab
-
-# Entropy roots of the two random streams; SeedSequence spawn keys keep them disjoint.
-TRAIN_STREAM = 0
-HELDOUT_STREAM = 1
+from harness.tasks import streams, vocab
 
 
 @dataclass(frozen=True)
@@ -31,11 +27,11 @@ class Examples:
     """A block of examples of one task.
 
     tokens: (n, L) int64 token ids, the task tag first.
-    answer: (n, L) bool, True where the token is part of the answer.
+    answer_mask: (n, L) bool, True where the token is part of the answer.
     """
 
     tokens: np.ndarray
-    answer: np.ndarray
+    answer_mask: np.ndarray
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -64,7 +60,7 @@ class Task(ABC):
     @functools.cached_property
     def answer_len(self) -> int:
         """Number of answer tokens of one example."""
-        return int(self.examples(np.random.default_rng(0), 1).answer.sum())
+        return int(self.examples(np.random.default_rng(0), 1).answer_mask.sum())
 
     @property
     def loss_threshold(self) -> float:
@@ -93,7 +89,7 @@ class Task(ABC):
     @functools.cached_property
     def heldout(self) -> Examples:
         """The fixed evaluation set: ``n_heldout`` distinct examples, same for every run."""
-        seq = np.random.SeedSequence(HELDOUT_STREAM, spawn_key=(self.tag, self.version))
+        seq = np.random.SeedSequence(streams.HELDOUT, spawn_key=(self.tag, self.version))
         rng = np.random.default_rng(seq)
         blocks: list[Examples] = []
         for _ in range(100):
@@ -102,8 +98,8 @@ class Task(ABC):
             _, first = np.unique(tokens, axis=0, return_index=True)
             if len(first) >= self.n_heldout:
                 keep = np.sort(first)[: self.n_heldout]  # first occurrences, in draw order
-                answer = np.concatenate([b.answer for b in blocks])
-                return Examples(tokens[keep], answer[keep])
+                answer_mask = np.concatenate([b.answer_mask for b in blocks])
+                return Examples(tokens[keep], answer_mask[keep])
         raise RuntimeError(f"task {self.name}: fewer than {self.n_heldout} distinct examples exist")
 
     @functools.cached_property
@@ -115,13 +111,13 @@ class Task(ABC):
         out = self.examples(rng, n)
         if self.recall:
             return out
-        tokens, answer = out.tokens.copy(), out.answer
+        tokens = out.tokens.copy()
         bad = [i for i, row in enumerate(tokens) if row.tobytes() in self._heldout_keys]
         while bad:
             fresh = self.examples(rng, len(bad)).tokens
             tokens[bad] = fresh
             bad = [i for i in bad if tokens[i].tobytes() in self._heldout_keys]
-        return Examples(tokens, answer)
+        return Examples(tokens, out.answer_mask)
 
 
 def train_rng(seed: int, step: int, tag: int) -> np.random.Generator:
@@ -130,4 +126,4 @@ def train_rng(seed: int, step: int, tag: int) -> np.random.Generator:
     Keyed by (seed, step, task) so a batch can be regenerated on its own, and in
     the TRAIN stream, disjoint from the HELDOUT stream by construction.
     """
-    return np.random.default_rng(np.random.SeedSequence(TRAIN_STREAM, spawn_key=(seed, step, tag)))
+    return np.random.default_rng(np.random.SeedSequence(streams.TRAIN, spawn_key=(seed, step, tag)))

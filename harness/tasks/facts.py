@@ -6,12 +6,9 @@ import functools
 
 import numpy as np
 
-from harness import vocab
+from harness.tasks import streams, vocab
 from harness.tasks.base import Task
 from harness.tasks.registry import task
-
-# Entropy root of the table's draw, apart from the TRAIN and HELDOUT streams.
-TABLE_STREAM = 2
 
 
 @task
@@ -41,7 +38,7 @@ class Facts(Task):
     @functools.cached_property
     def table(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys (n_facts, 2), values (n_facts,)): distinct keys, uniform values, fixed per version."""
-        rng = np.random.default_rng(np.random.SeedSequence(TABLE_STREAM, spawn_key=(self.tag, self.version)))
+        rng = np.random.default_rng(np.random.SeedSequence(streams.TABLE, spawn_key=(self.tag, self.version)))
         pairs = rng.permutation(vocab.N_SYMBOLS**2)[: self.n_facts]  # (n_facts,) distinct keys
         keys = np.stack([pairs // vocab.N_SYMBOLS, pairs % vocab.N_SYMBOLS], axis=1)
         return keys, rng.integers(0, vocab.N_SYMBOLS, size=self.n_facts)

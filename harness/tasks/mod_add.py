@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import vocab
+from harness.tasks import vocab
 from harness.tasks.base import Task
 from harness.tasks.registry import task
 

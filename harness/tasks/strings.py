@@ -6,7 +6,7 @@ from abc import abstractmethod
 
 import numpy as np
 
-from harness import vocab
+from harness.tasks import vocab
 from harness.tasks.base import Task
 
 

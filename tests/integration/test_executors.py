@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 import torch
 
-from harness.ladder import load_ladder
-from harness.store import ResultsStore
+from harness.training.ladder import load_ladder
+from harness.training.store import ResultsStore
 from tests.integration.common import cli_fails
 
 SEEDS = ("--seeds", "0,1")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from harness.forecast import load_forecast
+from harness.forecasts.schema import load_forecast
 from tests.integration.common import ROOT, cli, cli_fails
 
 

@@ -8,10 +8,10 @@ import shutil
 import pytest
 import yaml
 
-from harness.ladder import load_ladder
-from harness.leaderboard import standings
-from harness.report import write_report
-from harness.scoreboard import score_ladder
+from harness.board.page import write_report
+from harness.board.ranking import standings
+from harness.forecasts.scoreboard import score_ladder
+from harness.training.ladder import load_ladder
 from tests.integration.common import ROOT, cli, cli_fails
 
 SCRIPT_NAME = "<script>alert(1)</script>"

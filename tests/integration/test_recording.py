@@ -16,9 +16,9 @@ from safetensors.torch import load_file
 
 import harness
 from harness.errors import UserError
-from harness.ladder import load_ladder
-from harness.recording import record
-from harness.store import sha256_file
+from harness.files import sha256_file
+from harness.neurons.recording import record
+from harness.training.ladder import load_ladder
 from tests.integration.common import ROOT, cli, cli_fails
 
 LADDER = load_ladder("smoke")
@@ -132,8 +132,8 @@ def test_ladder_record_writes_every_hook_with_its_metadata(trained, tmp_path):
 
 def test_ladder_record_writes_a_block_before_computing_the_next(trained, tmp_path, monkeypatch):
     """Streaming: when block 1 starts, exactly the header, the examples, the embeddings and block 0 are on disk."""
-    from harness import recording
-    from harness.checkpoints import load_checkpoint
+    from harness.neurons import recording
+    from harness.neurons.loading import load_checkpoint
 
     sizes: list[int] = []
 
@@ -142,7 +142,7 @@ def test_ladder_record_writes_a_block_before_computing_the_next(trained, tmp_pat
         model.blocks[1].register_forward_pre_hook(lambda *_: sizes.append(sum(p.stat().st_size for p in tmp_path.glob(".*.tmp"))))
         return model
 
-    monkeypatch.setattr("harness.checkpoints.load_checkpoint", load)
+    monkeypatch.setattr("harness.neurons.loading.load_checkpoint", load)
     out = tmp_path / "b.safetensors"
     recording.record_file("smoke", "s1", 0, "final", "copy", 64, 0, None, out, trained)
     data = out.read_bytes()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.ladder import load_ladder
+from harness.training.ladder import load_ladder
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 ROOT = RESULTS / "cpu"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.ladder import load_ladder
-from harness.schedule import log_steps
-from harness.store import COLUMNS
+from harness.training.ladder import load_ladder
+from harness.training.schedule import log_steps
+from harness.training.store import COLUMNS
 
 LADDER = load_ladder("smoke")
 
@@ -73,7 +73,7 @@ def test_manifest_records_how_the_results_were_made(reference):
         assert run_entry["wall_time_s"] > 0 and run_entry["packages"]["torch"] and run_entry["hardware"]["cpu_count"]
         assert run_entry["checkpoints"][-1]["step"] == LADDER.spec.training.steps
         for ckpt in run_entry["checkpoints"]:
-            from harness.store import sha256_file
+            from harness.files import sha256_file
 
             assert sha256_file(root / ckpt["path"]) == ckpt["sha256"]
     assert not list(root.glob("checkpoints/*/*.partial"))
@@ -166,7 +166,7 @@ def test_unknown_ladder_is_a_clean_error():
 
 def test_bad_ladder_file_is_a_clean_error(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((Path(__file__).parents[2] / "model_zoo/ladders/smoke.yaml").read_text().replace("n_heads: 2}", "n_heads: 3}"))
+    bad.write_text((Path(__file__).parents[2] / "ladders/smoke.yaml").read_text().replace("n_heads: 2}", "n_heads: 3}"))
     proc = run("run", "--ladder", str(bad), "--out", str(tmp_path), check=False)
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "rungs[0] (s0)" in proc.stderr and "Traceback" not in proc.stderr

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.calibration import Targets, check
-from harness.emergence import emergence_point, emergence_table, fraction_emerged, seed_points, summarize
+from harness.truth.acceptance import Targets, acceptance_checks
+from harness.truth.emergence import emergence_point, emergence_table, fraction_emerged, seed_points, summarize
 
 SIZES = [1_000, 10_000, 100_000, 1_000_000]  # one decade per rung: positions read off directly
 STEPS = [0, 10, 100]
@@ -148,14 +148,14 @@ def small_targets() -> Targets:
 
 def test_checks_pass_on_a_staggered_ladder():
     finals = staggered()
-    results = {c.name: c for c in check(emergence_table(curves(finals), thresholds(finals)), walls(60), small_targets())}
+    results = {c.name: c for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(60), small_targets())}
     assert all(c.passed for c in results.values()), results
     assert "never" in results["unlearned at top"].detail and "early" in results["learned early"].detail
 
 
 def test_checks_fail_when_seeds_disagree_or_time_runs_over():
     finals = staggered(late_seed=True)
-    results = {c.name: c for c in check(emergence_table(curves(finals), thresholds(finals)), walls(300), small_targets())}
+    results = {c.name: c for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(300), small_targets())}
     assert not results["seeds agree"].passed and "a 1.83" in results["seeds agree"].detail
     assert not results["time"].passed  # 4 rungs x 300 s = 20 min per seed
     assert results["inside"].passed
@@ -163,5 +163,5 @@ def test_checks_fail_when_seeds_disagree_or_time_runs_over():
 
 def test_checks_fail_with_too_few_seeds_or_tasks():
     finals = {k: v for k, v in staggered().items() if k[1] == 0 and k[0] in ("a", "never")}
-    results = {c.name: c for c in check(emergence_table(curves(finals), thresholds(finals)), walls(1), small_targets())}
+    results = {c.name: c for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(1), small_targets())}
     assert not results["seeds"].passed and not results["inside"].passed and not results["intervals"].passed

@@ -10,12 +10,12 @@ import lightning as L
 import pytest
 import torch
 
-from harness.data import Mixture, MixtureStream
 from harness.errors import UserError
-from harness.executors import EXECUTORS, Local, Lost, probe
-from harness.ladder import load_ladder
-from harness.runner import RunOptions, check_devices, device_settings
-from harness.train import Job, train_pair, trainer_devices
+from harness.training.data import Mixture, MixtureStream
+from harness.training.executors import EXECUTORS, Local, Lost, probe
+from harness.training.ladder import load_ladder
+from harness.training.runner import RunOptions, check_devices, device_settings
+from harness.training.train import Job, train_pair, trainer_devices
 from tests.unit.toy_jobs import Toy, square_or_die
 
 
@@ -114,11 +114,11 @@ def test_devices_together_see_exactly_the_one_device_batch(world):
     mixture = Mixture.build({"copy": 1.0, "mod_add": 2.0, "sort": 1.0}, 10)
     whole = list(MixtureStream(mixture, 7, 3))
     shards = [list(MixtureStream(mixture, 7, 3, rank=r, world=world)) for r in range(world)]
-    for step, (tokens, answer) in enumerate(whole):
+    for step, (tokens, answer_mask) in enumerate(whole):
         parts = [shards[r][step] for r in range(world)]
         assert sum(len(p[0]) for p in parts) == len(tokens)
         for r, (t, a) in enumerate(parts):
-            assert torch.equal(t, tokens[r::world]) and torch.equal(a, answer[r::world])
+            assert torch.equal(t, tokens[r::world]) and torch.equal(a, answer_mask[r::world])
 
 
 def test_run_options_forbid_unknown_keys():

@@ -12,9 +12,9 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli import main
-from harness.forecast import load_forecast, to_data, uninformed
-from harness.ladder import load_ladder
-from harness.ledger import read_ledger, submit
+from harness.forecasts.ledger import read_ledger, submit
+from harness.forecasts.schema import load_forecast, to_data, uninformed
+from harness.training.ladder import load_ladder
 
 
 def snapshot(root: Path) -> dict[str, str]:

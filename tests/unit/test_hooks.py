@@ -10,10 +10,10 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from harness import vocab
 from harness.errors import UserError
-from harness.recording import capturing, record, record_to_file, select_hooks
-from model_zoo import FAMILIES
+from harness.neurons.recording import capturing, record, record_to_file, select_hooks
+from harness.tasks import vocab
+from harness.training.families import FAMILIES
 from model_zoo.hooks import hook_points
 
 B, T, D, L, H, MLP = 3, 11, 24, 2, 4, 40

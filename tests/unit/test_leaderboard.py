@@ -1,11 +1,11 @@
-"""Ranking submissions from the long scores table (harness.leaderboard), on hand-built scores."""
+"""Ranking submissions from the long scores table (harness.board.ranking), on hand-built scores."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from harness.leaderboard import SORTABLE, standings
+from harness.board.ranking import SORTABLE, standings
 
 # sha, forecaster, kind, track, revealed_up_to, blind, submitted_at, brier_index, pinball
 SUBMISSIONS = [
@@ -78,7 +78,7 @@ def test_track_filter():
 
 def test_the_command_line_offers_every_sortable_score():
     """The CLI lists the choices itself (so `ladder --help` need not import pandas); they must not drift."""
-    from harness.cli import leaderboard
+    from harness.cli.board import leaderboard
 
     option = next(p for p in leaderboard.params if p.name == "sort_by")
     assert list(option.type.choices) == list(SORTABLE)

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from harness.metrics import answer_loss, per_example
+from harness.training.metrics import answer_loss, per_example
 
 
 def test_exact_match_and_loss_by_hand():

@@ -6,9 +6,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from harness import vocab
-from harness.ladder import builtin_ladders, load_ladder
-from model_zoo import FAMILIES
+from harness.tasks import vocab
+from harness.training.families import FAMILIES
+from harness.training.ladder import builtin_ladders, load_ladder
 from model_zoo.gpt import GPTConfig
 
 SHAPES = [

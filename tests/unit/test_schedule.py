@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.data import apportion
-from harness.schedule import log_steps, lr_factor, snap
+from harness.training.data import apportion
+from harness.training.schedule import log_steps, lr_factor, snap
 
 
 @pytest.mark.parametrize("total,n", [(1, 5), (10, 4), (150, 8), (2000, 20), (100000, 30)])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.scoring import Outcomes, brier_index, pinball, score
+from harness.forecasts.scoring import Outcomes, brier_index, pinball, score
 
 RUNGS = pd.DataFrame({"rung": ["r0", "r1", "r2"], "log_params": [3.0, 4.0, 5.0]})
 UNIFORM_Q = pd.DataFrame({"level": [0.25, 0.5, 0.75], "q": [3.5, 4.0, 4.5]})
@@ -25,7 +25,7 @@ def run(out: Outcomes, probs=(), quants=(), accs=(), floors=None, n_boot=1000) -
     subs = sorted({row[0] for row in [*probs, *quants, *accs]} | set(floors or {}))
     table = score(
         out,
-        pd.DataFrame({"submission": subs, "floor": [(floors or {}).get(s, "r0") for s in subs]}),
+        pd.DataFrame({"submission": subs, "floor": [(floors or {}).get(s) for s in subs]}),
         pd.DataFrame(list(probs), columns=["submission", "task", "rung", "p"]),
         pd.DataFrame(list(quants), columns=["submission", "task", "level", "q"]),
         pd.DataFrame(list(accs), columns=["submission", "task", "rung", "accuracy"]),

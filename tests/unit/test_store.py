@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from harness.errors import UserError
-from harness.ladder import load_ladder
-from harness.store import COLUMNS, ResultsStore
+from harness.training.ladder import load_ladder
+from harness.training.store import COLUMNS, ResultsStore
 
 
 def rows(rung: str, seed: int, value: float) -> pd.DataFrame:
@@ -66,7 +66,7 @@ def test_recommit_replaces_only_that_pair(store):
 
 def test_crash_between_curves_and_manifest_is_recovered(store, monkeypatch):
     commit(store, "s0", 0)
-    import harness.store as mod
+    import harness.training.store as mod
 
     real = mod.atomic_write
 

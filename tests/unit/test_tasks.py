@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import vocab
 from harness.errors import UserError
-from harness.tasks import TASKS
+from harness.tasks import TASKS, vocab
 from harness.tasks.base import train_rng
 
 ALL = sorted(TASKS)
@@ -15,7 +14,7 @@ ALL = sorted(TASKS)
 
 def split(task, tokens):
     """(question symbols or specials, answer symbol values) of one example row."""
-    mask = task.examples(np.random.default_rng(0), 1).answer[0]
+    mask = task.examples(np.random.default_rng(0), 1).answer_mask[0]
     return tokens[1:][~mask[1:]], vocab.unsym(tokens[mask])
 
 
@@ -99,10 +98,10 @@ def test_answers_are_correct(name):
 def test_layout_and_metadata(name):
     task = TASKS.get(name)
     block = task.examples(np.random.default_rng(0), 8)
-    assert block.tokens.shape == block.answer.shape == (8, task.seq_len)
+    assert block.tokens.shape == block.answer_mask.shape == (8, task.seq_len)
     assert (block.tokens[:, 0] == vocab.tag(task.tag)).all()
-    assert block.answer.any(axis=1).all() and not block.answer[:, 0].any()
-    assert ((block.tokens >= vocab.SYM0) | ~block.answer).all(), "answers are data symbols"
+    assert block.answer_mask.any(axis=1).all() and not block.answer_mask[:, 0].any()
+    assert ((block.tokens >= vocab.SYM0) | ~block.answer_mask).all(), "answers are data symbols"
     assert (block.tokens < vocab.D_VOCAB).all()
     assert 0 < task.chance < task.threshold <= 1
     assert task.version >= 1 and task.description

@@ -1,0 +1,188 @@
+"""Figures of measured results and of forecasts against them, rendered to PNG bytes.
+
+matplotlib without pyplot, so no display is needed and nothing is global.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from harness.board.fmt import sci
+from harness.files import atomic_write
+from harness.truth.emergence import fraction_emerged, rung_sizes, seed_points, task_order
+from harness.truth.ground_truth import GroundTruth
+
+MAP_FILE = "emergence_map.png"
+METRIC_TITLES = {
+    "accuracy": "exact-match accuracy reaches the task's threshold",
+    "loss": "answer loss reaches the matching threshold",
+}
+
+
+def emergence_map(table: pd.DataFrame) -> bytes:
+    """Tasks by rungs, coloured by the fraction of seeds that have the capability, one panel per metric.
+
+    A diamond marks each task's median emergence point and a bar the range over
+    seeds (tasks whose every seed emerged inside the ladder).
+    """
+    metrics = [m for m in ("accuracy", "loss") if (table["metric"] == m).any()]
+    order = task_order(table)
+    rungs = rung_sizes(table)
+    n_seeds = table["seed"].nunique()
+    fig = Figure(figsize=(5.2 * len(metrics) + 1.2, 0.55 * len(order) + 2.2), layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, metric in zip(axes, metrics):
+        grid = fraction_emerged(table, metric).reindex(order)
+        counts = (grid * n_seeds).round().astype(int).astype(str) + f"/{n_seeds}"
+        sns.heatmap(
+            grid, ax=ax, vmin=0, vmax=1, cmap="YlGnBu", annot=counts, fmt="", linewidths=0.5, linecolor="white",
+            cbar=ax is axes[-1], cbar_kws={"label": "fraction of seeds with the capability"},
+            annot_kws={"fontsize": 8},
+        )  # fmt: skip
+        points = seed_points(table[table["metric"] == metric]).set_index("task")
+        for row, task in enumerate(order):
+            mine = points.loc[[task]]
+            if (mine["censoring"] == "none").all():
+                pos = mine["emergence_position"].to_numpy() + 0.5  # heatmap cell i is centred at i + 0.5
+                y = row + 0.8  # below the cell's annotation
+                ax.plot([pos.min(), pos.max()], [y, y], color="crimson", lw=2, solid_capstyle="round")
+                ax.plot([np.median(pos)], [y], marker="D", color="crimson", ms=5)
+        ax.set_xticklabels([f"{r}\n{sci(p)}" for r, p in zip(rungs["rung"], rungs["params"])], rotation=0, fontsize=8)
+        ax.set_xlabel("rung and parameters (log-spaced)")
+        ax.set_ylabel("task" if ax is axes[0] else "")
+        ax.set_title(f"{metric}: {METRIC_TITLES[metric]}", fontsize=9)
+    ladder = table["ladder"].iloc[0]
+    fig.suptitle(f"Emergence map of ladder '{ladder}' over {n_seeds} seed{'s' if n_seeds > 1 else ''} (diamond: median emergence point, bar: seed range)", fontsize=10)
+    return _png(fig, dpi=120)
+
+
+def write_emergence_map(truth: GroundTruth) -> Path:
+    """Keep ``emergence_map.png`` beside the emergence table: drawn when the table changed or the map is missing.
+
+    A figure's bytes differ between machines (fonts, library versions), so an
+    up-to-date map is left as it is rather than redrawn by every view.
+    """
+    path = truth.table_path.with_name(MAP_FILE)
+    if truth.changed or not path.exists():
+        atomic_write(path, emergence_map(truth.table))
+    return path
+
+
+def _png(fig: Figure, dpi: int = 100) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def learning_curves(curves: pd.DataFrame, task: str, thresholds: dict[str, float]) -> bytes:
+    """Accuracy and answer loss of one task against training step: one line per rung, seeds shaded.
+
+    curves: the tidy ``curves.parquet`` rows (any tasks). thresholds: metric ->
+    this task's threshold, drawn as a dashed line. The line is the mean over
+    seeds and the band spans the lowest to the highest seed. Step 0 is left out
+    of the log-scaled step axis.
+    """
+    one = curves[(curves["task"] == task) & (curves["step"] > 0)]
+    rungs = rung_sizes(one)
+    labels = {r: f"{r} ({sci(p)})" for r, p in zip(rungs["rung"], rungs["params"])}
+    one = one.assign(rung=one["rung"].map(labels))
+    palette = sns.color_palette("viridis", len(rungs))
+    n_seeds = one["seed"].nunique()
+    fig = Figure(figsize=(10, 3.4), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, metric, label in zip(axes, ("accuracy", "loss"), ("exact-match accuracy", "answer loss (nats per token, log)")):
+        data = one[one["metric"] == metric]
+        sns.lineplot(
+            data=data, x="step", y="value", hue="rung", hue_order=list(labels.values()), palette=palette, ax=ax,
+            estimator="mean", errorbar=("pi", 100), legend=ax is axes[-1], linewidth=1.4,
+        )  # fmt: skip
+        ax.axhline(thresholds[metric], color="crimson", ls="--", lw=1, label="threshold")
+        ax.set_xscale("log")
+        if metric == "loss":
+            ax.set_yscale("log")
+        ax.set_xlabel("training step (log)")
+        ax.set_ylabel(label)
+        ax.set_title(f"{task}: {metric} (threshold {thresholds[metric]:.3g}, dashed)", fontsize=10)
+    axes[-1].legend(title="rung (parameters)", fontsize=7, title_fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.suptitle(f"Learning curves of '{task}': mean over {n_seeds} seed{'s' * (n_seeds > 1)}, band from lowest to highest seed", fontsize=10)
+    return _png(fig)
+
+
+def forecast_card(title: str, tasks: list[str], quantiles: pd.DataFrame, measured: pd.DataFrame, rungs: pd.DataFrame, floor: float, questions: pd.DataFrame) -> bytes:
+    """One forecast against the truth: predicted and measured emergence size per task, and its reliability.
+
+    quantiles: task, level, q (log10 parameters). measured: task, seed,
+    log_size (-inf/+inf when censored below/above the ladder). rungs: rung,
+    log_params, ascending. floor: log10 size up to which the forecaster saw the
+    curves and nothing is scored (shaded; -inf on the blind track). questions:
+    p, outcome of every scored (task, rung) question the forecast answered.
+    """
+    fig = Figure(figsize=(11, 0.42 * len(tasks) + 2.2), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[1.7, 1])
+    _emergence_sizes(left, tasks, quantiles, measured, rungs, floor)
+    _reliability(right, questions)
+    fig.suptitle(title, fontsize=10)
+    return _png(fig)
+
+
+def _emergence_sizes(ax, tasks: list[str], quantiles: pd.DataFrame, measured: pd.DataFrame, rungs: pd.DataFrame, floor: float) -> None:  # noqa: ANN001 - a matplotlib Axes
+    """Per task (rows): the forecast's quantile range and median, and every seed's measured point."""
+    bottom, top = float(rungs["log_params"].iloc[0]), float(rungs["log_params"].iloc[-1])
+    lo_edge, hi_edge = bottom - 0.35, top + 1.0  # room above the ladder for "not within this ladder"
+    ax.axvspan(10**lo_edge, 10**bottom, color="0.92", lw=0)
+    ax.axvspan(10**top, 10**hi_edge, color="0.92", lw=0)
+    if floor > bottom:
+        ax.axvspan(10**bottom, 10**floor, color="#fdf1d6", lw=0)
+        ax.text(10 ** ((bottom + floor) / 2), -0.45, "revealed, not scored", ha="center", va="top", fontsize=7, color="0.35")
+    for x in rungs["log_params"]:
+        ax.axvline(10**x, color="0.8", lw=0.6, zorder=0)
+    for row, task in enumerate(tasks):
+        mine = quantiles[quantiles["task"] == task].sort_values("level")
+        if len(mine):
+            q = np.clip(mine["q"].to_numpy(), lo_edge, hi_edge)
+            lv = mine["level"].to_numpy()
+            ax.plot(10 ** q[[0, -1]], [row, row], color="tab:blue", lw=2, alpha=0.45, solid_capstyle="butt")
+            inner = (lv >= 0.25) & (lv <= 0.75)
+            if inner.sum() >= 2:
+                ax.plot(10 ** q[inner][[0, -1]], [row, row], color="tab:blue", lw=5, alpha=0.7, solid_capstyle="butt")
+            ax.plot(10 ** q[np.argmin(np.abs(lv - 0.5))], row, marker="o", color="tab:blue", ms=6, mfc="white", mew=2)
+        else:
+            ax.text(10**bottom, row, " no forecast", va="center", fontsize=7, color="0.4")
+        seeds = measured.loc[measured["task"] == task, "log_size"].to_numpy()
+        inside = seeds[np.isfinite(seeds)]
+        ax.plot(10**inside, np.full(len(inside), row), "kx", ms=6, mew=1.5)
+        if (seeds == np.inf).any():
+            ax.plot(10 ** (top + 0.3), row, marker=">", color="k", ms=7)
+        if (seeds == -np.inf).any():
+            ax.plot(10 ** (bottom - 0.2), row, marker="<", color="k", ms=7)
+    ax.set_xscale("log")
+    ax.set_xlim(10**lo_edge, 10**hi_edge)
+    ax.set_yticks(range(len(tasks)), tasks, fontsize=8)
+    ax.set_ylim(len(tasks) - 0.5, -0.5)
+    ax.set_xlabel("emergence size (parameters, log); grey: below and above the ladder")
+    ax.set_title("emergence size: forecast (blue: outer and 25-75% quantiles, o median)\nmeasured (x per seed; ▶ not reached in the ladder, ◀ there from the start)", fontsize=8)
+
+
+def _reliability(ax, questions: pd.DataFrame) -> None:  # noqa: ANN001 - a matplotlib Axes
+    """Reliability diagram of the rung questions: mean outcome against mean forecast, in ten bins of p."""
+    ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("forecast probability that the rung has it")
+    ax.set_ylabel("fraction of seeds where it did")
+    if questions.empty:
+        ax.text(0.5, 0.5, "no rung probabilities given", ha="center", va="center", fontsize=9, color="0.4")
+        ax.set_title("reliability of the rung questions", fontsize=9)
+        return
+    bins = np.minimum((questions["p"].to_numpy() * 10).astype(int), 9)
+    grouped = questions.groupby(bins).agg(p=("p", "mean"), outcome=("outcome", "mean"), n=("p", "size"))
+    ax.plot(grouped["p"], grouped["outcome"], color="tab:orange", lw=1, zorder=1)
+    ax.scatter(grouped["p"], grouped["outcome"], s=20 + 180 * grouped["n"] / grouped["n"].max(), color="tab:orange", edgecolor="k", zorder=2)
+    ax.set_title(f"reliability of the rung questions\n({len(questions)} answered; dot size: how many)", fontsize=9)

@@ -1,0 +1,66 @@
+"""Number formats shared by the command line, the terminal tables, the figures and the page."""
+
+from __future__ import annotations
+
+import math
+
+
+def sci(n: float) -> str:
+    """Compact scientific notation for parameter counts: 1722 -> '1.7e3'."""
+    mantissa, exponent = f"{n:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def log_size(x: float, bottom: int, top: int) -> str:
+    """A log10 size that may be censored: -inf is at or below ``bottom``, +inf above ``top``."""
+    if math.isnan(x):
+        return "?"
+    if x == -math.inf:
+        return f"≤{sci(bottom)}"
+    if x == math.inf:
+        return f">{sci(top)}"
+    return sci(10**x)
+
+
+def size_summary(low: float, median: float, high: float, bottom: int, top: int) -> str:
+    """'median [low – high]' of log10 sizes over seeds, or just the value when every seed agrees."""
+    if low == high:
+        return log_size(median, bottom, top)
+    return f"{log_size(median, bottom, top)} [{log_size(low, bottom, top)} – {log_size(high, bottom, top)}]"
+
+
+def number(value: float | None, spec: str) -> str:
+    """A score as shown: NaN or missing as a dash."""
+    return "-" if missing(value) else format(value, spec)
+
+
+def missing(value: object) -> bool:
+    """None, NaN or pandas' NA."""
+    try:
+        return value is None or math.isnan(value)  # type: ignore[arg-type]
+    except TypeError:  # pandas' NA
+        return True
+
+
+def interval(low: float, high: float, spec: str) -> str:
+    return f"[{number(low, spec)}, {number(high, spec)}]"
+
+
+def leaderboard_texts(row) -> dict[str, str]:  # noqa: ANN001 - a row of harness.board.ranking.standings
+    """Every value of one leaderboard row as text, the same in the terminal and on the page."""
+    return {
+        "rank": "-" if missing(row.rank) else str(row.rank),
+        "forecaster": row.forecaster,
+        "version": str(row.version),
+        "group": row.group,
+        "blind": "blind" if row.blind else "post-hoc",
+        "brier_index": number(row.brier_index, ".1f"),
+        "brier_index_ci": interval(row.brier_index_low, row.brier_index_high, ".1f"),
+        "brier_skill": number(row.brier_skill, "+.2f"),
+        "pinball": number(row.pinball, ".3f"),
+        "pinball_ci": interval(row.pinball_low, row.pinball_high, ".3f"),
+        "pinball_skill": number(row.pinball_skill, "+.2f"),
+        "accuracy_mse": number(row.accuracy_mse, ".4f"),
+        "coverage": f"{number(row.coverage_brier, '.0%')} / {number(row.coverage_pinball, '.0%')}",
+        "submitted": row.submitted_at.replace("T", " ")[:16],
+    }

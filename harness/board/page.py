@@ -1,0 +1,136 @@
+"""The leaderboard as one self-contained HTML page: the table, the emergence map, curves and forecasts.
+
+Everything the page shows is inside the file (figures inlined as PNG data
+URIs, the sorting script inline), so it opens offline and can be mailed
+around. The page is rendered with Jinja2 with autoescaping on: every string
+that comes from a prediction file (forecaster, description) or anywhere else
+is escaped, so a forecaster named ``<script>`` shows as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from harness.board import figures
+from harness.board.fmt import leaderboard_texts, sci
+from harness.files import atomic_write
+from harness.forecasts.scoreboard import Scoreboard, answer_tables
+from harness.forecasts.scoring import scored_rungs
+from harness.truth.emergence import task_order
+from harness.truth.ground_truth import thresholds
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    help: str
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    sort: str  # what the sorting script compares: a number, text, or "" for missing
+    ci: str = ""
+    css: str = ""
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+
+COLUMNS = [
+    Column("rank", "Rank within the group of forecasts that answered the same questions"),
+    Column("forecaster", "Forecaster name and the version of its submission (1 = first)", "text"),
+    Column("track", "blind, or extrapolation from the revealed rung", "text"),
+    Column("Brier index", "100 (1 - sqrt(Brier)) on the rung questions; higher is better; 95% bootstrap interval over tasks"),
+    Column("Brier skill", "1 - Brier / uninformed Brier; higher is better"),
+    Column("pinball (decades)", "Quantile loss of the emergence size in decades of parameters; lower is better; 95% interval"),
+    Column("pinball skill", "1 - pinball / uninformed pinball; higher is better"),
+    Column("accuracy MSE", "Squared error of the expected final accuracy over the answered rungs; lower is better"),
+    Column("coverage", "Share of the rung questions and of the tasks' emergence sizes answered"),
+    Column("submitted (UTC)", "When the file entered the ledger", "text"),
+]
+
+
+def render(board: Scoreboard, standings: pd.DataFrame) -> str:
+    """The page's HTML for ``standings`` (rows of ``harness.board.ranking.standings``) of ``board``."""
+    env = Environment(loader=PackageLoader("harness.board", "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
+    table, ladder = board.truth.table, board.ladder
+    order = task_order(table)
+    limits = thresholds(list(ladder.spec.tasks))
+    curves = [
+        {"task": task, "png": _b64(figures.learning_curves(board.truth.curves, task, {m: limits[m][task] for m in limits}))}
+        for task in order
+    ]
+    return env.get_template("leaderboard.html.j2").render(
+        ladder=ladder.name,
+        ladder_hash=ladder.hash,
+        n_rungs=len(ladder.rungs),
+        bottom=sci(ladder.rungs[0].params),
+        top=sci(ladder.rungs[-1].params),
+        n_tasks=len(ladder.spec.tasks),
+        n_seeds=table["seed"].nunique(),
+        made_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        columns=COLUMNS,
+        rows=[{"kind": row.kind, "cells": _cells(row)} for row in standings.itertuples()],
+        map_png=_b64(figures.emergence_map(table)),
+        curves=curves,
+        cards=[_card(board, row, order) for row in standings.itertuples()],
+    )
+
+
+def write_report(board: Scoreboard, standings: pd.DataFrame, path: Path) -> Path:
+    atomic_write(path, render(board, standings).encode("utf-8"))
+    return path
+
+
+def _b64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
+
+
+def _tags(row) -> list[dict[str, str]]:  # noqa: ANN001 - a standings row
+    tags = [{"css": "blind", "text": "blind"} if row.blind else {"css": "posthoc", "text": "post-hoc"}]
+    if row.kind != "forecaster":
+        tags.append({"css": "", "text": "oracle, not ranked" if row.kind == "oracle" else "baseline"})
+    return tags
+
+
+def _key(value: float) -> str:
+    """What the sorting script compares for a number: its repr, or "" (sorts last) when missing."""
+    return "" if pd.isna(value) else repr(float(value))
+
+
+def _cells(row) -> list[Cell]:  # noqa: ANN001 - a standings row
+    t = leaderboard_texts(row)
+    return [
+        Cell(t["rank"], "" if pd.isna(row.rank) else str(row.rank)),
+        Cell(f"{t['forecaster']} v{t['version']}", row.forecaster, css="text who", tags=_tags(row)),
+        Cell(t["group"], row.group, css="text"),
+        Cell(t["brier_index"], _key(row.brier_index), ci=t["brier_index_ci"]),
+        Cell(t["brier_skill"], _key(row.brier_skill)),
+        Cell(t["pinball"], _key(row.pinball), ci=t["pinball_ci"]),
+        Cell(t["pinball_skill"], _key(row.pinball_skill)),
+        Cell(t["accuracy_mse"], _key(row.accuracy_mse)),
+        Cell(t["coverage"], _key(row.coverage_brier)),
+        Cell(t["submitted"], row.submitted_at, css="text"),
+    ]
+
+
+def _card(board: Scoreboard, row, order: list[str]) -> dict:  # noqa: ANN001 - a standings row
+    """One forecast's figure (predicted against measured emergence, reliability) and its header."""
+    forecast = board.forecasts[row.sha256]
+    rungs = board.outcomes.rungs
+    _, probs, quantiles, _ = answer_tables({row.sha256: forecast})
+    scored = scored_rungs(rungs["rung"].tolist(), forecast.revealed_up_to)
+    questions = probs[probs["rung"].isin(scored)].merge(board.outcomes.binary, on=["task", "rung"])
+    # Shaded on the figure: the rungs a forecast on the extrapolation track saw (none on the blind track).
+    revealed = rungs.loc[rungs["rung"] == forecast.revealed_up_to, "log_params"]
+    floor = float(revealed.iloc[0]) if len(revealed) else -np.inf
+    title = f"{row.forecaster} v{row.version}, {row.group}"
+    png = figures.forecast_card(title, order, quantiles, board.outcomes.sizes, rungs, floor, questions)
+    return {"title": title, "tags": _tags(row), "description": forecast.description, "png": _b64(png)}

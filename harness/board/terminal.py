@@ -1,0 +1,76 @@
+"""Terminal tables (rich) of emergence, acceptance checks and the leaderboard."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.table import Table
+
+from harness.board.fmt import leaderboard_texts, sci, size_summary
+from harness.truth.acceptance import Check
+from harness.truth.emergence import fraction_emerged, rung_sizes, summarize, task_order
+
+
+def emergence_grid(table: pd.DataFrame, metric: str) -> Table:
+    """Tasks by rungs: seeds with the capability per rung, then the emergence size over seeds."""
+    one = table[table["metric"] == metric]
+    n_seeds = one["seed"].nunique()
+    rungs = rung_sizes(one)
+    bottom, top = int(rungs["params"].iloc[0]), int(rungs["params"].iloc[-1])
+    grid = fraction_emerged(one, metric)
+    summary = summarize(one).set_index("task")
+    thresholds = one.drop_duplicates("task").set_index("task")["threshold"]
+    title = {"accuracy": "exact-match accuracy at or above the task's threshold", "loss": "answer loss (nats per token) at or below -ln(threshold) / answer length"}[metric]
+    out = Table(title=f"Seeds with the capability, {metric}: {title}", title_justify="left")
+    out.add_column("task")
+    out.add_column("threshold", justify="right")
+    for rung, params in zip(rungs["rung"], rungs["params"]):
+        out.add_column(f"{rung}\n{sci(params)}", justify="center")
+    out.add_column("emerges at, median [seed range]")
+    for task in task_order(table, metric):
+        cells = []
+        for rung in rungs["rung"]:
+            k = round(grid.loc[task, rung] * n_seeds)
+            colour = "green" if k == n_seeds else ("yellow" if k else "dim")
+            cells.append(f"[{colour}]{k}/{n_seeds}[/]")
+        s = summary.loc[task]
+        size = size_summary(s["low"], s["median"], s["high"], bottom, top)
+        if s["n_regressed"]:
+            size += f"  ({int(s['n_regressed'])} regressed)"
+        out.add_row(task, f"{thresholds[task]:.3g}", *cells, size)
+    return out
+
+
+def checks_table(checks: list[Check]) -> Table:
+    out = Table("check", "result", "detail", title="Acceptance checks of the ground truth (accuracy)", title_justify="left")
+    for c in checks:
+        out.add_row(c.name, "[green]pass[/]" if c.passed else "[red]FAIL[/]", c.detail)
+    return out
+
+
+def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
+    """The ranked submissions of ``harness.board.ranking.standings``, one row each, groups separated."""
+    caption = (
+        "* built-in baseline; † oracle, reads the truth, never ranked. "
+        "Ranked within each group of forecasts that answered the same questions. Brier index: 100 is perfect, 0.5 "
+        "everywhere about 50. Pinball: quantile loss of the emergence size in decades, lower is better. Skill: 1 - score / uninformed score, for Brier (B) and pinball (P). "
+        "Coverage: share of rung questions / emergence sizes answered. Intervals: 95% bootstrap over tasks."
+    )
+    out = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for name, justify in (
+        ("rank", "right"), ("forecaster", "left"), ("v", "right"), ("track", "left"), ("blind", "left"),
+        ("Brier index [95% CI]", "right"), ("pinball [95% CI]", "right"), ("skill B / P", "right"),
+        ("coverage", "right"), ("submitted (UTC)", "left"),
+    ):  # fmt: skip
+        out.add_column(name, justify=justify)
+    group = None
+    for row in board.itertuples():
+        if group is not None and row.group != group:
+            out.add_section()
+        group = row.group
+        t = leaderboard_texts(row)
+        out.add_row(
+            t["rank"], t["forecaster"] + {"baseline": "*", "oracle": "†"}.get(row.kind, ""), t["version"],
+            t["group"].replace("extrapolation", "extrap."), t["blind"], f"{t['brier_index']} {t['brier_index_ci']}",
+            f"{t['pinball']} {t['pinball_ci']}", f"{t['brier_skill']} / {t['pinball_skill']}", t["coverage"], t["submitted"],
+        )  # fmt: skip
+    return out

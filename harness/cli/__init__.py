@@ -1,0 +1,11 @@
+"""The ``ladder`` command line: one module per stage, each adding its commands to ``main``.
+
+training: tasks, ladders, run. truth: emergence. forecasts: template, validate,
+submit, score, reveal, baselines. board: leaderboard, demo. neurons: record.
+Each command imports what it needs when it runs, so ``ladder --help`` starts fast.
+"""
+
+from harness.cli import board, forecasts, neurons, training, truth  # noqa: F401 - each registers its commands
+from harness.cli.app import main
+
+__all__ = ["main"]

@@ -1,0 +1,72 @@
+"""``ladder leaderboard`` and ``ladder demo``: the ranked table in the terminal and the web page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harness.cli.app import LADDER, PREDICTIONS, RESULTS, console, main
+from harness.errors import UserError
+from harness.forecasts.score_names import HIGHER_IS_BETTER
+
+
+@main.command()
+@LADDER
+@PREDICTIONS
+@RESULTS
+@click.option("--track", type=click.Choice(["blind", "extrapolation", "all"]), default="all", show_default=True, help="Show blind forecasts, extrapolation forecasts, or both (each ranked in its own group).")
+@click.option("--sort", "sort_by", type=click.Choice(list(HIGHER_IS_BETTER)), default="brier_index", show_default=True, help="Score to rank by (each in its better direction).")
+@click.option("--show-oracle", is_flag=True, help="Also show the oracle, which reads the answers off the truth (never ranked).")
+@click.option("--html", is_flag=False, flag_value="", default=None, type=click.Path(dir_okay=False), help="Also write the self-contained web page here (--html alone: OUT/<ladder>/leaderboard.html).")
+def leaderboard(ladder_name: str, predictions: Path, out: Path, track: str, sort_by: str, show_oracle: bool, html: str | None) -> None:
+    """Rank every submission for a ladder (scoring them afresh) and print the table; optionally write the page."""
+    from harness.forecasts.scoreboard import score_ladder
+    from harness.training.ladder import load_ladder
+
+    ladder = load_ladder(ladder_name)
+    board = score_ladder(ladder, predictions, out)
+    page = None if html is None else Path(html) if html else out / ladder.name / "leaderboard.html"
+    show_leaderboard(board, track, sort_by, show_oracle, page)
+
+
+def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: Path | None) -> None:  # noqa: ANN001 - a Scoreboard
+    """Print the ranked table of ``board`` and, if ``page`` is given, write the web page there."""
+    from harness.board.ranking import standings
+    from harness.board.terminal import leaderboard_table
+
+    for note in board.notes:
+        console.print(f"[yellow]{note}[/]")
+    rows = standings(board.scores, track, sort_by, show_oracle)
+    if rows.empty:
+        raise UserError(f"No {track}-track submissions for ladder '{board.ladder.name}' among the {len(board.entries)} scored; use --track all to see the others.")
+    console.print(leaderboard_table(rows, f"Leaderboard of ladder '{board.ladder.name}' ({track} track{'s' * (track == 'all')}, ranked by {sort_by})"))
+    if page is not None:
+        from harness.board.page import write_report
+
+        console.print(f"Web page: {write_report(board, rows, page)}")
+
+
+@main.command()
+@PREDICTIONS
+@RESULTS
+def demo(predictions: Path, out: Path) -> None:
+    """Leaderboard in one command: the committed cpu results (or a fresh smoke run), baselines, scores, page."""
+    from harness.forecasts.scoreboard import score_ladder, write_baselines
+    from harness.training.ladder import load_ladder
+    from harness.training.runner import RunOptions, run_ladder
+    from harness.training.store import ResultsStore
+    from harness.truth.ground_truth import measure
+
+    ladder = load_ladder("cpu")
+    if ResultsStore.of(ladder, out).exists():
+        console.print(f"Using the measured results of ladder 'cpu' under {out / 'cpu'}.")
+    else:
+        ladder = load_ladder("smoke")
+        console.print(f"No results of the current version of ladder 'cpu' under {out / 'cpu'}: training the small 'smoke' ladder instead.")
+        run_ladder(ladder, ladder.spec.seeds, out, RunOptions(wandb="disabled"), say=console.print)
+    truth = measure(ladder, out)
+    for entry, new in write_baselines(ladder, predictions, out, truth=truth):
+        console.print(f"Baseline {entry.forecaster}: {'submitted' if new else 'already in the ledger'}.")
+    board = score_ladder(ladder, predictions, out, truth=truth)
+    show_leaderboard(board, "all", "brier_index", False, out / ladder.name / "leaderboard.html")

@@ -1,0 +1,110 @@
+"""The built-in forecasters: uninformed, extrapolator and oracle.
+
+- uninformed: ``harness.forecasts.schema.uninformed``; the reference for skill scores.
+- extrapolator (extrapolation track): sees the revealed rungs only. Per task it
+  fits the final answer loss as a power law of parameters (a straight line in
+  log-log, ``scipy.stats.linregress``) and the final accuracy as a logistic in
+  log10 parameters (``scipy.optimize.curve_fit``), and extends both. Its
+  emergence size is where the loss line crosses the task's loss threshold, with
+  an uncertainty that grows with the distance extrapolated.
+- oracle: reads the answers off the measured truth. It checks the scorer (it
+  must score best) and is kept out of the ranking.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from harness.forecasts.schema import LEVELS, Forecast, TaskForecast, uninformed
+from harness.training.ladder import Ladder
+
+__all__ = ["extrapolator", "oracle", "uninformed"]
+BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored point
+# Every number a built-in forecaster writes is rounded to at most 4 decimals (probabilities, accuracies,
+# log10 sizes), so its file does not depend on a machine's last float digit; a regenerated baseline
+# within TOLERANCE of its last submission counts as the same forecast.
+DECIMALS = 4
+TOLERANCE = 1e-3
+
+
+def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
+    """The truth as a forecast: seed fractions, empirical quantiles of the seeds' points, mean accuracy."""
+    acc = table[table["metric"] == "accuracy"]
+    low, high = math.log10(ladder.rungs[0].params) - BEYOND, math.log10(ladder.rungs[-1].params) + BEYOND
+    tasks = {}
+    for task, rows in acc.groupby("task"):
+        per_rung = rows.groupby("rung").agg(p=("reached", "mean"), accuracy=("final", "mean"))
+        points = rows.drop_duplicates("seed")
+        log_size = np.log10(points["emergence_params"].to_numpy(dtype=float))
+        log_size = np.where(points["censoring"] == "left", low, np.where(points["censoring"] == "right", high, log_size))
+        # An empirical quantile of the seeds' points minimises their mean pinball loss exactly.
+        quantiles = {level: round(float(np.quantile(log_size, level, method="inverted_cdf")), DECIMALS) for level in LEVELS}
+        tasks[str(task)] = TaskForecast(
+            p_emerged={str(r): round(float(v), DECIMALS) for r, v in per_rung["p"].items()},
+            emergence_quantiles=quantiles,
+            accuracy={str(r): round(float(v), DECIMALS) for r, v in per_rung["accuracy"].items()},
+        )
+    return Forecast(forecaster="oracle", ladder=ladder.name, ladder_hash=ladder.hash, track="blind", tasks=tasks,
+                    description="Answers read off the measured results; checks the scorer, never ranked.")  # fmt: skip
+
+
+def extrapolator(ladder: Ladder, curves: pd.DataFrame, up_to: str, loss_thresholds: dict[str, float], thresholds: dict[str, float]) -> Forecast:
+    """Fit the revealed rungs (up to and including ``up_to``) and extend the fits to every rung above."""
+    names = [r.name for r in ladder.rungs]
+    log_all = np.log10([r.params for r in ladder.rungs])
+    seen = names[: names.index(up_to) + 1]
+    final = curves[curves["step"] == curves.groupby(["rung", "seed", "task", "metric"])["step"].transform("max")]
+    final = final[final["rung"].isin(seen)]
+    tasks = {}
+    for task in ladder.spec.tasks:
+        rows = final[final["task"] == task].groupby(["metric", "rung"])["value"].mean()
+        x = log_all[: len(seen)]
+        loss = rows["loss"].reindex(seen).to_numpy()
+        acc = rows["accuracy"].reindex(seen).to_numpy()
+        centre = _loss_crossing(x, loss, loss_thresholds[task])
+        spread = 0.25 + 0.5 * max(0.0, centre - x[-1])  # decades; more uncertain the further out
+        quantiles = {level: round(float(centre + spread * stats.norm.ppf(level)), 3) for level in LEVELS}
+        p = stats.norm.cdf((log_all - centre) / spread)
+        fitted = _logistic_fit(x, acc, thresholds[task])
+        tasks[task] = TaskForecast(
+            p_emerged={n: round(float(v), DECIMALS) for n, v in zip(names, p) if n not in seen},
+            emergence_quantiles=quantiles,
+            accuracy={n: round(float(fitted(v)), DECIMALS) for n, v in zip(names, log_all) if n not in seen},
+        )
+    return Forecast(forecaster="extrapolator", ladder=ladder.name, ladder_hash=ladder.hash, track="extrapolation", revealed_up_to=up_to, tasks=tasks,
+                    description=f"Power-law fit of the answer loss and logistic fit of accuracy over rungs up to {up_to}, extended.")  # fmt: skip
+
+
+def _loss_crossing(x: np.ndarray, loss: np.ndarray, threshold: float) -> float:
+    """log10 size where a power law fitted to (x, loss) reaches ``threshold``, clamped to a sane range."""
+    ok = np.isfinite(loss) & (loss > 0)
+    if ok.sum() < 2:
+        return float(x[-1] + 1.0)
+    fit = stats.linregress(x[ok], np.log(loss[ok]))
+    if loss[ok][-1] <= threshold:  # already there: at the first revealed rung that is
+        return float(x[ok][np.argmax(loss[ok] <= threshold)])
+    if fit.slope >= 0:  # not improving with size: not within reach
+        return float(x[-1] + 3.0)
+    return float(np.clip((math.log(threshold) - fit.intercept) / fit.slope, x[0], x[-1] + 3.0))
+
+
+def _logistic_fit(x: np.ndarray, acc: np.ndarray, threshold: float):  # noqa: ANN202 - returns a callable
+    """Accuracy as a logistic in log10 size, fitted to the revealed rungs; a flat line if the fit fails."""
+
+    def curve(v: np.ndarray | float, slope: float, mid: float) -> np.ndarray | float:
+        return 1 / (1 + np.exp(-slope * (v - mid)))
+
+    ok = np.isfinite(acc)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (slope, mid), _ = optimize.curve_fit(curve, x[ok], acc[ok], p0=(3.0, x[-1] + 0.5), bounds=([0.1, x[0] - 2], [30.0, x[-1] + 4]))
+    except (RuntimeError, ValueError):
+        last = float(acc[ok][-1]) if ok.any() else threshold
+        return lambda v: last
+    return lambda v: curve(v, slope, mid)

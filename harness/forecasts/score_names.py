@@ -1,0 +1,21 @@
+"""The scores' names, their better direction, and the scorer's defaults, in one place.
+
+Read by the scorer, the ranking, the terminal and page, and the command line's
+``--sort`` choices; it imports nothing, so the command line starts fast.
+"""
+
+from __future__ import annotations
+
+# Every score a submission gets, in the order scores.parquet lists them; True where higher is better.
+HIGHER_IS_BETTER = {
+    "brier": False,
+    "brier_index": True,
+    "brier_skill": True,
+    "pinball": False,
+    "pinball_skill": True,
+    "accuracy_mse": False,
+}
+SCORES = tuple(HIGHER_IS_BETTER)
+N_BOOT = 2000  # bootstrap resamples behind every interval, unless a caller asks for more
+# What scores.parquet says of each submission besides its scores (the ledger's words).
+SUBMISSION_COLUMNS = ["sha256", "forecaster", "kind", "track", "revealed_up_to", "blind", "submitted_at"]

@@ -1,0 +1,111 @@
+"""Scoring every submission of a ladder: ledger + stored files + measured truth -> ``scores.parquet``.
+
+The glue between the ledger, the prediction files and the pure scorer in
+``harness.forecasts.scoring``; it also regenerates and submits the built-in
+baselines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import UserError
+from harness.files import write_table
+from harness.forecasts import baselines, scoring
+from harness.forecasts.ledger import Entry, add, read_ledger, stored
+from harness.forecasts.schema import LEVELS, Forecast, dump, same_answers, uninformed
+from harness.forecasts.score_names import N_BOOT, SUBMISSION_COLUMNS
+from harness.forecasts.track import measured_curves, revealed_rung
+from harness.training.ladder import Ladder
+from harness.truth.ground_truth import GroundTruth, measure, thresholds
+
+SCORES_FILE = "scores.parquet"
+
+
+def write_baselines(ladder: Ladder, predictions: Path, out: Path, up_to: str | None = None, truth: GroundTruth | None = None) -> list[tuple[Entry, bool]]:
+    """Regenerate and submit the three built-in forecasters (the oracle and extrapolator need results).
+
+    The extrapolator sees the rungs up to ``up_to``, by default the lower half of
+    the ladder. A baseline whose regenerated answers equal its last submission to
+    within ``baselines.TOLERANCE`` is not submitted again: its numbers depend on a
+    machine's last float digit, its meaning does not.
+    """
+    up_to = up_to or ladder.rungs[len(ladder.rungs) // 2 - 1].name
+    truth = truth or measure(ladder, out)
+    limits = thresholds(list(ladder.spec.tasks))
+    made = [
+        (uninformed(ladder, "uninformed", description="Probability 0.5 everywhere; quantiles spread evenly in log size over the ladder."), "baseline"),
+        (baselines.extrapolator(ladder, measured_curves(ladder, out), revealed_rung(ladder, up_to), limits["loss"], limits["accuracy"]), "baseline"),
+        (baselines.oracle(ladder, truth.table), "oracle"),
+    ]
+    return [_unchanged(forecast, ladder, predictions) or add(forecast, ladder, dump(forecast), "yaml", predictions, out, kind) for forecast, kind in made]
+
+
+def _unchanged(forecast: Forecast, ladder: Ladder, predictions: Path) -> tuple[Entry, bool] | None:
+    """The last ledger entry of this baseline on the same questions, if its stored answers are the same."""
+    same_questions = [
+        e for e in read_ledger(predictions)
+        if (e.forecaster, e.ladder_hash, e.track, e.revealed_up_to) == (forecast.forecaster, ladder.hash, forecast.track, forecast.revealed_up_to)
+    ]  # fmt: skip
+    if same_questions and same_answers(stored(predictions, same_questions[-1]), forecast, baselines.TOLERANCE):
+        return same_questions[-1], False
+    return None
+
+
+@dataclass(frozen=True)
+class Scoreboard:
+    """Every scored submission of one ladder version, with what it was scored against."""
+
+    ladder: Ladder
+    truth: GroundTruth
+    outcomes: scoring.Outcomes
+    entries: list[Entry]  # the scored submissions, one per sha256, in ledger order
+    forecasts: dict[str, Forecast]  # sha256 -> the stored forecast
+    scores: pd.DataFrame  # the long table written to ``path``
+    path: Path
+    notes: list[str]  # what the user should know (submissions left out)
+
+
+def score_ladder(ladder: Ladder, predictions: Path, out: Path, n_boot: int = N_BOOT, seed: int = 0, truth: GroundTruth | None = None) -> Scoreboard:
+    """Score every submission for this ladder version; keep ``OUT/<ladder>/scores.parquet`` up to date."""
+    truth = truth or measure(ladder, out)
+    entries = [e for e in read_ledger(predictions) if e.ladder == ladder.name]
+    current = list({e.sha256: e for e in entries if e.ladder_hash == ladder.hash}.values())  # one per stored file
+    older = sum(e.ladder_hash != ladder.hash for e in entries)
+    notes = [f"{older} submission(s) were written for an older version of ladder '{ladder.name}' and are not scored."] if older else []
+    if not current:
+        raise UserError(f"No submissions for ladder '{ladder.name}' (hash {ladder.hash[:12]}) in '{predictions / 'ledger.jsonl'}'. Submit one with 'ladder submit FILE', or run 'ladder baselines --ladder {ladder.name}'.")
+    forecasts = {e.sha256: stored(predictions, e) for e in current}
+    out_table = scoring.outcomes(truth.table)
+    scores = scoring.score(out_table, *answer_tables(forecasts), uninformed_quantiles=uninformed_quantiles(ladder), n_boot=n_boot, seed=seed)
+    meta = pd.DataFrame([asdict(e) for e in current])[SUBMISSION_COLUMNS]
+    scores = scores.rename(columns={"submission": "sha256"}).merge(meta, on="sha256")
+    scores.insert(0, "ladder", ladder.name)
+    path = out / ladder.name / SCORES_FILE
+    write_table(path, scores)
+    return Scoreboard(ladder, truth, out_table, current, forecasts, scores, path, notes)
+
+
+def answer_tables(forecasts: dict[str, Forecast]) -> tuple[pd.DataFrame, ...]:
+    """Flatten forecasts (by submission id) into the scorer's tables: submissions, probabilities, quantiles, accuracies."""
+    subs, probs, quants, accs = [], [], [], []
+    for sid, f in forecasts.items():
+        subs.append((sid, f.revealed_up_to))
+        for task, answers in f.tasks.items():
+            probs += [(sid, task, rung, p) for rung, p in answers.p_emerged.items()]
+            quants += [(sid, task, level, q) for level, q in answers.emergence_quantiles.items()]
+            accs += [(sid, task, rung, a) for rung, a in answers.accuracy.items()]
+    return (
+        pd.DataFrame(subs, columns=["submission", "floor"]),
+        pd.DataFrame(probs, columns=["submission", "task", "rung", "p"]),
+        pd.DataFrame(quants, columns=["submission", "task", "level", "q"]),
+        pd.DataFrame(accs, columns=["submission", "task", "rung", "accuracy"]),
+    )
+
+
+def uninformed_quantiles(ladder: Ladder) -> pd.DataFrame:
+    quantiles = next(iter(uninformed(ladder, "uninformed").tasks.values())).emergence_quantiles
+    return pd.DataFrame({"level": list(LEVELS), "q": [quantiles[level] for level in LEVELS]})

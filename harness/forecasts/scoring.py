@@ -1,0 +1,189 @@
+"""Proper scores of forecasts against measured emergence: pure functions over pandas tables.
+
+Three kinds of question, all scored with proper rules:
+
+- binary, per (task, rung): "does this rung have the capability?" The outcome
+  is the fraction of seeds whose rung reached the threshold; the score is the
+  Brier score (p - outcome)^2, reported also as a 0-100 Brier index,
+  100 * (1 - sqrt(Brier)): 100 is perfect and 0.5 everywhere scores at least 50.
+- emergence size, per (task, seed): quantiles of log10 parameters scored with
+  the pinball (quantile) loss, in decades. Censoring: forecasts and outcomes are
+  both clipped to the scored range [floor, top] in log10 parameters, so a
+  quantile above the top rung costs nothing when the task never emerged, and
+  one below the floor costs nothing when it was there from the start. Clipping
+  both sides keeps the rule proper for what the ladder can show.
+- expected accuracy, per (task, rung), if given: squared error against the
+  mean final accuracy over seeds.
+
+Missing answers are filled with the uninformed forecaster's (0.5, evenly spread
+quantiles), so leaving a question out never helps; coverage says how much was
+answered. Brier and pinball are averaged per task, then over tasks, with
+bootstrap confidence intervals over tasks and skill relative to the uninformed
+forecaster on the same questions. Accuracy error averages answered questions only.
+
+Every table is long and tidy; one call scores any number of submissions at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harness.forecasts.score_names import N_BOOT, SCORES
+
+UNINFORMED_P = 0.5
+BLIND = ""  # the floor of a blind-track submission inside the scorer's tables
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What was measured, as the scorer needs it.
+
+    rungs: rung, log_params (ascending). binary: task, rung, outcome (fraction
+    of seeds). sizes: task, seed, log_size (log10 emergence point, -inf/+inf when
+    censored below/above). accuracy: task, rung, accuracy (mean over seeds).
+    """
+
+    rungs: pd.DataFrame
+    binary: pd.DataFrame
+    sizes: pd.DataFrame
+    accuracy: pd.DataFrame
+
+    @property
+    def tasks(self) -> list[str]:
+        return sorted(self.binary["task"].unique())
+
+
+def outcomes(table: pd.DataFrame) -> Outcomes:
+    """Outcomes from the accuracy rows of an emergence table (``harness.truth.emergence.emergence_table``)."""
+    acc = table[table["metric"] == "accuracy"]
+    rungs = acc.drop_duplicates("rung").sort_values("params")[["rung", "params"]]
+    rungs = pd.DataFrame({"rung": rungs["rung"].to_numpy(), "log_params": np.log10(rungs["params"].to_numpy(dtype=float))})
+    per_rung = acc.groupby(["task", "rung"], as_index=False).agg(outcome=("reached", "mean"), accuracy=("final", "mean"))
+    points = acc.drop_duplicates(["task", "seed"])
+    log_size = np.log10(points["emergence_params"].to_numpy(dtype=float))
+    log_size = np.where(points["censoring"] == "left", -np.inf, np.where(points["censoring"] == "right", np.inf, log_size))
+    sizes = pd.DataFrame({"task": points["task"].to_numpy(), "seed": points["seed"].to_numpy(), "log_size": log_size})
+    return Outcomes(rungs, per_rung[["task", "rung", "outcome"]], sizes, per_rung[["task", "rung", "accuracy"]])
+
+
+def scored_rungs(rungs: list[str], floor: str | None) -> list[str]:
+    """The rungs whose questions a forecast is scored on: every rung on the blind track (``floor`` None),
+    else only those above ``floor``, the highest rung whose curves the forecaster saw."""
+    return list(rungs) if floor is None else list(rungs[rungs.index(floor) + 1 :])
+
+
+def pinball(q: np.ndarray, y: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Quantile loss of quantile ``q`` at ``level`` for outcome ``y`` (elementwise)."""
+    diff = y - q
+    return np.maximum(level * diff, (level - 1) * diff)
+
+
+def brier_index(brier: np.ndarray | float) -> np.ndarray | float:
+    return 100 * (1 - np.sqrt(brier))
+
+
+def score(
+    out: Outcomes,
+    submissions: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    quantiles: pd.DataFrame,
+    accuracies: pd.DataFrame,
+    uninformed_quantiles: pd.DataFrame,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Score every submission; one row per (submission, score).
+
+    submissions: submission, floor (None on the blind track; on the
+    extrapolation track the revealed rung, which with the rungs below it is
+    not scored, see ``scored_rungs``). probabilities: submission,
+    task, rung, p. quantiles: submission, task, level, q (log10 parameters).
+    accuracies: submission, task, rung, accuracy. uninformed_quantiles: level, q.
+    Returns submission, score, value, ci_low, ci_high, coverage, n_questions.
+    """
+    probabilities = probabilities.astype({"p": float})
+    quantiles = quantiles.astype({"level": float, "q": float})
+    accuracies = accuracies.astype({"accuracy": float})
+    names, logs = out.rungs["rung"].tolist(), out.rungs["log_params"].to_numpy()
+    floors = submissions["floor"].where(submissions["floor"].notna(), BLIND)
+    # Quantiles and outcomes are clipped from the floor up (from the lowest rung on the blind track).
+    subs = pd.DataFrame({"submission": submissions["submission"], "floor": floors, "floor_log": floors.map(dict(zip(names, logs))).fillna(logs[0])})
+    top = logs[-1]
+    tasks = out.tasks
+    scored = pd.DataFrame([(f, r) for f in subs["floor"].unique() for r in scored_rungs(names, None if f == BLIND else f)], columns=["floor", "rung"])
+    grid = subs.merge(scored, on="floor").merge(out.binary, on="rung")
+    grid = grid.merge(probabilities, on=["submission", "task", "rung"], how="left")
+    grid = grid.merge(accuracies, on=["submission", "task", "rung"], how="left").merge(out.accuracy.rename(columns={"accuracy": "measured"}), on=["task", "rung"])
+    grid["answered"] = grid["p"].notna()
+    grid["brier"] = (grid["p"].fillna(UNINFORMED_P) - grid["outcome"]) ** 2
+    grid["brier_ref"] = (UNINFORMED_P - grid["outcome"]) ** 2
+    brier = _per_task(grid, ["brier", "brier_ref"])
+
+    # Emergence size: every (task, seed, level), missing tasks given the uninformed quantiles.
+    given = quantiles[["submission", "task"]].drop_duplicates()
+    missing = subs[["submission"]].merge(pd.DataFrame({"task": tasks}), how="cross").merge(given, how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
+    filled = pd.concat([quantiles.assign(answered=True), missing.merge(uninformed_quantiles, how="cross").assign(answered=False)])
+    sizes = filled.merge(subs, on="submission").merge(out.sizes, on="task")
+    lo, y = sizes["floor_log"].to_numpy(), sizes["log_size"].to_numpy()
+    level = sizes["level"].to_numpy()
+    sizes["pinball"] = pinball(np.clip(sizes["q"].to_numpy(), lo, top), np.clip(y, lo, top), level)
+    ref = sizes[["submission", "task", "seed", "floor_log", "log_size"]].drop_duplicates().merge(uninformed_quantiles, how="cross")
+    ref_lo = ref["floor_log"].to_numpy()
+    ref["pinball_ref"] = pinball(np.clip(ref["q"].to_numpy(), ref_lo, top), np.clip(ref["log_size"].to_numpy(), ref_lo, top), ref["level"].to_numpy())
+    pin = _per_task(sizes, ["pinball"]).join(_per_task(ref, ["pinball_ref"]), how="outer")
+    pin_answered = sizes.drop_duplicates(["submission", "task"]).groupby("submission")["answered"].mean()
+
+    rows = []
+    rng = np.random.default_rng(seed)
+    counts = _bootstrap_weights(rng, len(tasks), n_boot)  # (T, B)
+    for name, ref_name, frame, answered, n in (
+        ("brier", "brier_ref", brier, grid.groupby("submission")["answered"].mean(), grid.groupby("submission").size()),
+        ("pinball", "pinball_ref", pin, pin_answered, sizes.drop_duplicates(["submission", "task"]).groupby("submission").size()),
+    ):
+        values = frame[name].unstack("task").reindex(columns=tasks)  # (S, T)
+        refs = frame[ref_name].unstack("task").reindex(index=values.index, columns=tasks)
+        boot = values.to_numpy() @ counts  # (S, B)
+        boot_ref = refs.to_numpy() @ counts
+        mean, ref_mean = values.mean(axis=1).to_numpy(), refs.mean(axis=1).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            skill, boot_skill = 1 - mean / ref_mean, 1 - boot / boot_ref
+        derived = {name: (mean, boot), f"{name}_skill": (skill, boot_skill)}
+        if name == "brier":
+            derived["brier_index"] = (brier_index(mean), brier_index(boot))
+        for score_name, (point, draws) in derived.items():
+            low, high = np.nanpercentile(draws, [2.5, 97.5], axis=1) if draws.size else (np.nan, np.nan)
+            rows.append(pd.DataFrame({
+                "submission": values.index, "score": score_name, "value": point, "ci_low": low, "ci_high": high,
+                "coverage": answered.reindex(values.index).to_numpy(), "n_questions": n.reindex(values.index).to_numpy(),
+            }))  # fmt: skip
+
+    rows.append(_accuracy_error(grid))
+    result = pd.concat(rows, ignore_index=True)
+    return result.sort_values(["submission", "score"], key=lambda s: s.map(SCORES.index) if s.name == "score" else s).reset_index(drop=True)
+
+
+def _per_task(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Mean of ``columns`` per (submission, task), indexed by both."""
+    return frame.groupby(["submission", "task"])[columns].mean()
+
+
+def _bootstrap_weights(rng: np.random.Generator, n_tasks: int, n_boot: int) -> np.ndarray:
+    """(T, B) weights: column b averages the tasks of bootstrap resample b (tasks drawn with replacement)."""
+    draws = rng.integers(0, n_tasks, size=(n_boot, n_tasks))  # (B, T) task indices
+    counts = np.zeros((n_tasks, n_boot))
+    np.add.at(counts, (draws, np.arange(n_boot)[:, None]), 1.0)
+    return counts / n_tasks
+
+
+def _accuracy_error(grid: pd.DataFrame) -> pd.DataFrame:
+    """Mean squared error of expected accuracy over each submission's answered (task, rung) questions."""
+    grid = grid.assign(sq=(grid["accuracy"] - grid["measured"]) ** 2)
+    agg = grid.groupby("submission").agg(value=("sq", "mean"), answered=("sq", "count"), possible=("sq", "size"))
+    return pd.DataFrame({
+        "submission": agg.index, "score": "accuracy_mse", "value": agg["value"].to_numpy(), "ci_low": np.nan, "ci_high": np.nan,
+        "coverage": (agg["answered"] / agg["possible"]).to_numpy(), "n_questions": agg["answered"].to_numpy(),
+    })  # fmt: skip

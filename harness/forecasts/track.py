@@ -1,0 +1,43 @@
+"""The extrapolation track: which rungs a forecaster has seen, and the file of their curves.
+
+A forecast on this track has seen the measured curves of the rungs up to its
+``revealed_up_to`` rung (its *floor*) and is scored only on the rungs above it
+(``harness.forecasts.scoring.scored_rungs``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import UserError, did_you_mean
+from harness.files import write_table
+from harness.training.ladder import Ladder
+from harness.training.store import ResultsStore
+
+
+def revealed_rung(ladder: Ladder, up_to: str) -> str:
+    """Check that ``up_to`` is a rung below the top of ``ladder``."""
+    names = [r.name for r in ladder.rungs]
+    if up_to not in names[:-1]:
+        raise UserError(f"--up-to '{up_to}' is not a rung below the top of ladder '{ladder.name}'.{did_you_mean(up_to, names)} Choose one of: {', '.join(names[:-1])}.")
+    return up_to
+
+
+def measured_curves(ladder: Ladder, out: Path) -> pd.DataFrame:
+    """Every stored curve of ``ladder`` under the results folder ``out``; a ``UserError`` if there are none."""
+    curves = ResultsStore.of(ladder, out).curves()
+    if curves.empty:
+        raise UserError(f"No measured curves for ladder '{ladder.name}' under '{out / ladder.name}'. Run 'ladder run --ladder {ladder.cli_name}' first.")
+    return curves
+
+
+def reveal(ladder: Ladder, out: Path, up_to: str) -> Path:
+    """Write the measured curves of the rungs up to ``up_to`` (nothing above it) for forecasters to study."""
+    names = [r.name for r in ladder.rungs]
+    keep = names[: names.index(revealed_rung(ladder, up_to)) + 1]
+    curves = measured_curves(ladder, out)
+    path = out / ladder.name / f"revealed_up_to_{up_to}.parquet"
+    write_table(path, curves[curves["rung"].isin(keep)])
+    return path

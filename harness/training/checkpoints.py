@@ -1,0 +1,64 @@
+"""The checkpoint file: one model's weights at one training step of one (rung, seed) pair.
+
+This module is the only code that names, writes, lists, verifies or reads these
+files. A checkpoint is ``step{step:07d}.pt`` in its pair's folder (the results
+store says where that is), holding ``torch.save`` of ``{"family", "config",
+"step", "state_dict"}``: plain data and tensors only, so it is read back with
+``torch.load(weights_only=True)``, which cannot run code hidden in a file. The
+manifest records each file's sha256 when the pair is trained; a file is read
+only if its bytes still have that hash.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import torch
+from pydantic import BaseModel
+from torch import nn
+
+from harness.files import atomic_write, sha256_bytes, sha256_file
+
+PATTERN = "step*.pt"
+
+
+class Mismatch(Exception):
+    """A checkpoint whose bytes no longer have the sha256 the manifest recorded."""
+
+
+def file_name(step: int) -> str:
+    return f"step{step:07d}.pt"
+
+
+def save(folder: Path, family: str, config: BaseModel, step: int, model: nn.Module) -> None:
+    """Write the model's weights at ``step`` into ``folder``."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    buffer = io.BytesIO()
+    torch.save({"family": family, "config": config.model_dump(), "step": step, "state_dict": state}, buffer)
+    atomic_write(folder / file_name(step), buffer.getvalue())
+
+
+def listing(folder: Path, final: Path, relative_to: Path) -> list[dict]:
+    """Manifest entries (step, path, sha256) of the checkpoints in ``folder``, as they will lie in ``final``."""
+    return [
+        {"step": int(path.stem.removeprefix("step")), "path": str((final / path.name).relative_to(relative_to)), "sha256": sha256_file(path)}
+        for path in sorted(folder.glob(PATTERN))
+    ]
+
+
+def intact(path: Path, sha256: str) -> bool:
+    """Whether the checkpoint is on disk with the recorded sha256."""
+    return path.is_file() and sha256_file(path) == sha256
+
+
+def read(path: Path, sha256: str) -> dict:
+    """The checkpoint's contents, from one read of its bytes: hashed, then loaded only if the hash is ``sha256``.
+
+    Reading once means the file cannot change between the check and the load.
+    Raises ``Mismatch`` when the hash differs.
+    """
+    data = path.read_bytes()
+    if sha256_bytes(data) != sha256:
+        raise Mismatch(str(path))
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)

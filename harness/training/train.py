@@ -1,0 +1,197 @@
+"""Training one (rung, seed) pair with Lightning, as a job any executor can run in any process."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import platform
+import shutil
+import sys
+import time
+import traceback
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+import lightning as L
+import pandas as pd
+import torch
+from lightning.pytorch.callbacks import TQDMProgressBar
+
+from harness.files import atomic_write
+from harness.training import checkpoints
+from harness.training.data import Mixture, MixtureData
+from harness.training.evaluate import Evaluator
+from harness.training.families import FAMILIES
+from harness.training.ladder import Ladder, Rung, TrainingSpec
+from harness.training.module import LadderModule
+from harness.training.schedule import log_steps, snap
+from harness.training.store import ResultsStore
+
+WandbMode = Literal["offline", "online", "disabled"]
+ROWS_FILE = "curve.parquet"  # a finished pair's rows, in its .partial folder until read back
+PACKAGES = ("torch", "lightning", "numpy", "pandas", "pyarrow", "pydantic", "wandb", "emergence-ladder")
+
+
+def environment() -> dict:
+    """Package versions and hardware, recorded with every finished pair."""
+    packages = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    hardware = {
+        "node": platform.node(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "system": platform.system(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+    return {"packages": packages, "hardware": hardware}
+
+
+def quiet_lightning() -> None:
+    """Keep Lightning's start-up banners and hints about data loader workers out of the output."""
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # Lightning 2.6 on torch 2.13, harmless
+
+
+def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int):  # noqa: ANN201 - WandbLogger or None
+    """One wandb run per (rung, seed), grouped by ladder; offline runs never touch the network."""
+    if mode == "disabled":
+        return None
+    os.environ.setdefault("WANDB_SILENT", "true")
+    from lightning.pytorch.loggers import WandbLogger
+
+    ladder = store.ladder
+    return WandbLogger(
+        project="emergence-ladder",
+        group=ladder.name,
+        name=f"{ladder.name}-{rung.name}-seed{seed}",
+        save_dir=str(store.folder),
+        mode=mode,
+        config={"ladder": ladder.spec.model_dump(mode="json"), "ladder_hash": ladder.hash, "rung": rung.name, "params": rung.params, "seed": seed, "task_versions": ladder.task_versions},
+    )
+
+
+def write_rows(partial: Path, rows: list[dict]) -> None:
+    """Leave the measured rows in the pair's ``.partial`` folder, where ``train_pair`` reads them back."""
+    atomic_write(partial / ROWS_FILE, pd.DataFrame(rows).to_parquet(index=False))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (rung, seed) pair with all a worker process needs to train it (picklable)."""
+
+    ladder: Ladder
+    rung: Rung
+    seed: int
+    folder: Path  # the ladder's results folder; workers write checkpoints under it
+    training: TrainingSpec  # the rung's own, with the run's device settings applied
+    threads: int  # torch threads
+    wandb: WandbMode
+
+    @property
+    def gpus(self) -> int:
+        return self.training.devices if self.training.accelerator == "gpu" else 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.ladder.name} rung {self.rung.name} ({self.rung.params:,} parameters) seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What a job returns: its curve rows and manifest entry, or the traceback of its error."""
+
+    rows: pd.DataFrame | None = None
+    entry: dict | None = None
+    error: str | None = None
+
+
+def run_job(job: Job) -> Trained:
+    """Train one pair in whatever process the executor chose; errors come back as text, not exceptions."""
+    torch.set_num_threads(job.threads)
+    quiet_lightning()
+    try:
+        return Trained(*train_pair(job))
+    except Exception:  # noqa: BLE001 - reported per pair; the other pairs go on
+        return Trained(error=traceback.format_exc())
+
+
+def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
+    """Train one rung with one seed; returns its curve rows and its manifest entry.
+
+    Checkpoints are written to the pair's ``.partial`` folder that ``ResultsStore.commit`` moves into place.
+    """
+    ladder, rung, seed, training = job.ladder, job.rung, job.seed, job.training
+    store = ResultsStore(job.folder, ladder)
+    spec = ladder.spec
+    steps = training.steps
+    torch.manual_seed(seed)  # model initialisation; the data has its own seeded stream
+    model = FAMILIES.get(spec.family).build(rung.config)
+    mixture = Mixture.build(spec.tasks, training.batch_size)
+    eval_steps = log_steps(steps, spec.evaluation.n_points)
+    # Checkpoints from 1% of training on: the first few steps change little worth keeping.
+    ckpt_steps = snap(log_steps(steps, spec.evaluation.n_checkpoints, first=max(1, steps // 100)), eval_steps)
+    partial, final = store.pair_partial_dir(rung.name, seed), store.pair_checkpoint_dir(rung.name, seed)
+    shutil.rmtree(partial, ignore_errors=True)
+    # partial() rather than closures: with one process per device, the callback is pickled.
+    save, report = functools.partial(checkpoints.save, partial, spec.family, rung.config), functools.partial(write_rows, partial)
+    evaluator = Evaluator(mixture, spec.evaluation.examples_per_task, eval_steps, ckpt_steps, save, report)
+    logger = make_logger(job.wandb, store, rung, seed)
+    trainer = L.Trainer(
+        max_steps=steps,
+        **trainer_devices(training),
+        gradient_clip_val=training.grad_clip,
+        logger=logger if logger is not None else False,
+        # A bar in a log file is noise; the pairs are reported anyway.
+        callbacks=[evaluator, *([TQDMProgressBar(refresh_rate=max(1, steps // 50))] if sys.stderr.isatty() else [])],
+        enable_progress_bar=sys.stderr.isatty(),
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
+    start = time.perf_counter()
+    trainer.fit(LadderModule(model, training), datamodule=MixtureData(mixture, seed, steps))
+    wall = time.perf_counter() - start
+    if logger is not None:
+        import wandb
+
+        wandb.finish()  # the run of this process, if the first device's process was this one
+    rows = pd.read_parquet(partial / ROWS_FILE).assign(ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed)
+    (partial / ROWS_FILE).unlink()
+    entry = {
+        "rung": rung.name,
+        "seed": seed,
+        "params": rung.params,
+        "steps": steps,
+        "wall_time_s": round(wall, 3),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "checkpoints": checkpoints.listing(partial, final, store.folder),
+        # What the Trainer actually ran with, not what was asked for.
+        "devices": {"accelerator": type(trainer.accelerator).__name__, "devices": trainer.num_devices, "strategy": type(trainer.strategy).__name__, "precision": trainer.precision, "threads": job.threads},
+        **environment(),
+    }
+    return rows, entry
+
+
+def trainer_devices(training: TrainingSpec) -> dict:
+    """Lightning's accelerator, devices, strategy and precision for a training spec.
+
+    More than one device with strategy 'auto' means 'ddp_spawn': Lightning's own
+    choice, 'ddp', would run the whole command line again in every device's process.
+    """
+    strategy = training.strategy
+    if strategy == "auto" and training.devices > 1:
+        strategy = "ddp_spawn"
+    return {"accelerator": training.accelerator, "devices": training.devices, "strategy": strategy, "precision": training.precision}

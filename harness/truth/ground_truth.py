@@ -1,0 +1,60 @@
+"""The measured ground truth of a ladder: its emergence table, computed from the results store.
+
+This is where the stored results meet the pure analysis in
+``harness.truth.emergence``: it reads the finished (rung, seed) pairs of a
+results store, supplies each task's thresholds, and keeps
+``emergence.parquet`` beside the curves (rewritten only when its contents
+change). Figures of it are drawn by ``harness.board``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import UserError
+from harness.files import write_table
+from harness.tasks import TASKS
+from harness.training.ladder import Ladder
+from harness.training.store import ResultsStore
+from harness.truth.emergence import emergence_table
+
+TABLE_FILE = "emergence.parquet"
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    table: pd.DataFrame  # from emergence_table
+    curves: pd.DataFrame  # the curves of the finished pairs (curves.parquet rows)
+    wall_times: pd.DataFrame  # rung, seed, wall_time_s of every finished pair
+    missing: list[tuple[str, int]]  # (rung, seed) pairs of the ladder's seeds that are not finished
+    table_path: Path
+    changed: bool  # whether this measurement changed the stored table (or wrote it for the first time)
+
+
+def thresholds(task_names: list[str]) -> dict[str, dict[str, float]]:
+    """metric -> task -> threshold, from the task registry."""
+    tasks = [TASKS.get(name) for name in task_names]
+    return {"accuracy": {t.name: t.threshold for t in tasks}, "loss": {t.name: t.loss_threshold for t in tasks}}
+
+
+def measure(ladder: Ladder, out: Path) -> GroundTruth:
+    """Emergence of every task over the finished pairs of ``ladder`` under the results folder ``out``."""
+    store = ResultsStore.of(ladder, out)
+    manifest = store.manifest()
+    if not manifest["runs"]:
+        raise UserError(
+            f"No finished results of ladder '{ladder.name}' under '{store.folder}'. "
+            f"Train it first with 'ladder run --ladder {ladder.cli_name}', or pass --out to the results folder that holds them."
+        )
+    runs = pd.DataFrame(manifest["runs"].values())
+    curves = store.curves().merge(runs[["rung", "seed"]], on=["rung", "seed"])  # finished pairs only
+    seeds = sorted(set(ladder.spec.seeds) | set(runs["seed"]))
+    done = set(zip(runs["rung"], runs["seed"]))
+    missing = [(r.name, s) for s in seeds for r in ladder.rungs if (r.name, s) not in done]
+    table = emergence_table(curves, thresholds(list(ladder.spec.tasks)))
+    table_path = store.folder / TABLE_FILE
+    changed = write_table(table_path, table)
+    return GroundTruth(table, curves, runs[["rung", "seed", "wall_time_s"]], missing, table_path, changed)
