@@ -2,7 +2,7 @@
 #   make demo   creates .venv, installs, and runs `ladder demo`: the committed cpu results (or, with
 #               OUT=dir holding none, a fresh run of the smoke ladder), baselines and example
 #               forecasts scored, the leaderboard printed and its web page written
-#   make test   creates .venv, installs, and runs the test suite
+#   make test   creates .venv, installs, lints (ruff check, ruff format --check) and runs the test suite
 # TORCH is installed before anything that depends on it: torch==2.13.0 is the CPU
 # build on machines without a GPU (a plain `pip install torch` pulls GB of CUDA).
 PYTHON ?= python3
@@ -24,6 +24,8 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/ladder demo --out $(OUT)
 
 test: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed

@@ -81,12 +81,12 @@ def _parse_yaml(path: Path, label: str, text: str) -> Any:
         raise UserError(f"{label} '{path}' is not valid YAML{at}: {getattr(exc, 'problem', exc)}. Fix the syntax there.") from None
 
 
-def describe_error(err: Any, root: type[BaseModel], prefix: str = "") -> str:
-    """One line for one pydantic error: where, what, and how to fix it."""
+def describe_error(err: Any, model: type[BaseModel], prefix: str = "") -> str:
+    """One line for one pydantic error of ``model``: where, what, and how to fix it."""
     loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
     loc = ".".join(x for x in (prefix, loc) if x) or "(top level)"
     if err["type"] == "extra_forbidden":
-        allowed = fields_at(root, err["loc"][:-1])
+        allowed = fields_at(model, err["loc"][:-1])
         key = str(err["loc"][-1])
         return f"{loc}: unknown key.{did_you_mean(key, allowed)} Allowed keys here: {', '.join(allowed)}."
     if err["type"] == "missing":

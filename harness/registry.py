@@ -1,4 +1,4 @@
-"""One small generic registry, used for tasks and for model families.
+"""One small generic registry, used for tasks, model families and executors.
 
 Registration is by decorator; lookup of an unknown name raises a ``UserError``
 that lists the known names and suggests the closest one.
@@ -15,7 +15,7 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Maps names to objects of one kind (task classes, model families)."""
+    """Maps names to objects of one kind (tasks, model families, executors)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind

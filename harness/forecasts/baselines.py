@@ -25,9 +25,11 @@ from harness.training.ladder import Ladder
 
 __all__ = ["extrapolator", "oracle", "uninformed"]
 BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored point
-# Every number a built-in forecaster writes is rounded to at most 4 decimals (probabilities, accuracies,
-# log10 sizes), so its file does not depend on a machine's last float digit; a regenerated baseline
-# within TOLERANCE of its last submission counts as the same forecast.
+# Every number a built-in forecaster computes through a maths library (log10, scipy's fits) is rounded to
+# at most DECIMALS decimals, so its file does not depend on a machine's last float digit. The oracle's
+# probabilities and accuracies are fractions and means of stored values, the same on every machine, and
+# stay exact so that it scores perfectly. A regenerated baseline within TOLERANCE of its last submission
+# counts as the same forecast and is not submitted again.
 DECIMALS = 4
 TOLERANCE = 1e-3
 
@@ -45,9 +47,9 @@ def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
         # An empirical quantile of the seeds' points minimises their mean pinball loss exactly.
         quantiles = {level: round(float(np.quantile(log_size, level, method="inverted_cdf")), DECIMALS) for level in LEVELS}
         tasks[str(task)] = TaskForecast(
-            p_emerged={str(r): round(float(v), DECIMALS) for r, v in per_rung["p"].items()},
+            p_emerged={str(r): float(v) for r, v in per_rung["p"].items()},
             emergence_quantiles=quantiles,
-            accuracy={str(r): round(float(v), DECIMALS) for r, v in per_rung["accuracy"].items()},
+            accuracy={str(r): float(v) for r, v in per_rung["accuracy"].items()},
         )
     return Forecast(forecaster="oracle", ladder=ladder.name, ladder_hash=ladder.hash, track="blind", tasks=tasks,
                     description="Answers read off the measured results; checks the scorer, never ranked.")  # fmt: skip

@@ -40,7 +40,7 @@ def find_checkpoint(ladder: str | Ladder, rung: str, seed: int, step: int | str 
     """The manifest's checkpoint of (rung, seed) at ``step`` ("final": the last one), checked to be on disk."""
     ladder = ladder if isinstance(ladder, Ladder) else load_ladder(ladder)
     the_rung = ladder.rung(rung)
-    store = ResultsStore(out / ladder.name, ladder)
+    store = ResultsStore.of(ladder, out)
     run = f"ladder run --ladder {ladder.cli_name} --seeds {seed} --rungs {rung}"
     here = f" --out {out}" if out != RESULTS else ""
     entry = store.manifest()["runs"].get(pair_key(rung, seed))

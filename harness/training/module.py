@@ -14,8 +14,9 @@ from harness.training.schedule import lr_factor
 class LadderModule(L.LightningModule):
     """Trains ``model`` on answer tokens with AdamW, linear warmup and cosine decay.
 
-    Weight decay applies to matrices only (not biases, norms or mixing weights
-    vectors), the usual choice for transformers.
+    Weight decay applies to every parameter with two or more dimensions (linear
+    and embedding matrices, and the mixer's per-head mixing weights) and to
+    nothing else (biases, norm gains), the usual choice for transformers.
     """
 
     def __init__(self, model: nn.Module, training: TrainingSpec) -> None:

@@ -110,13 +110,14 @@ def check_devices(training: TrainingSpec, executor: Executor) -> None:
         raise UserError(f"The {executor.name} executor runs GPU pairs one at a time on all the devices they ask for; leave out --workers, or use --executor ray to spread pairs over GPUs.")
 
 
-def run_ladder(ladder: Ladder, seeds: list[int], out: Path, options: RunOptions = RunOptions(), say: Callable[[str], None] = print) -> ResultsStore:
+def run_ladder(ladder: Ladder, seeds: list[int], out: Path, options: RunOptions | None = None, say: Callable[[str], None] = print) -> ResultsStore:
     """Train every (rung, seed) pair not yet finished in ``out/<ladder>``; ``RunIncomplete`` if any failed."""
     quiet_lightning()
+    options = options or RunOptions()
     training = device_settings(ladder, options.devices)
     for name in options.rungs or []:
         ladder.rung(name)  # an unknown rung fails before any executor starts
-    store = ResultsStore(out / ladder.name, ladder)
+    store = ResultsStore.of(ladder, out)
     with EXECUTORS.get(options.executor)(options.workers, options.address) as executor:
         check_devices(training, executor)
         with store.locked():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import numpy as np
 import pytest
 import yaml
 
@@ -93,6 +94,22 @@ def test_demo_uses_the_measured_cpu_results(work):
     assert "extrapolator*" in out and (work / "results" / "cpu" / "leaderboard.html").is_file()
     again = cli("demo", "--predictions", str(work / "predictions"), "--out", str(work / "results"))
     assert again.count("already in the ledger") == 3
+
+
+@pytest.mark.parametrize("last_digit", [False, True], ids=["this machine", "another maths library"])
+def test_demo_on_the_committed_files_changes_none_of_them(tmp_path, monkeypatch, last_digit):
+    """`make demo` on a fresh clone leaves `git status` clean, also where log10 differs in the last digit."""
+    for folder in ("results", "predictions"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("checkpoints", "wandb", ".*", "leaderboard.html"))
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    if last_digit:
+        real = np.log10
+        monkeypatch.setattr(np, "log10", lambda x, *a, **k: real(x, *a, **k) * (1 + 4e-16))
+    out = cli("demo", "--predictions", str(tmp_path / "predictions"), "--out", str(tmp_path / "results"))
+    assert out.count("already in the ledger") == 3
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.name != "leaderboard.html"}
+    assert sorted(after) == sorted(before), "no file added or removed"
+    assert [name for name in before if after[name] != before[name]] == [], "no committed file rewritten"
 
 
 def test_demo_trains_the_smoke_ladder_without_results(tmp_path):

@@ -36,6 +36,11 @@ def smoke(out: Path, *extra: str) -> Path:
     return out / "smoke"
 
 
+# The README promises the smoke ladder in under 60 s on 2 cores; machines of that kind differ by up to 2x
+# and the tests share them with other work, so the test allows three times that (a hang, not a slowdown).
+SMOKE_BUDGET_S = 3 * 60
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[Path, float]:
     out = tmp_path_factory.mktemp("reference")
@@ -46,7 +51,7 @@ def reference(tmp_path_factory) -> tuple[Path, float]:
 
 def test_curves_have_the_documented_shape(reference):
     root, seconds = reference
-    assert seconds < 60, f"smoke ladder took {seconds:.1f} s"
+    assert seconds < SMOKE_BUDGET_S, f"smoke ladder took {seconds:.1f} s"
     curves = pd.read_parquet(root / "curves.parquet")
     assert list(curves.columns) == COLUMNS
     steps = log_steps(LADDER.spec.training.steps, LADDER.spec.evaluation.n_points)
@@ -88,10 +93,20 @@ def test_rerun_skips_and_force_retrains_identically(reference, tmp_path):
     out = run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled").stdout
     assert out.count("already finished, skipped") == 2
     assert (copy / "curves.parquet").read_bytes() == before
-    run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled", "--force")
-    assert (copy / "curves.parquet").read_bytes() == before, "same seed, same curves"
+    # Tamper with what a retrain replaces: the pair's rows, its manifest entry, one of its checkpoints.
+    curves = pd.read_parquet(copy / "curves.parquet")
+    curves.loc[curves["rung"] == "s0", "value"] = -1.0
+    curves.to_parquet(copy / "curves.parquet", index=False)
+    manifest_before["runs"]["s0/seed0"]["wall_time_s"] = -1.0
+    (copy / "manifest.json").write_text(json.dumps(manifest_before))
+    checkpoint = copy / manifest_before["runs"]["s0/seed0"]["checkpoints"][-1]["path"]
+    checkpoint.unlink()
+    out = run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled", "--force").stdout
+    assert "Training 2 pairs" in out and "already finished" not in out
+    assert (copy / "curves.parquet").read_bytes() == before, "retrained rows replace the tampered ones: same seed, same curves"
     manifest_after = json.loads((copy / "manifest.json").read_text())
-    assert manifest_after["runs"]["s0/seed0"]["finished_at"] >= manifest_before["runs"]["s0/seed0"]["finished_at"]
+    assert manifest_after["runs"]["s0/seed0"]["wall_time_s"] > 0
+    assert checkpoint.is_file(), "the retrained pair's checkpoints are back"
 
 
 def test_different_seeds_differ(reference, tmp_path):
@@ -142,10 +157,8 @@ def test_wandb_offline_writes_one_run_per_pair_without_network(tmp_path):
         "rungs: [{name: a, d_model: 8, n_layers: 1, n_heads: 2}]\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
-    start = time.perf_counter()
     proc = subprocess.run(ladder_cmd("run", "--ladder", str(ladder), "--out", str(tmp_path / "res")), capture_output=True, text=True, timeout=180, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert time.perf_counter() - start < 90
     runs = sorted((tmp_path / "res" / "one" / "wandb").glob("offline-run-*/run-*.wandb"))
     assert len(runs) == 2, "one run per (rung, seed)"
     lad = load_ladder(ladder)

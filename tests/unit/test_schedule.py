@@ -34,7 +34,17 @@ def test_lr_schedule():
     assert lr_factor(55, 10, 100, 0.0) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("weights,total", [([1, 1, 1], 10), ([1, 2, 5], 16), ([1] * 8, 64), ([0.1, 10], 5)])
-def test_apportion(weights, total):
-    counts = apportion(weights, total)
-    assert sum(counts) == total and min(counts) >= 1
+@pytest.mark.parametrize(
+    "weights,total,expected",
+    [
+        # one row each first, then the spare rows by largest remainder (ties to the earlier task):
+        ([1, 1, 1], 10, [4, 3, 3]),  # spare 7: 2.33 each -> 2, 2, 2 and the one left to the first
+        ([1, 2, 5], 16, [3, 4, 9]),  # spare 13: 1.625, 3.25, 8.125 -> 1, 3, 8 and the one left to .625
+        ([1] * 8, 64, [8] * 8),
+        ([0.1, 10], 5, [1, 4]),  # spare 3: 0.03, 2.97 -> 0, 2 and the one left to .97
+        # the cpu ladder's mixture, as its ladder file documents it
+        ([1.1, 0.75, 1.5, 4.0, 4.0, 1.75, 1.25, 0.5, 0.75, 0.75], 64, [5, 4, 6, 14, 14, 7, 5, 3, 3, 3]),
+    ],
+)
+def test_apportion(weights, total, expected):
+    assert apportion(weights, total) == expected

@@ -7,7 +7,8 @@ import pytest
 
 from harness.errors import UserError
 from harness.tasks import TASKS, vocab
-from harness.tasks.base import train_rng
+from harness.tasks.base import Task, train_rng
+from harness.tasks.registry import task
 
 ALL = sorted(TASKS)
 
@@ -164,9 +165,27 @@ def test_filter_is_not_vacuous():
     assert not any(row.tobytes() in held for row in rows)
 
 
-def test_tags_are_unique():
-    tags = [TASKS.get(n).tag for n in TASKS]
-    assert len(set(tags)) == len(tags)
+def test_registering_a_used_tag_or_name_is_refused():
+    """Two tasks sharing a tag token would be indistinguishable to the model; two sharing a name, to the user."""
+    used = {TASKS.get(n).tag for n in TASKS}
+    before = TASKS.names()
+
+    class SameTag(Task):
+        """A probe that reuses the copy task's tag slot."""
+
+        name, version, tag, threshold, chance = "same_tag_probe", 1, TASKS.get("copy").tag, 0.5, 0.5
+
+        def sample(self, rng, n):
+            raise AssertionError("never drawn")
+
+    class SameName(SameTag):
+        name, tag = "copy", min(set(range(vocab.N_TAGS)) - used)
+
+    with pytest.raises(ValueError, match=r"reuses tag slot .* of task copy"):
+        task(SameTag)
+    with pytest.raises(ValueError, match="task 'copy' is registered twice"):
+        task(SameName)
+    assert TASKS.names() == before
 
 
 def test_at_least_eight_tasks_with_the_required_ones():
