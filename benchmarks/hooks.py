@@ -98,15 +98,24 @@ def main() -> None:
     mixture = Mixture.build(spec.tasks, spec.training.batch_size)
     batches = [mixture.train_batch(0, s) for s in range(args.warmup + args.steps)]
     per_call = hook_call_us()
-    print(f"ladder {ladder.name}: {args.steps} interleaved steps per variant, {args.threads} torch thread(s); one hook-point call costs {per_call:.2f} us")
-    print(f"{'rung':>5} {'params':>9} {'bare ms':>8} {'hooks ms':>9} {'pattern ms':>11} {'hooks/bare':>11} {'pattern/bare':>13} {'calls':>6} {'calls x cost':>13}")
+    print(
+        f"ladder {ladder.name}: {args.steps} interleaved steps per variant, {args.threads} torch thread(s); one "
+        f"hook-point call costs {per_call:.2f} us"
+    )
+    print(
+        f"{'rung':>5} {'params':>9} {'bare ms':>8} {'hooks ms':>9} {'pattern ms':>11} {'hooks/bare':>11} "
+        f"{'pattern/bare':>13} {'calls':>6} {'calls x cost':>13}"
+    )
     for rung in ladder.rungs:
         if args.rungs and rung.name not in args.rungs.split(","):
             continue
         torch.manual_seed(0)
         model = FAMILIES.get(spec.family).build(rung.config)
         training = ladder.training(rung)
-        variants = {name: Variant(copy.deepcopy(model), training, name == "bare", name == "pattern") for name in ("bare", "hooks", "pattern")}
+        variants = {
+            name: Variant(copy.deepcopy(model), training, name == "bare", name == "pattern")
+            for name in ("bare", "hooks", "pattern")
+        }
         order = list(variants.values())
         for i, batch in enumerate(batches):
             for variant in order[i % 3 :] + order[: i % 3]:
@@ -114,7 +123,10 @@ def main() -> None:
         ms = {name: statistics.median(v.ms[args.warmup :]) for name, v in variants.items()}
         calls = calls_per_step(model, batches[0])
         estimate = calls * per_call / 1000 / ms["bare"]
-        print(f"{rung.name:>5} {rung.params:>9,} {ms['bare']:>8.2f} {ms['hooks']:>9.2f} {ms['pattern']:>11.2f} {ms['hooks'] / ms['bare']:>11.3f} {ms['pattern'] / ms['bare']:>13.3f} {calls:>6} {estimate:>13.2%}")
+        print(
+            f"{rung.name:>5} {rung.params:>9,} {ms['bare']:>8.2f} {ms['hooks']:>9.2f} {ms['pattern']:>11.2f} "
+            f"{ms['hooks'] / ms['bare']:>11.3f} {ms['pattern'] / ms['bare']:>13.3f} {calls:>6} {estimate:>13.2%}"
+        )
 
 
 if __name__ == "__main__":

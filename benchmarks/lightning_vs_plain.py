@@ -57,9 +57,17 @@ class StepTimer(L.Callback):
 def lightning_ms(module: LadderModule, batches: list, skip: int, clip: float | None) -> float:
     timer = StepTimer(skip)
     trainer = L.Trainer(
-        max_steps=len(batches), accelerator="cpu", devices=1, logger=False, callbacks=[timer],
-        enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=False,
-        gradient_clip_val=clip, num_sanity_val_steps=0, limit_val_batches=0,
+        max_steps=len(batches),
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        callbacks=[timer],
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=False,
+        gradient_clip_val=clip,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
     )
     trainer.fit(module, train_dataloaders=torch.utils.data.DataLoader(batches, batch_size=None))
     return 1000 * (timer.end - timer.start) / (len(batches) - skip)
@@ -104,7 +112,10 @@ def step_table(ladder_name: str, rungs: list[str] | None, steps: int, warmup: in
     peak = matmul_peak()
     print(f"machine fp32 matmul peak: {peak / 1e9:.1f} GFLOP/s, torch threads: {torch.get_num_threads()}")
     print("ms per training step, best of the repeats (median in brackets); tokens/s and FLOP/s of the Lightning path")
-    print(f"{'rung':>5} {'params':>9} {'lightning ms':>16} {'plain ms':>16} {'ratio':>6} {'tokens/s':>9} {'GFLOP/s':>8} {'of peak':>8}")
+    print(
+        f"{'rung':>5} {'params':>9} {'lightning ms':>16} {'plain ms':>16} {'ratio':>6} {'tokens/s':>9} {'GFLOP/s':>8} "
+        f"{'of peak':>8}"
+    )
     for rung in ladder.rungs:
         if rungs is not None and rung.name not in rungs:
             continue
@@ -114,13 +125,18 @@ def step_table(ladder_name: str, rungs: list[str] | None, steps: int, warmup: in
         flops = step_flops(LadderModule(copy.deepcopy(model), training), batches[0])
         light, plain = [], []
         for _ in range(repeats):
-            light.append(lightning_ms(LadderModule(copy.deepcopy(model), training), batches, warmup, training.grad_clip))
+            light.append(
+                lightning_ms(LadderModule(copy.deepcopy(model), training), batches, warmup, training.grad_clip)
+            )
             plain.append(plain_ms(LadderModule(copy.deepcopy(model), training), batches, warmup, training.grad_clip))
         lt, pt = min(light), min(plain)
         achieved = flops / (lt / 1000)
         both = f"{lt:.2f} ({statistics.median(light):.2f})", f"{pt:.2f} ({statistics.median(plain):.2f})"
         tokens = mixture.tokens_per_step / (lt / 1000)
-        print(f"{rung.name:>5} {rung.params:>9,} {both[0]:>16} {both[1]:>16} {lt / pt:>6.3f} {tokens:>9,.0f} {achieved / 1e9:>8.2f} {achieved / peak:>8.1%}")
+        print(
+            f"{rung.name:>5} {rung.params:>9,} {both[0]:>16} {both[1]:>16} {lt / pt:>6.3f} {tokens:>9,.0f} "
+            f"{achieved / 1e9:>8.2f} {achieved / peak:>8.1%}"
+        )
 
 
 def main() -> None:

@@ -46,7 +46,24 @@ def ladder_file(name: str, steps: int | None, folder: Path) -> str:
 
 def wall_time(ladder: str, seeds: str, executor: str, workers: int, out: Path) -> float:
     """Seconds for ``ladder run`` to train ``seeds`` from nothing (wandb off, nothing else running)."""
-    cmd = [sys.executable, "-m", "harness", "run", "--ladder", ladder, "--seeds", seeds, "--out", str(out), "--wandb", "disabled", "--executor", executor, "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--ladder",
+        ladder,
+        "--seeds",
+        seeds,
+        "--out",
+        str(out),
+        "--wandb",
+        "disabled",
+        "--executor",
+        executor,
+        "--workers",
+        str(workers),
+    ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return time.perf_counter() - start
@@ -56,14 +73,27 @@ def executor_table(ladder: str, settings: list[tuple[str, int]], steps: int | No
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = ladder_file(ladder, steps, folder)
-        print(f"Part 1: wall time of 'ladder run --ladder {ladder}' from scratch on {os.cpu_count()} cores" + (f", every rung {steps} steps instead of the ladder's {load_ladder(ladder).spec.training.steps}" if steps else ""))
-        print(f"{'executor':>8} {'workers':>7} {'1 seed':>9} {'3 seeds':>9} {'3 / 1':>6} {'3 seeds / default 1 seed':>25}")
+        print(
+            f"Part 1: wall time of 'ladder run --ladder {ladder}' from scratch on {os.cpu_count()} cores"
+            + (
+                f", every rung {steps} steps instead of the ladder's {load_ladder(ladder).spec.training.steps}"
+                if steps
+                else ""
+            )
+        )
+        print(
+            f"{'executor':>8} {'workers':>7} {'1 seed':>9} {'3 seeds':>9} {'3 / 1':>6} {'3 seeds / default 1 seed':>25}"
+        )
         baseline = None
         for executor, workers in settings:
             one = wall_time(path, "0", executor, workers, folder / f"{executor}{workers}-one")
             three = wall_time(path, "0,1,2", executor, workers, folder / f"{executor}{workers}-three")
             baseline = baseline or one
-            print(f"{executor:>8} {workers:>7} {one / 60:>7.2f} m {three / 60:>7.2f} m {three / one:>6.2f} {three / baseline:>25.2f}", flush=True)
+            print(
+                f"{executor:>8} {workers:>7} {one / 60:>7.2f} m {three / 60:>7.2f} m {three / one:>6.2f} "
+                f"{three / baseline:>25.2f}",
+                flush=True,
+            )
         print("(default 1 seed: the first setting, one process; target for 3 seeds: at most 2.00 of it)\n")
 
 
@@ -71,7 +101,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ladder", default="cpu")
     parser.add_argument("--steps", type=int, help="train every rung this many steps (default: the ladder's own)")
-    parser.add_argument("--settings", default=",".join(f"{e}:{w}" for e, w in SETTINGS), help="executor:workers list, the first is the baseline")
+    parser.add_argument(
+        "--settings",
+        default=",".join(f"{e}:{w}" for e, w in SETTINGS),
+        help="executor:workers list, the first is the baseline",
+    )
     parser.add_argument("--skip-ladder", action="store_true", help="only part 2")
     parser.add_argument("--step-repeats", type=int, default=3)
     args = parser.parse_args()

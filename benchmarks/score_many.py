@@ -47,8 +47,11 @@ def main() -> None:
     start = time.perf_counter()
     scores = score(outcomes(table), *tables, uninformed_quantiles=uninformed_quantiles(ladder), n_boot=2000)
     scored = time.perf_counter() - start
-    print(f"{args.n} submissions x {len(ladder.spec.tasks)} tasks x {len(ladder.rungs)} rungs: tables {built:.2f} s, scoring {scored:.2f} s "
-          f"(2,000 bootstrap resamples), total {built + scored:.2f} s; {len(scores):,} score rows")
+    print(
+        f"{args.n} submissions x {len(ladder.spec.tasks)} tasks x {len(ladder.rungs)} rungs: tables {built:.2f} s, "
+        f"scoring {scored:.2f} s "
+        f"(2,000 bootstrap resamples), total {built + scored:.2f} s; {len(scores):,} score rows"
+    )
 
 
 if __name__ == "__main__":

@@ -87,7 +87,8 @@ def train_ensemble(models: list[torch.nn.Module], training: TrainingSpec, batche
     no_decay = [p for p in params.values() if p.dim() - 1 < 2]
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": training.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=training.lr, betas=(0.9, 0.98),
+        lr=training.lr,
+        betas=(0.9, 0.98),
     )
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: lr_factor(step, training.warmup_steps, training.steps, training.min_lr_ratio)
@@ -142,7 +143,8 @@ def compare(seq_losses: torch.Tensor, seq_models: list, ens_losses: torch.Tensor
     loss_diff = (seq_losses - ens_losses).abs().max().item()
     param_diff = max(
         (ens_params[name][i].detach() - p.detach()).abs().max().item()
-        for i, model in enumerate(seq_models) for name, p in model.named_parameters()
+        for i, model in enumerate(seq_models)
+        for name, p in model.named_parameters()
     )
     return loss_diff, torch.equal(seq_losses, ens_losses), param_diff
 
@@ -178,8 +180,10 @@ def main() -> None:
     print(f"ms per step of all {E} seeds: seq = one after the other, ens = vmapped ensemble (1 process),")
     print("2proc = ceil(E/2) rounds of 2 processes side by side (per-process ms/step in '2p/step');")
     print("|dloss| = max over all steps and members, |dparam| = max over final parameters, ensemble vs sequential")
-    print(f"{'rung':>5} {'params':>8} {'seq 1':>8} {'seq E':>8} {'ens E':>8} {'2proc E':>8} {'2p/step':>8}"
-          f" {'ens up':>7} {'2p up':>7} {'|dloss|':>10} {'bitwise':>7} {'|dparam|':>10}")
+    print(
+        f"{'rung':>5} {'params':>8} {'seq 1':>8} {'seq E':>8} {'ens E':>8} {'2proc E':>8} {'2p/step':>8}"
+        f" {'ens up':>7} {'2p up':>7} {'|dloss|':>10} {'bitwise':>7} {'|dparam|':>10}"
+    )
     for name in args.rungs.split(","):
         print(bench_rung(args, name.strip()), flush=True)
 

@@ -35,7 +35,9 @@ def induction_scores(pattern: torch.Tensor, tokens: torch.Tensor) -> torch.Tenso
     """pattern (n, heads, T, T), tokens (n, T) -> (heads,) mean attention paid to the induction target."""
     target = induction_targets(tokens)  # (n, T)
     has = target >= 0
-    paid = pattern.gather(-1, target.clamp(min=0)[:, None, :, None].expand(-1, pattern.shape[1], -1, 1))[..., 0]  # (n, heads, T)
+    paid = pattern.gather(-1, target.clamp(min=0)[:, None, :, None].expand(-1, pattern.shape[1], -1, 1))[
+        ..., 0
+    ]  # (n, heads, T)
     return (paid * has[:, None]).sum(dim=(0, 2)) / has.sum()
 
 
@@ -58,7 +60,11 @@ def report(ladder: Ladder, seed: int, n: int, out: Path) -> None:
     for rung in ladder.rungs:
         model = harness.load_model(ladder, rung.name, seed, out=out)
         rec = harness.record(model, "induction", n=n, seed=0, hooks="blocks.*.attn.hook_pattern")
-        layers = [f"L{i}: " + " ".join(f"{s:.2f}" for s in induction_scores(rec[f"blocks.{i}.attn.hook_pattern"], rec["input"])) for i in range(len(model.blocks))]
+        layers = [
+            f"L{i}: "
+            + " ".join(f"{s:.2f}" for s in induction_scores(rec[f"blocks.{i}.attn.hook_pattern"], rec["input"]))
+            for i in range(len(model.blocks))
+        ]
         print(f"{rung.name:<6}{rung.params:>9,}{rec['correct'].float().mean():>10.3f}  " + " | ".join(layers))
 
 

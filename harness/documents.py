@@ -28,7 +28,7 @@ class Strict(BaseModel):
 
 
 def invalid_file(label: str, path: Path, problems: list[str]) -> UserError:
-    """One error listing every problem of a user's file, one per line: "Ladder file 'x' is invalid (2 problems): ..."."""
+    """One error listing every problem of a user's file: "Ladder file 'x' is invalid (2 problems):" and a line each."""
     lines = "\n".join(f"  - {p}" for p in problems)
     return UserError(f"{label} '{path}' is invalid ({len(problems)} problem{'s' * (len(problems) > 1)}):\n{lines}")
 
@@ -47,7 +47,9 @@ def read_mapping(path: Path, label: str, keys_hint: str) -> dict[str, Any]:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{label} '{path}' is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8.") from None
+        raise UserError(
+            f"{label} '{path}' is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8."
+        ) from None
     if not text.strip():
         raise UserError(f"{label} '{path}' is empty; it must hold a mapping of keys ({keys_hint}).")
     raw = _parse_json(path, label, text) if path.suffix.lower() == ".json" else _parse_yaml(path, label, text)
@@ -63,7 +65,10 @@ def _parse_json(path: Path, label: str, text: str) -> Any:
     try:
         return json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{label} '{path}' is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. Fix the syntax there.") from None
+        raise UserError(
+            f"{label} '{path}' is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. Fix the syntax "
+            "there."
+        ) from None
     except ValueError as exc:
         raise UserError(f"{label} '{path}': {exc}; write a finite number instead.") from None
 
@@ -73,12 +78,17 @@ def _parse_yaml(path: Path, label: str, text: str) -> Any:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 mark = event.start_mark
-                raise UserError(f"{label} '{path}' uses a YAML alias (*{event.anchor}) at line {mark.line + 1}, column {mark.column + 1}; aliases are not allowed, write the value out in full.")
+                raise UserError(
+                    f"{label} '{path}' uses a YAML alias (*{event.anchor}) at line {mark.line + 1}, column "
+                    f"{mark.column + 1}; aliases are not allowed, write the value out in full."
+                )
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise UserError(f"{label} '{path}' is not valid YAML{at}: {getattr(exc, 'problem', exc)}. Fix the syntax there.") from None
+        raise UserError(
+            f"{label} '{path}' is not valid YAML{at}: {getattr(exc, 'problem', exc)}. Fix the syntax there."
+        ) from None
 
 
 def describe_error(err: Any, model: type[BaseModel], prefix: str = "") -> str:

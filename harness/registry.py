@@ -47,8 +47,7 @@ class Registry(Generic[T]):
         except KeyError:
             known = ", ".join(sorted(self._items))
             raise UserError(
-                f"Unknown {self.kind} '{name}'.{did_you_mean(name, self._items)} "
-                f"Known {self.kind}s: {known}."
+                f"Unknown {self.kind} '{name}'.{did_you_mean(name, self._items)} Known {self.kind}s: {known}."
             ) from None
 
     def names(self) -> list[str]:

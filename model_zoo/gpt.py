@@ -70,7 +70,9 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, _ = x.shape  # (B, T, d_model)
         qkv = self.qkv(x).view(B, T, 3, self.n_heads, self.d_head)
-        q, k, v = (hook(t).transpose(1, 2) for t, hook in zip(qkv.unbind(2), (self.hook_q, self.hook_k, self.hook_v)))  # each (B, n_heads, T, d_head)
+        q, k, v = (
+            hook(t).transpose(1, 2) for t, hook in zip(qkv.unbind(2), (self.hook_q, self.hook_k, self.hook_v))
+        )  # each (B, n_heads, T, d_head)
         if self.explicit or self.hook_pattern.hooked or self.hook_attn_scores.hooked:
             z = self._explicit(q, k, v)
         else:

@@ -58,7 +58,11 @@ def emergence_map(table: pd.DataFrame) -> bytes:
         ax.set_ylabel("task" if ax is axes[0] else "")
         ax.set_title(f"{metric}: {METRIC_TITLES[metric]}", fontsize=9)
     ladder = table["ladder"].iloc[0]
-    fig.suptitle(f"Emergence map of ladder '{ladder}' over {n_seeds} seed{'s' if n_seeds > 1 else ''} (diamond: median emergence point, bar: seed range)", fontsize=10)
+    fig.suptitle(
+        f"Emergence map of ladder '{ladder}' over {n_seeds} seed{'s' if n_seeds > 1 else ''} (diamond: median "
+        "emergence point, bar: seed range)",
+        fontsize=10,
+    )
     return _png(fig, dpi=120)
 
 
@@ -96,7 +100,9 @@ def learning_curves(curves: pd.DataFrame, task: str, thresholds: dict[str, float
     n_seeds = one["seed"].nunique()
     fig = Figure(figsize=(10, 3.4), layout="constrained")
     axes = fig.subplots(1, 2)
-    for ax, metric, label in zip(axes, ("accuracy", "loss"), ("exact-match accuracy", "answer loss (nats per token, log)")):
+    for ax, metric, label in zip(
+        axes, ("accuracy", "loss"), ("exact-match accuracy", "answer loss (nats per token, log)")
+    ):
         data = one[one["metric"] == metric]
         sns.lineplot(
             data=data, x="step", y="value", hue="rung", hue_order=list(labels.values()), palette=palette, ax=ax,
@@ -109,12 +115,25 @@ def learning_curves(curves: pd.DataFrame, task: str, thresholds: dict[str, float
         ax.set_xlabel("training step (log)")
         ax.set_ylabel(label)
         ax.set_title(f"{task}: {metric} (threshold {thresholds[metric]:.3g}, dashed)", fontsize=10)
-    axes[-1].legend(title="rung (parameters)", fontsize=7, title_fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.suptitle(f"Learning curves of '{task}': mean over {n_seeds} seed{'s' * (n_seeds > 1)}, band from lowest to highest seed", fontsize=10)
+    axes[-1].legend(
+        title="rung (parameters)", fontsize=7, title_fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5)
+    )
+    fig.suptitle(
+        f"Learning curves of '{task}': mean over {n_seeds} seed{'s' * (n_seeds > 1)}, band from lowest to highest seed",
+        fontsize=10,
+    )
     return _png(fig)
 
 
-def forecast_card(title: str, tasks: list[str], quantiles: pd.DataFrame, measured: pd.DataFrame, rungs: pd.DataFrame, floor: float, questions: pd.DataFrame) -> bytes:
+def forecast_card(
+    title: str,
+    tasks: list[str],
+    quantiles: pd.DataFrame,
+    measured: pd.DataFrame,
+    rungs: pd.DataFrame,
+    floor: float,
+    questions: pd.DataFrame,
+) -> bytes:
     """One forecast against the truth: predicted and measured emergence size per task, and its reliability.
 
     quantiles: task, level, q (log10 parameters). measured: task, seed,
@@ -131,7 +150,9 @@ def forecast_card(title: str, tasks: list[str], quantiles: pd.DataFrame, measure
     return _png(fig)
 
 
-def _emergence_sizes(ax, tasks: list[str], quantiles: pd.DataFrame, measured: pd.DataFrame, rungs: pd.DataFrame, floor: float) -> None:  # noqa: ANN001 - a matplotlib Axes
+def _emergence_sizes(
+    ax, tasks: list[str], quantiles: pd.DataFrame, measured: pd.DataFrame, rungs: pd.DataFrame, floor: float
+) -> None:  # noqa: ANN001 - a matplotlib Axes
     """Per task (rows): the forecast's quantile range and median, and every seed's measured point."""
     bottom, top = float(rungs["log_params"].iloc[0]), float(rungs["log_params"].iloc[-1])
     lo_edge, hi_edge = bottom - 0.35, top + 1.0  # room above the ladder for "not within this ladder"
@@ -139,7 +160,9 @@ def _emergence_sizes(ax, tasks: list[str], quantiles: pd.DataFrame, measured: pd
     ax.axvspan(10**top, 10**hi_edge, color="0.92", lw=0)
     if floor > bottom:
         ax.axvspan(10**bottom, 10**floor, color="#fdf1d6", lw=0)
-        ax.text(10 ** ((bottom + floor) / 2), -0.45, "revealed, not scored", ha="center", va="top", fontsize=7, color="0.35")
+        ax.text(
+            10 ** ((bottom + floor) / 2), -0.45, "revealed, not scored", ha="center", va="top", fontsize=7, color="0.35"
+        )
     for x in rungs["log_params"]:
         ax.axvline(10**x, color="0.8", lw=0.6, zorder=0)
     for row, task in enumerate(tasks):
@@ -166,7 +189,11 @@ def _emergence_sizes(ax, tasks: list[str], quantiles: pd.DataFrame, measured: pd
     ax.set_yticks(range(len(tasks)), tasks, fontsize=8)
     ax.set_ylim(len(tasks) - 0.5, -0.5)
     ax.set_xlabel("emergence size (parameters, log); grey: below and above the ladder")
-    ax.set_title("emergence size: forecast (blue: outer and 25-75% quantiles, o median)\nmeasured (x per seed; ▶ not reached in the ladder, ◀ there from the start)", fontsize=8)
+    ax.set_title(
+        "emergence size: forecast (blue: outer and 25-75% quantiles, o median)\nmeasured (x per seed; ▶ not reached "
+        "in the ladder, ◀ there from the start)",
+        fontsize=8,
+    )
 
 
 def _reliability(ax, questions: pd.DataFrame) -> None:  # noqa: ANN001 - a matplotlib Axes
@@ -184,5 +211,12 @@ def _reliability(ax, questions: pd.DataFrame) -> None:  # noqa: ANN001 - a matpl
     bins = np.minimum((questions["p"].to_numpy() * 10).astype(int), 9)
     grouped = questions.groupby(bins).agg(p=("p", "mean"), outcome=("outcome", "mean"), n=("p", "size"))
     ax.plot(grouped["p"], grouped["outcome"], color="tab:orange", lw=1, zorder=1)
-    ax.scatter(grouped["p"], grouped["outcome"], s=20 + 180 * grouped["n"] / grouped["n"].max(), color="tab:orange", edgecolor="k", zorder=2)
+    ax.scatter(
+        grouped["p"],
+        grouped["outcome"],
+        s=20 + 180 * grouped["n"] / grouped["n"].max(),
+        color="tab:orange",
+        edgecolor="k",
+        zorder=2,
+    )
     ax.set_title(f"reliability of the rung questions\n({len(questions)} answered; dot size: how many)", fontsize=9)

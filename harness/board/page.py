@@ -47,9 +47,15 @@ COLUMNS = [
     Column("rank", "Rank within the group of forecasts that answered the same questions"),
     Column("forecaster", "Forecaster name and the version of its submission (1 = first)", "text"),
     Column("track", "blind, or extrapolation from the revealed rung", "text"),
-    Column("Brier index", "100 (1 - sqrt(Brier)) on the rung questions; higher is better; 95% bootstrap interval over tasks"),
+    Column(
+        "Brier index",
+        "100 (1 - sqrt(Brier)) on the rung questions; higher is better; 95% bootstrap interval over tasks",
+    ),
     Column("Brier skill", "1 - Brier / uninformed Brier; higher is better"),
-    Column("pinball (decades)", "Quantile loss of the emergence size in decades of parameters; lower is better; 95% interval"),
+    Column(
+        "pinball (decades)",
+        "Quantile loss of the emergence size in decades of parameters; lower is better; 95% interval",
+    ),
     Column("pinball skill", "1 - pinball / uninformed pinball; higher is better"),
     Column("accuracy MSE", "Squared error of the expected final accuracy over the answered rungs; lower is better"),
     Column("coverage", "Share of the rung questions and of the tasks' emergence sizes answered"),
@@ -59,12 +65,18 @@ COLUMNS = [
 
 def render(board: Scoreboard, standings: pd.DataFrame) -> str:
     """The page's HTML for ``standings`` (rows of ``harness.board.ranking.standings``) of ``board``."""
-    env = Environment(loader=PackageLoader("harness.board", "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
+    env = Environment(
+        loader=PackageLoader("harness.board", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
     table, ladder = board.truth.table, board.ladder
     order = task_order(table)
     limits = thresholds(list(ladder.spec.tasks))
     curves = [
-        {"task": task, "png": _b64(figures.learning_curves(board.truth.curves, task, {m: limits[m][task] for m in limits}))}
+        {
+            "task": task,
+            "png": _b64(figures.learning_curves(board.truth.curves, task, {m: limits[m][task] for m in limits})),
+        }
         for task in order
     ]
     return env.get_template("leaderboard.html.j2").render(

@@ -26,7 +26,9 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def standings(scores: pd.DataFrame, track: Track = "all", sort: str = "brier_index", show_oracle: bool = False) -> pd.DataFrame:
+def standings(
+    scores: pd.DataFrame, track: Track = "all", sort: str = "brier_index", show_oracle: bool = False
+) -> pd.DataFrame:
     """One row per submission with its scores and rank within its group (see COLUMNS).
 
     scores: the long table of ``scores.parquet`` (one row per submission and score).
@@ -37,7 +39,9 @@ def standings(scores: pd.DataFrame, track: Track = "all", sort: str = "brier_ind
     """
     if sort not in SORTABLE:
         raise ValueError(f"unknown score {sort!r}; one of {', '.join(SORTABLE)}")
-    wide = scores.pivot_table(index="sha256", columns="score", values=["value", "ci_low", "ci_high", "coverage"], aggfunc="first")
+    wide = scores.pivot_table(
+        index="sha256", columns="score", values=["value", "ci_low", "ci_high", "coverage"], aggfunc="first"
+    )
     board = scores.drop_duplicates("sha256")[SUBMISSION_COLUMNS].set_index("sha256")
     for name in SORTABLE:
         board[name] = wide[("value", name)]
@@ -46,14 +50,22 @@ def standings(scores: pd.DataFrame, track: Track = "all", sort: str = "brier_ind
     board["coverage_brier"], board["coverage_pinball"] = wide[("coverage", "brier")], wide[("coverage", "pinball")]
     board = board.reset_index().sort_values("submitted_at", kind="stable")
     board["version"] = board.groupby("forecaster").cumcount() + 1
-    board["group"] = board["track"].where(board["track"] == "blind", "extrapolation from " + board["revealed_up_to"].fillna("?"))
+    board["group"] = board["track"].where(
+        board["track"] == "blind", "extrapolation from " + board["revealed_up_to"].fillna("?")
+    )
     if track != "all":
         board = board[board["track"] == track]
     if not show_oracle:
         board = board[board["kind"] != "oracle"]
     board = board.assign(_oracle=board["kind"] == "oracle", _blind_first=board["track"] != "blind")
-    board = board.sort_values(["_blind_first", "group", "_oracle", sort, "submitted_at"], ascending=[True, True, True, not SORTABLE[sort], True], na_position="last")
+    board = board.sort_values(
+        ["_blind_first", "group", "_oracle", sort, "submitted_at"],
+        ascending=[True, True, True, not SORTABLE[sort], True],
+        na_position="last",
+    )
     ranked = ~board["_oracle"]
     board["rank"] = pd.array([pd.NA] * len(board), dtype="Int64")
-    board.loc[ranked, "rank"] = board[ranked].groupby("group")[sort].rank(method="min", ascending=not SORTABLE[sort]).astype("Int64")
+    board.loc[ranked, "rank"] = (
+        board[ranked].groupby("group")[sort].rank(method="min", ascending=not SORTABLE[sort]).astype("Int64")
+    )
     return board[COLUMNS].reset_index(drop=True)

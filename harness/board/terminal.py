@@ -19,7 +19,10 @@ def emergence_grid(table: pd.DataFrame, metric: str) -> Table:
     grid = fraction_emerged(one, metric)
     summary = summarize(one).set_index("task")
     thresholds = one.drop_duplicates("task").set_index("task")["threshold"]
-    title = {"accuracy": "exact-match accuracy at or above the task's threshold", "loss": "answer loss (nats per token) at or below -ln(threshold) / answer length"}[metric]
+    title = {
+        "accuracy": "exact-match accuracy at or above the task's threshold",
+        "loss": "answer loss (nats per token) at or below -ln(threshold) / answer length",
+    }[metric]
     out = Table(title=f"Seeds with the capability, {metric}: {title}", title_justify="left")
     out.add_column("task")
     out.add_column("threshold", justify="right")
@@ -41,7 +44,9 @@ def emergence_grid(table: pd.DataFrame, metric: str) -> Table:
 
 
 def checks_table(checks: list[Check]) -> Table:
-    out = Table("check", "result", "detail", title="Acceptance checks of the ground truth (accuracy)", title_justify="left")
+    out = Table(
+        "check", "result", "detail", title="Acceptance checks of the ground truth (accuracy)", title_justify="left"
+    )
     for c in checks:
         out.add_row(c.name, "[green]pass[/]" if c.passed else "[red]FAIL[/]", c.detail)
     return out
@@ -52,7 +57,8 @@ def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
     caption = (
         "* built-in baseline; † oracle, reads the truth, never ranked. "
         "Ranked within each group of forecasts that answered the same questions. Brier index: 100 is perfect, 0.5 "
-        "everywhere about 50. Pinball: quantile loss of the emergence size in decades, lower is better. Skill: 1 - score / uninformed score, for Brier (B) and pinball (P). "
+        "everywhere about 50. Pinball: quantile loss of the emergence size in decades, lower is better. Skill: 1 - "
+        "score / uninformed score, for Brier (B) and pinball (P). "
         "Coverage: share of rung questions / emergence sizes answered. Intervals: 95% bootstrap over tasks."
     )
     out = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
@@ -68,9 +74,11 @@ def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
             out.add_section()
         group = row.group
         t = leaderboard_texts(row)
+        who = t["forecaster"] + {"baseline": "*", "oracle": "†"}.get(row.kind, "")
+        track = t["group"].replace("extrapolation", "extrap.")
         out.add_row(
-            t["rank"], t["forecaster"] + {"baseline": "*", "oracle": "†"}.get(row.kind, ""), t["version"],
-            t["group"].replace("extrapolation", "extrap."), t["blind"], f"{t['brier_index']} {t['brier_index_ci']}",
-            f"{t['pinball']} {t['pinball_ci']}", f"{t['brier_skill']} / {t['pinball_skill']}", t["coverage"], t["submitted"],
+            t["rank"], who, t["version"], track, t["blind"], f"{t['brier_index']} {t['brier_index_ci']}",
+            f"{t['pinball']} {t['pinball_ci']}", f"{t['brier_skill']} / {t['pinball_skill']}", t["coverage"],
+            t["submitted"],
         )  # fmt: skip
     return out

@@ -36,7 +36,9 @@ def parse_seeds(_ctx: click.Context, _param: click.Parameter, value: str | None)
     try:
         seeds = [int(s) for s in value.split(",") if s.strip()]
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a comma-separated list of integers; write e.g. --seeds 0,1,2") from None
+        raise click.BadParameter(
+            f"'{value}' is not a comma-separated list of integers; write e.g. --seeds 0,1,2"
+        ) from None
     if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise click.BadParameter(f"'{value}' must list distinct non-negative integers, e.g. --seeds 0,1,2")
     return seeds
@@ -51,13 +53,29 @@ def parse_rungs(_ctx: click.Context, _param: click.Parameter, value: str | None)
     return rungs
 
 
-PREDICTIONS = click.option("--predictions", type=click.Path(file_okay=False, path_type=Path), default=Path("predictions"), show_default=True, help="Predictions folder holding ledger.jsonl and the stored forecasts.")
-RESULTS = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True, help="Results folder; each ladder's results are in OUT/<ladder>.")
-LADDER = click.option("--ladder", "ladder_name", default="cpu", show_default=True, help="Built-in ladder name or path to a ladder YAML file.")
+PREDICTIONS = click.option(
+    "--predictions",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("predictions"),
+    show_default=True,
+    help="Predictions folder holding ledger.jsonl and the stored forecasts.",
+)
+RESULTS = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results folder; each ladder's results are in OUT/<ladder>.",
+)
+LADDER = click.option(
+    "--ladder",
+    "ladder_name",
+    default="cpu",
+    show_default=True,
+    help="Built-in ladder name or path to a ladder YAML file.",
+)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """emergence-ladder: forecast, then measure, which capabilities emerge at which model size."""
-
-

@@ -15,11 +15,35 @@ from harness.forecasts.score_names import HIGHER_IS_BETTER
 @LADDER
 @PREDICTIONS
 @RESULTS
-@click.option("--track", type=click.Choice(["blind", "extrapolation", "all"]), default="all", show_default=True, help="Show blind forecasts, extrapolation forecasts, or both (each ranked in its own group).")
-@click.option("--sort", "sort_by", type=click.Choice(list(HIGHER_IS_BETTER)), default="brier_index", show_default=True, help="Score to rank by (each in its better direction).")
-@click.option("--show-oracle", is_flag=True, help="Also show the oracle, which reads the answers off the truth (never ranked).")
-@click.option("--html", is_flag=False, flag_value="", default=None, type=click.Path(dir_okay=False), help="Also write the self-contained web page here (--html alone: OUT/<ladder>/leaderboard.html).")
-def leaderboard(ladder_name: str, predictions: Path, out: Path, track: str, sort_by: str, show_oracle: bool, html: str | None) -> None:
+@click.option(
+    "--track",
+    type=click.Choice(["blind", "extrapolation", "all"]),
+    default="all",
+    show_default=True,
+    help="Show blind forecasts, extrapolation forecasts, or both (each ranked in its own group).",
+)
+@click.option(
+    "--sort",
+    "sort_by",
+    type=click.Choice(list(HIGHER_IS_BETTER)),
+    default="brier_index",
+    show_default=True,
+    help="Score to rank by (each in its better direction).",
+)
+@click.option(
+    "--show-oracle", is_flag=True, help="Also show the oracle, which reads the answers off the truth (never ranked)."
+)
+@click.option(
+    "--html",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Also write the self-contained web page here (--html alone: OUT/<ladder>/leaderboard.html).",
+)
+def leaderboard(
+    ladder_name: str, predictions: Path, out: Path, track: str, sort_by: str, show_oracle: bool, html: str | None
+) -> None:
     """Rank every submission for a ladder (scoring them afresh) and print the table; optionally write the page."""
     from harness.forecasts.scoreboard import score_ladder
     from harness.training.ladder import load_ladder
@@ -39,8 +63,16 @@ def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: P
         console.print(f"[yellow]{note}[/]")
     rows = standings(board.scores, track, sort_by, show_oracle)
     if rows.empty:
-        raise UserError(f"No {track}-track submissions for ladder '{board.ladder.name}' among the {len(board.entries)} scored; use --track all to see the others.")
-    console.print(leaderboard_table(rows, f"Leaderboard of ladder '{board.ladder.name}' ({track} track{'s' * (track == 'all')}, ranked by {sort_by})"))
+        raise UserError(
+            f"No {track}-track submissions for ladder '{board.ladder.name}' among the {len(board.entries)} scored; "
+            "use --track all to see the others."
+        )
+    console.print(
+        leaderboard_table(
+            rows,
+            f"Leaderboard of ladder '{board.ladder.name}' ({track} track{'s' * (track == 'all')}, ranked by {sort_by})",
+        )
+    )
     if page is not None:
         from harness.board.page import write_report
 
@@ -63,7 +95,10 @@ def demo(predictions: Path, out: Path) -> None:
         console.print(f"Using the measured results of ladder 'cpu' under {out / 'cpu'}.")
     else:
         ladder = load_ladder("smoke")
-        console.print(f"No results of the current version of ladder 'cpu' under {out / 'cpu'}: training the small 'smoke' ladder instead.")
+        console.print(
+            f"No results of the current version of ladder 'cpu' under {out / 'cpu'}: training the small 'smoke' "
+            "ladder instead."
+        )
         run_ladder(ladder, ladder.spec.seeds, out, RunOptions(wandb="disabled"), say=console.print)
     truth = measure(ladder, out)
     for entry, new in write_baselines(ladder, predictions, out, truth=truth):

@@ -13,7 +13,12 @@ from harness.forecasts.score_names import N_BOOT
 
 @main.command()
 @LADDER
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (.yaml or .json) instead of to standard output; never overwrites a file.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (.yaml or .json) instead of to standard output; never overwrites a file.",
+)
 @click.option("--forecaster", default="your-name", show_default=True, help="Forecaster name to put in the file.")
 def template(ladder_name: str, output: Path | None, forecaster: str) -> None:
     """Write a prediction file with every task and rung and neutral values, ready to edit."""
@@ -23,17 +28,26 @@ def template(ladder_name: str, output: Path | None, forecaster: str) -> None:
 
     ladder = load_ladder(ladder_name)
     try:
-        forecast = uninformed(ladder, forecaster, description="Edit every value; delete what you do not want to forecast.")
+        forecast = uninformed(
+            ladder, forecaster, description="Edit every value; delete what you do not want to forecast."
+        )
     except ValueError:
-        raise UserError(f"--forecaster '{forecaster}' is not a valid name: use 1-64 lower-case letters, digits, '-' or '_'.") from None
+        raise UserError(
+            f"--forecaster '{forecaster}' is not a valid name: use 1-64 lower-case letters, digits, '-' or '_'."
+        ) from None
     data = dump(forecast, "json" if output is not None and output.suffix.lower() == ".json" else "yaml")
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
     if output.exists():
-        raise UserError(f"'{output}' already exists; template never overwrites a file. Give another -o path or delete it first.")
+        raise UserError(
+            f"'{output}' already exists; template never overwrites a file. Give another -o path or delete it first."
+        )
     atomic_write(output, data)
-    console.print(f"Wrote {output}: {len(ladder.spec.tasks)} tasks x {len(ladder.rungs)} rungs of ladder '{ladder.name}'. Edit it, then 'ladder validate {output}'.")
+    console.print(
+        f"Wrote {output}: {len(ladder.spec.tasks)} tasks x {len(ladder.rungs)} rungs of ladder '{ladder.name}'. Edit "
+        f"it, then 'ladder validate {output}'."
+    )
 
 
 @main.command()
@@ -48,14 +62,24 @@ def validate(file: Path) -> None:
 
 def summary(file: Path, forecast, ladder) -> str:  # noqa: ANN001 - Forecast, Ladder
     n_rungs = len(ladder.rungs)
-    counts = {kind: sum(len(getattr(t, kind)) for t in forecast.tasks.values()) for kind in ("p_emerged", "emergence_quantiles", "accuracy")}
+    counts = {
+        kind: sum(len(getattr(t, kind)) for t in forecast.tasks.values())
+        for kind in ("p_emerged", "emergence_quantiles", "accuracy")
+    }
     with_q = sum(bool(t.emergence_quantiles) for t in forecast.tasks.values())
-    track = f"extrapolation track (curves seen up to {forecast.revealed_up_to})" if forecast.revealed_up_to else "blind track"
+    track = (
+        f"extrapolation track (curves seen up to {forecast.revealed_up_to})"
+        if forecast.revealed_up_to
+        else "blind track"
+    )
     return (
-        f"'{file}' is a valid forecast by '{forecast.forecaster}' for ladder '{ladder.name}' ({ladder.hash[:12]}), {track}. "
-        f"It covers {len(forecast.tasks)} of {len(ladder.spec.tasks)} tasks: {counts['p_emerged']} of {len(ladder.spec.tasks) * n_rungs} "
+        f"'{file}' is a valid forecast by '{forecast.forecaster}' for ladder '{ladder.name}' ({ladder.hash[:12]}), "
+        f"{track}. "
+        f"It covers {len(forecast.tasks)} of {len(ladder.spec.tasks)} tasks: {counts['p_emerged']} of "
+        f"{len(ladder.spec.tasks) * n_rungs} "
         f"rung probabilities, emergence quantiles for {with_q} tasks ({counts['emergence_quantiles']} values), "
-        f"and {counts['accuracy']} expected accuracies. Unanswered questions are scored as the uninformed forecaster's answers."
+        f"and {counts['accuracy']} expected accuracies. Unanswered questions are scored as the uninformed "
+        "forecaster's answers."
     )
 
 
@@ -70,24 +94,40 @@ def submit(file: Path, forecaster: str | None, predictions: Path, out: Path) -> 
 
     entry, new = record_submission(file, predictions, out, forecaster)
     if not new:
-        console.print(f"Already submitted: '{file}' by '{entry.forecaster}' is {predictions / entry.file} (sha256 {entry.sha256[:12]}, {entry.submitted_at}); nothing changed.")
+        console.print(
+            f"Already submitted: '{file}' by '{entry.forecaster}' is {predictions / entry.file} (sha256 "
+            f"{entry.sha256[:12]}, {entry.submitted_at}); nothing changed."
+        )
         return
-    blind = "blind: no measured results of this ladder existed" if entry.blind else "not blind: measured results of this ladder already existed"
-    console.print(f"Submitted '{file}' as {predictions / entry.file} (sha256 {entry.sha256[:12]}) at {entry.submitted_at}, {entry.track} track, {blind}.")
+    blind = (
+        "blind: no measured results of this ladder existed"
+        if entry.blind
+        else "not blind: measured results of this ladder already existed"
+    )
+    console.print(
+        f"Submitted '{file}' as {predictions / entry.file} (sha256 {entry.sha256[:12]}) at {entry.submitted_at}, "
+        f"{entry.track} track, {blind}."
+    )
 
 
 @main.command()
 @LADDER
 @PREDICTIONS
 @RESULTS
-@click.option("--bootstrap", "n_boot", default=N_BOOT, show_default=True, type=click.IntRange(min=1000), help="Bootstrap resamples over tasks for the 95% intervals.")
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    default=N_BOOT,
+    show_default=True,
+    type=click.IntRange(min=1000),
+    help="Bootstrap resamples over tasks for the 95% intervals.",
+)
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap.")
 def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int) -> None:
     """Score every submission against the measured curves; write OUT/<ladder>/scores.parquet."""
+    from harness.cli.board import show_leaderboard
     from harness.forecasts.scoreboard import score_ladder
     from harness.training.ladder import load_ladder
-
-    from harness.cli.board import show_leaderboard
 
     board = score_ladder(load_ladder(ladder_name), predictions, out, n_boot, seed)
     show_leaderboard(board, "all", "brier_index", show_oracle=True, page=None)
@@ -97,7 +137,12 @@ def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int
 @main.command()
 @LADDER
 @RESULTS
-@click.option("--up-to", "up_to", required=True, help="Highest rung to reveal; the rungs above it stay hidden and are the ones scored.")
+@click.option(
+    "--up-to",
+    "up_to",
+    required=True,
+    help="Highest rung to reveal; the rungs above it stay hidden and are the ones scored.",
+)
 def reveal(ladder_name: str, out: Path, up_to: str) -> None:
     """Write the measured curves of the rungs up to RUNG (and nothing else) for the extrapolation track."""
     from harness.forecasts.track import reveal as write_revealed
@@ -105,14 +150,18 @@ def reveal(ladder_name: str, out: Path, up_to: str) -> None:
 
     ladder = load_ladder(ladder_name)
     path = write_revealed(ladder, out, up_to)
-    console.print(f"Revealed curves up to {up_to}: {path}. Forecast with 'track: extrapolation' and 'revealed_up_to: {up_to}'.")
+    console.print(
+        f"Revealed curves up to {up_to}: {path}. Forecast with 'track: extrapolation' and 'revealed_up_to: {up_to}'."
+    )
 
 
 @main.command()
 @LADDER
 @PREDICTIONS
 @RESULTS
-@click.option("--up-to", "up_to", help="Highest rung the extrapolator sees (default: the top of the lower half of the ladder).")
+@click.option(
+    "--up-to", "up_to", help="Highest rung the extrapolator sees (default: the top of the lower half of the ladder)."
+)
 def baselines(ladder_name: str, predictions: Path, out: Path, up_to: str | None) -> None:
     """Regenerate and submit the built-in forecasters: uninformed, extrapolator, oracle."""
     from harness.forecasts.scoreboard import write_baselines

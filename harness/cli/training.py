@@ -35,33 +35,102 @@ def ladders() -> None:
         lad = load_ladder(name)
         spec = lad.spec
         span = f"{sci(lad.rungs[0].params)} .. {sci(lad.rungs[-1].params)}"
-        table.add_row(name, spec.family, str(len(lad.rungs)), span, str(len(spec.tasks)), str(spec.training.steps), ",".join(map(str, spec.seeds)), lad.hash[:12])
+        table.add_row(
+            name,
+            spec.family,
+            str(len(lad.rungs)),
+            span,
+            str(len(spec.tasks)),
+            str(spec.training.steps),
+            ",".join(map(str, spec.seeds)),
+            lad.hash[:12],
+        )
     console.print(table)
 
 
 @main.command()
 @LADDER
-@click.option("--seeds", callback=parse_seeds, help="Comma-separated seeds, e.g. 0,1,2 (default: the ladder's own seeds).")
+@click.option(
+    "--seeds", callback=parse_seeds, help="Comma-separated seeds, e.g. 0,1,2 (default: the ladder's own seeds)."
+)
 @RESULTS
-@click.option("--executor", type=click.Choice(EXECUTORS.names()), default="local", show_default=True, help="local: this process, or --workers processes; ray: a local Ray cluster, or the one at --address.")
-@click.option("--workers", type=click.IntRange(min=1), help="(rung, seed) jobs at once [local: 1; ray: this machine's cores, or the whole cluster with --address].")
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="torch threads (and CPUs reserved) per job; curves depend on it, so the default is fixed.")
-@click.option("--address", help="Join the Ray cluster at HOST:PORT (or ray://HOST:PORT, or 'auto') instead of starting a local one.")
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS.names()),
+    default="local",
+    show_default=True,
+    help="local: this process, or --workers processes; ray: a local Ray cluster, or the one at --address.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="(rung, seed) jobs at once [local: 1; ray: this machine's cores, or the whole cluster with --address].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="torch threads (and CPUs reserved) per job; curves depend on it, so the default is fixed.",
+)
+@click.option(
+    "--address",
+    help="Join the Ray cluster at HOST:PORT (or ray://HOST:PORT, or 'auto') instead of starting a local one.",
+)
 @click.option("--accelerator", help="Lightning accelerator: cpu, gpu or auto [the ladder file's].")
 @click.option("--devices", type=click.IntRange(min=1), help="Devices per (rung, seed) job [the ladder file's].")
-@click.option("--strategy", help="Lightning strategy for several devices, e.g. ddp_spawn [the ladder file's, else auto].")
-@click.option("--precision", help="Lightning precision: 32-true, bf16-mixed, 16-mixed or bf16-true [the ladder file's].")
-@click.option("--wandb", "wandb_mode", type=click.Choice(["offline", "online", "disabled"]), default="offline", show_default=True, help="wandb logging: offline runs are written under OUT/<ladder>/wandb and never touch the network.")
+@click.option(
+    "--strategy", help="Lightning strategy for several devices, e.g. ddp_spawn [the ladder file's, else auto]."
+)
+@click.option(
+    "--precision", help="Lightning precision: 32-true, bf16-mixed, 16-mixed or bf16-true [the ladder file's]."
+)
+@click.option(
+    "--wandb",
+    "wandb_mode",
+    type=click.Choice(["offline", "online", "disabled"]),
+    default="offline",
+    show_default=True,
+    help="wandb logging: offline runs are written under OUT/<ladder>/wandb and never touch the network.",
+)
 @click.option("--rungs", callback=parse_rungs, help="Comma-separated rungs to train, e.g. c6,c7 (default: all).")
 @click.option("--force", is_flag=True, help="Retrain (rung, seed) pairs that already finished, replacing their rows.")
-@click.option("--restore", is_flag=True, help="Retrain finished pairs whose checkpoints are missing or damaged, and keep the new checkpoints only if byte-identical to the recorded ones.")
-def run(ladder_name: str, seeds: list[int] | None, out: Path, wandb_mode: str, force: bool, restore: bool, rungs: list[str] | None, executor: str, workers: int | None, threads: int, address: str | None, **devices: object) -> None:
+@click.option(
+    "--restore",
+    is_flag=True,
+    help="Retrain finished pairs whose checkpoints are missing or damaged, and keep the new checkpoints only if "
+    "byte-identical to the recorded ones.",
+)
+def run(
+    ladder_name: str,
+    seeds: list[int] | None,
+    out: Path,
+    wandb_mode: str,
+    force: bool,
+    restore: bool,
+    rungs: list[str] | None,
+    executor: str,
+    workers: int | None,
+    threads: int,
+    address: str | None,
+    **devices: object,
+) -> None:
     """Train every rung of a ladder for every seed and record learning curves."""
     from harness.training.ladder import load_ladder
     from harness.training.runner import RunOptions, run_ladder
 
     ladder = load_ladder(ladder_name)
     seeds = seeds if seeds is not None else ladder.spec.seeds
-    options = RunOptions(executor=executor, workers=workers, threads=threads, address=address, wandb=wandb_mode, force=force, restore=restore, rungs=rungs, devices={k: v for k, v in devices.items() if v is not None})
+    options = RunOptions(
+        executor=executor,
+        workers=workers,
+        threads=threads,
+        address=address,
+        wandb=wandb_mode,
+        force=force,
+        restore=restore,
+        rungs=rungs,
+        devices={k: v for k, v in devices.items() if v is not None},
+    )
     store = run_ladder(ladder, seeds, out, options, say=console.print)
     console.print(f"Curves: {store.curves_path}  Manifest: {store.manifest_path}")

@@ -12,9 +12,11 @@ from harness.cli.app import LADDER, RESULTS, console, main
 @main.command()
 @LADDER
 @RESULTS
-@click.option("--check", is_flag=True, help="Exit with status 1 unless every acceptance check of the ground truth passes.")
+@click.option(
+    "--check", is_flag=True, help="Exit with status 1 unless every acceptance check of the ground truth passes."
+)
 def emergence(ladder_name: str, out: Path, check: bool) -> None:
-    """Where each task emerges: print the table and the acceptance checks; keep emergence.parquet and the map up to date."""
+    """Where each task emerges: the table and the acceptance checks; emergence.parquet and the map kept up to date."""
     from harness.board.figures import write_emergence_map
     from harness.board.terminal import checks_table, emergence_grid
     from harness.training.ladder import load_ladder
@@ -25,7 +27,10 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
     truth = measure(ladder, out)
     if truth.missing:
         pairs = ", ".join(f"{r}/seed{s}" for r, s in truth.missing)
-        console.print(f"[yellow]Not finished yet, left out: {pairs}. Run 'ladder run --ladder {ladder.cli_name}' to complete them.[/]")
+        console.print(
+            f"[yellow]Not finished yet, left out: {pairs}. Run 'ladder run --ladder {ladder.cli_name}' to complete "
+            "them.[/]"
+        )
     for metric in ("accuracy", "loss"):
         console.print(emergence_grid(truth.table, metric))
     checks = acceptance_checks(truth.table, truth.wall_times)

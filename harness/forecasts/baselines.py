@@ -43,9 +43,13 @@ def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
         per_rung = rows.groupby("rung").agg(p=("reached", "mean"), accuracy=("final", "mean"))
         points = rows.drop_duplicates("seed")
         log_size = np.log10(points["emergence_params"].to_numpy(dtype=float))
-        log_size = np.where(points["censoring"] == "left", low, np.where(points["censoring"] == "right", high, log_size))
+        log_size = np.where(
+            points["censoring"] == "left", low, np.where(points["censoring"] == "right", high, log_size)
+        )
         # An empirical quantile of the seeds' points minimises their mean pinball loss exactly.
-        quantiles = {level: round(float(np.quantile(log_size, level, method="inverted_cdf")), DECIMALS) for level in LEVELS}
+        quantiles = {
+            level: round(float(np.quantile(log_size, level, method="inverted_cdf")), DECIMALS) for level in LEVELS
+        }
         tasks[str(task)] = TaskForecast(
             p_emerged={str(r): float(v) for r, v in per_rung["p"].items()},
             emergence_quantiles=quantiles,
@@ -55,7 +59,9 @@ def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
                     description="Answers read off the measured results; checks the scorer, never ranked.")  # fmt: skip
 
 
-def extrapolator(ladder: Ladder, curves: pd.DataFrame, up_to: str, loss_thresholds: dict[str, float], thresholds: dict[str, float]) -> Forecast:
+def extrapolator(
+    ladder: Ladder, curves: pd.DataFrame, up_to: str, loss_thresholds: dict[str, float], thresholds: dict[str, float]
+) -> Forecast:
     """Fit the revealed rungs (up to and including ``up_to``) and extend the fits to every rung above."""
     names = [r.name for r in ladder.rungs]
     log_all = np.log10([r.params for r in ladder.rungs])
@@ -78,8 +84,11 @@ def extrapolator(ladder: Ladder, curves: pd.DataFrame, up_to: str, loss_threshol
             emergence_quantiles=quantiles,
             accuracy={n: round(float(fitted(v)), DECIMALS) for n, v in zip(names, log_all) if n not in seen},
         )
-    return Forecast(forecaster="extrapolator", ladder=ladder.name, ladder_hash=ladder.hash, track="extrapolation", revealed_up_to=up_to, tasks=tasks,
-                    description=f"Power-law fit of the answer loss and logistic fit of accuracy over rungs up to {up_to}, extended.")  # fmt: skip
+    description = f"Power-law fit of the answer loss and logistic fit of accuracy over rungs up to {up_to}, extended."
+    return Forecast(
+        forecaster="extrapolator", ladder=ladder.name, ladder_hash=ladder.hash, track="extrapolation",
+        revealed_up_to=up_to, tasks=tasks, description=description,
+    )  # fmt: skip
 
 
 def _loss_crossing(x: np.ndarray, loss: np.ndarray, threshold: float) -> float:
@@ -105,7 +114,9 @@ def _logistic_fit(x: np.ndarray, acc: np.ndarray, threshold: float):  # noqa: AN
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            (slope, mid), _ = optimize.curve_fit(curve, x[ok], acc[ok], p0=(3.0, x[-1] + 0.5), bounds=([0.1, x[0] - 2], [30.0, x[-1] + 4]))
+            (slope, mid), _ = optimize.curve_fit(
+                curve, x[ok], acc[ok], p0=(3.0, x[-1] + 0.5), bounds=([0.1, x[0] - 2], [30.0, x[-1] + 4])
+            )
     except (RuntimeError, ValueError):
         last = float(acc[ok][-1]) if ok.any() else threshold
         return lambda v: last

@@ -56,7 +56,9 @@ def read_ledger(predictions: Path) -> list[Entry]:
     return [Entry(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def submit(path: Path, predictions: Path, out: Path, forecaster: str | None = None, kind: Kind = "forecaster") -> tuple[Entry, bool]:
+def submit(
+    path: Path, predictions: Path, out: Path, forecaster: str | None = None, kind: Kind = "forecaster"
+) -> tuple[Entry, bool]:
     """Validate and record one prediction file; returns its entry and whether it is new.
 
     ``forecaster`` renames the forecast (the stored copy is then rewritten with
@@ -72,11 +74,22 @@ def submit(path: Path, predictions: Path, out: Path, forecaster: str | None = No
     return add(forecast, ladder, data, ext, predictions, out, kind)
 
 
-def add(forecast: Forecast, ladder: Ladder, data: bytes, ext: Literal["yaml", "json"], predictions: Path, out: Path, kind: Kind) -> tuple[Entry, bool]:
+def add(
+    forecast: Forecast,
+    ladder: Ladder,
+    data: bytes,
+    ext: Literal["yaml", "json"],
+    predictions: Path,
+    out: Path,
+    kind: Kind,
+) -> tuple[Entry, bool]:
     """Store ``data`` (the file of ``forecast``) and append its ledger line, unless already recorded."""
     expected = RESERVED.get(forecast.forecaster, "forecaster")
     if kind == "forecaster" and expected != kind:
-        raise UserError(f"Forecaster name '{forecast.forecaster}' is reserved for the built-in baselines ({', '.join(RESERVED)}); pick another with --forecaster NAME.")
+        raise UserError(
+            f"Forecaster name '{forecast.forecaster}' is reserved for the built-in baselines ({', '.join(RESERVED)}); "
+            "pick another with --forecaster NAME."
+        )
     if expected != kind:
         raise ValueError(f"a {kind} forecast must use its reserved name, not '{forecast.forecaster}'")
     sha = sha256_bytes(data)
@@ -113,7 +126,10 @@ def stored(predictions: Path, entry: Entry) -> Forecast:
     """An entry's stored copy, read back; it was valid when submitted, so a failure here means it was tampered with."""
     path = predictions / entry.file
     if not path.is_file() or sha256_file(path) != entry.sha256:
-        raise UserError(f"Stored prediction '{path}' is missing or no longer matches its ledger hash {entry.sha256[:12]}; stored forecasts are immutable. Restore it from version control.")
+        raise UserError(
+            f"Stored prediction '{path}' is missing or no longer matches its ledger hash {entry.sha256[:12]}; stored "
+            "forecasts are immutable. Restore it from version control."
+        )
     return read_stored(path)
 
 
@@ -121,7 +137,10 @@ def _renamed(forecast: Forecast, name: str, path: Path) -> Forecast:
     try:
         return Forecast.model_validate({**forecast.model_dump(), "forecaster": name})
     except ValueError:
-        raise UserError(f"--forecaster '{name}' for '{path}' is not a valid name: use 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit.") from None
+        raise UserError(
+            f"--forecaster '{name}' for '{path}' is not a valid name: use 1-64 lower-case letters, digits, '-' or "
+            "'_', starting with a letter or digit."
+        ) from None
 
 
 def _inside(predictions: Path, relative: Path) -> Path:

@@ -48,7 +48,8 @@ class TaskForecast(Strict):
             if self.emergence_quantiles[hi] < self.emergence_quantiles[lo]:
                 raise ValueError(
                     f"emergence_quantiles must not decrease with the level, but level {hi} has "
-                    f"{self.emergence_quantiles[hi]} below level {lo}'s {self.emergence_quantiles[lo]}; reorder the values"
+                    f"{self.emergence_quantiles[hi]} below level {lo}'s {self.emergence_quantiles[lo]}; reorder the "
+                    "values"
                 )
         return self
 
@@ -67,7 +68,10 @@ class Forecast(Strict):
     @model_validator(mode="after")
     def _track(self) -> Forecast:
         if (self.track == "extrapolation") != (self.revealed_up_to is not None):
-            raise ValueError("revealed_up_to names the highest revealed rung on the extrapolation track and must be left out on the blind track")
+            raise ValueError(
+                "revealed_up_to names the highest revealed rung on the extrapolation track and must be left out on "
+                "the blind track"
+            )
         return self
 
 
@@ -100,22 +104,32 @@ def check_against(raw: dict[str, Any], ladder: Ladder) -> list[str]:
     if isinstance(given, str) and given != ladder.hash:
         problems.append(
             f"ladder_hash: {given[:12]}... is not the hash of ladder '{ladder.name}' as defined now "
-            f"({ladder.hash[:12]}...); the ladder changed since the forecast was written. Start again from 'ladder template --ladder {ladder.name}'."
+            f"({ladder.hash[:12]}...); the ladder changed since the forecast was written. Start again from 'ladder "
+            f"template --ladder {ladder.name}'."
         )
     rungs = [r.name for r in ladder.rungs]
     revealed = raw.get("revealed_up_to")
     if isinstance(revealed, str) and revealed not in rungs[:-1]:
-        problems.append(f"revealed_up_to: '{revealed}' is not a rung below the top of ladder '{ladder.name}'.{did_you_mean(revealed, rungs)} Rungs: {', '.join(rungs)}.")
+        problems.append(
+            f"revealed_up_to: '{revealed}' is not a rung below the top of ladder "
+            f"'{ladder.name}'.{did_you_mean(revealed, rungs)} Rungs: {', '.join(rungs)}."
+        )
     tasks = raw.get("tasks")
     for task, answers in tasks.items() if isinstance(tasks, dict) else ():
         if task not in ladder.spec.tasks:
-            problems.append(f"tasks.{task}: not a task of ladder '{ladder.name}'.{did_you_mean(str(task), ladder.spec.tasks)} Its tasks: {', '.join(ladder.spec.tasks)}.")
+            problems.append(
+                f"tasks.{task}: not a task of ladder '{ladder.name}'.{did_you_mean(str(task), ladder.spec.tasks)} Its "
+                f"tasks: {', '.join(ladder.spec.tasks)}."
+            )
             continue
         for kind in ("p_emerged", "accuracy"):
             per_rung = answers.get(kind) if isinstance(answers, dict) else None
             for rung in per_rung if isinstance(per_rung, dict) else ():
                 if rung not in rungs:
-                    problems.append(f"tasks.{task}.{kind}.{rung}: unknown rung.{did_you_mean(str(rung), rungs)} Rungs of '{ladder.name}': {', '.join(rungs)}.")
+                    problems.append(
+                        f"tasks.{task}.{kind}.{rung}: unknown rung.{did_you_mean(str(rung), rungs)} Rungs of "
+                        f"'{ladder.name}': {', '.join(rungs)}."
+                    )
     return problems
 
 
@@ -127,13 +141,19 @@ def uninformed(ladder: Ladder, forecaster: str, **header: Any) -> Forecast:
     """
     low, high = math.log10(ladder.rungs[0].params), math.log10(ladder.rungs[-1].params)
     high += (high - low) / max(1, len(ladder.rungs) - 1)
-    quantiles = {level: round(low + (level - LEVELS[0]) / (LEVELS[-1] - LEVELS[0]) * (high - low), 3) for level in LEVELS}
+    quantiles = {
+        level: round(low + (level - LEVELS[0]) / (LEVELS[-1] - LEVELS[0]) * (high - low), 3) for level in LEVELS
+    }
     rungs = [r.name for r in ladder.rungs]
     tasks = {
-        task: TaskForecast(p_emerged=dict.fromkeys(rungs, 0.5), emergence_quantiles=quantiles, accuracy=dict.fromkeys(rungs, 0.5))
+        task: TaskForecast(
+            p_emerged=dict.fromkeys(rungs, 0.5), emergence_quantiles=quantiles, accuracy=dict.fromkeys(rungs, 0.5)
+        )
         for task in ladder.spec.tasks
     }
-    return Forecast(forecaster=forecaster, ladder=ladder.name, ladder_hash=ladder.hash, tasks=tasks, **{"track": "blind", **header})
+    return Forecast(
+        forecaster=forecaster, ladder=ladder.name, ladder_hash=ladder.hash, tasks=tasks, **{"track": "blind", **header}
+    )
 
 
 def to_data(forecast: Forecast) -> dict[str, Any]:

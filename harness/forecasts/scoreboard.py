@@ -25,7 +25,9 @@ from harness.truth.ground_truth import GroundTruth, measure, thresholds
 SCORES_FILE = "scores.parquet"
 
 
-def write_baselines(ladder: Ladder, predictions: Path, out: Path, up_to: str | None = None, truth: GroundTruth | None = None) -> list[tuple[Entry, bool]]:
+def write_baselines(
+    ladder: Ladder, predictions: Path, out: Path, up_to: str | None = None, truth: GroundTruth | None = None
+) -> list[tuple[Entry, bool]]:
     """Regenerate and submit the three built-in forecasters (the oracle and extrapolator need results).
 
     The extrapolator sees the rungs up to ``up_to``, by default the lower half of
@@ -37,19 +39,35 @@ def write_baselines(ladder: Ladder, predictions: Path, out: Path, up_to: str | N
     truth = truth or measure(ladder, out)
     limits = thresholds(list(ladder.spec.tasks))
     made = [
-        (uninformed(ladder, "uninformed", description="Probability 0.5 everywhere; quantiles spread evenly in log size over the ladder."), "baseline"),
-        (baselines.extrapolator(ladder, measured_curves(ladder, out), revealed_rung(ladder, up_to), limits["loss"], limits["accuracy"]), "baseline"),
+        (
+            uninformed(
+                ladder,
+                "uninformed",
+                description="Probability 0.5 everywhere; quantiles spread evenly in log size over the ladder.",
+            ),
+            "baseline",
+        ),
+        (
+            baselines.extrapolator(
+                ladder, measured_curves(ladder, out), revealed_rung(ladder, up_to), limits["loss"], limits["accuracy"]
+            ),
+            "baseline",
+        ),
         (baselines.oracle(ladder, truth.table), "oracle"),
     ]
-    return [_unchanged(forecast, ladder, predictions) or add(forecast, ladder, dump(forecast), "yaml", predictions, out, kind) for forecast, kind in made]
+    return [
+        _unchanged(forecast, ladder, predictions)
+        or add(forecast, ladder, dump(forecast), "yaml", predictions, out, kind)
+        for forecast, kind in made
+    ]
 
 
 def _unchanged(forecast: Forecast, ladder: Ladder, predictions: Path) -> tuple[Entry, bool] | None:
     """The last ledger entry of this baseline on the same questions, if its stored answers are the same."""
+    questions = (forecast.forecaster, ladder.hash, forecast.track, forecast.revealed_up_to)
     same_questions = [
-        e for e in read_ledger(predictions)
-        if (e.forecaster, e.ladder_hash, e.track, e.revealed_up_to) == (forecast.forecaster, ladder.hash, forecast.track, forecast.revealed_up_to)
-    ]  # fmt: skip
+        e for e in read_ledger(predictions) if (e.forecaster, e.ladder_hash, e.track, e.revealed_up_to) == questions
+    ]
     if same_questions and same_answers(stored(predictions, same_questions[-1]), forecast, baselines.TOLERANCE):
         return same_questions[-1], False
     return None
@@ -69,18 +87,34 @@ class Scoreboard:
     notes: list[str]  # what the user should know (submissions left out)
 
 
-def score_ladder(ladder: Ladder, predictions: Path, out: Path, n_boot: int = N_BOOT, seed: int = 0, truth: GroundTruth | None = None) -> Scoreboard:
+def score_ladder(
+    ladder: Ladder, predictions: Path, out: Path, n_boot: int = N_BOOT, seed: int = 0, truth: GroundTruth | None = None
+) -> Scoreboard:
     """Score every submission for this ladder version; keep ``OUT/<ladder>/scores.parquet`` up to date."""
     truth = truth or measure(ladder, out)
     entries = [e for e in read_ledger(predictions) if e.ladder == ladder.name]
     current = list({e.sha256: e for e in entries if e.ladder_hash == ladder.hash}.values())  # one per stored file
     older = sum(e.ladder_hash != ladder.hash for e in entries)
-    notes = [f"{older} submission(s) were written for an older version of ladder '{ladder.name}' and are not scored."] if older else []
+    notes = (
+        [f"{older} submission(s) were written for an older version of ladder '{ladder.name}' and are not scored."]
+        if older
+        else []
+    )
     if not current:
-        raise UserError(f"No submissions for ladder '{ladder.name}' (hash {ladder.hash[:12]}) in '{predictions / 'ledger.jsonl'}'. Submit one with 'ladder submit FILE', or run 'ladder baselines --ladder {ladder.name}'.")
+        raise UserError(
+            f"No submissions for ladder '{ladder.name}' (hash {ladder.hash[:12]}) in "
+            f"'{predictions / 'ledger.jsonl'}'. Submit one with 'ladder submit FILE', or run 'ladder baselines "
+            f"--ladder {ladder.name}'."
+        )
     forecasts = {e.sha256: stored(predictions, e) for e in current}
     out_table = scoring.outcomes(truth.table)
-    scores = scoring.score(out_table, *answer_tables(forecasts), uninformed_quantiles=uninformed_quantiles(ladder), n_boot=n_boot, seed=seed)
+    scores = scoring.score(
+        out_table,
+        *answer_tables(forecasts),
+        uninformed_quantiles=uninformed_quantiles(ladder),
+        n_boot=n_boot,
+        seed=seed,
+    )
     meta = pd.DataFrame([asdict(e) for e in current])[SUBMISSION_COLUMNS]
     scores = scores.rename(columns={"submission": "sha256"}).merge(meta, on="sha256")
     scores.insert(0, "ladder", ladder.name)
@@ -90,7 +124,7 @@ def score_ladder(ladder: Ladder, predictions: Path, out: Path, n_boot: int = N_B
 
 
 def answer_tables(forecasts: dict[str, Forecast]) -> tuple[pd.DataFrame, ...]:
-    """Flatten forecasts (by submission id) into the scorer's tables: submissions, probabilities, quantiles, accuracies."""
+    """Forecasts (by submission id) as the scorer's tables: submissions, probabilities, quantiles, accuracies."""
     subs, probs, quants, accs = [], [], [], []
     for sid, f in forecasts.items():
         subs.append((sid, f.revealed_up_to))

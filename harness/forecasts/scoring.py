@@ -60,11 +60,17 @@ def outcomes(table: pd.DataFrame) -> Outcomes:
     """Outcomes from the accuracy rows of an emergence table (``harness.truth.emergence.emergence_table``)."""
     acc = table[table["metric"] == "accuracy"]
     rungs = acc.drop_duplicates("rung").sort_values("params")[["rung", "params"]]
-    rungs = pd.DataFrame({"rung": rungs["rung"].to_numpy(), "log_params": np.log10(rungs["params"].to_numpy(dtype=float))})
-    per_rung = acc.groupby(["task", "rung"], as_index=False).agg(outcome=("reached", "mean"), accuracy=("final", "mean"))
+    rungs = pd.DataFrame(
+        {"rung": rungs["rung"].to_numpy(), "log_params": np.log10(rungs["params"].to_numpy(dtype=float))}
+    )
+    per_rung = acc.groupby(["task", "rung"], as_index=False).agg(
+        outcome=("reached", "mean"), accuracy=("final", "mean")
+    )
     points = acc.drop_duplicates(["task", "seed"])
     log_size = np.log10(points["emergence_params"].to_numpy(dtype=float))
-    log_size = np.where(points["censoring"] == "left", -np.inf, np.where(points["censoring"] == "right", np.inf, log_size))
+    log_size = np.where(
+        points["censoring"] == "left", -np.inf, np.where(points["censoring"] == "right", np.inf, log_size)
+    )
     sizes = pd.DataFrame({"task": points["task"].to_numpy(), "seed": points["seed"].to_numpy(), "log_size": log_size})
     return Outcomes(rungs, per_rung[["task", "rung", "outcome"]], sizes, per_rung[["task", "rung", "accuracy"]])
 
@@ -110,13 +116,24 @@ def score(
     names, logs = out.rungs["rung"].tolist(), out.rungs["log_params"].to_numpy()
     floors = submissions["floor"].where(submissions["floor"].notna(), BLIND)
     # Quantiles and outcomes are clipped from the floor up (from the lowest rung on the blind track).
-    subs = pd.DataFrame({"submission": submissions["submission"], "floor": floors, "floor_log": floors.map(dict(zip(names, logs))).fillna(logs[0])})
+    subs = pd.DataFrame(
+        {
+            "submission": submissions["submission"],
+            "floor": floors,
+            "floor_log": floors.map(dict(zip(names, logs))).fillna(logs[0]),
+        }
+    )
     top = logs[-1]
     tasks = out.tasks
-    scored = pd.DataFrame([(f, r) for f in subs["floor"].unique() for r in scored_rungs(names, None if f == BLIND else f)], columns=["floor", "rung"])
+    scored = pd.DataFrame(
+        [(f, r) for f in subs["floor"].unique() for r in scored_rungs(names, None if f == BLIND else f)],
+        columns=["floor", "rung"],
+    )
     grid = subs.merge(scored, on="floor").merge(out.binary, on="rung")
     grid = grid.merge(probabilities, on=["submission", "task", "rung"], how="left")
-    grid = grid.merge(accuracies, on=["submission", "task", "rung"], how="left").merge(out.accuracy.rename(columns={"accuracy": "measured"}), on=["task", "rung"])
+    grid = grid.merge(accuracies, on=["submission", "task", "rung"], how="left").merge(
+        out.accuracy.rename(columns={"accuracy": "measured"}), on=["task", "rung"]
+    )
     grid["answered"] = grid["p"].notna()
     grid["brier"] = (grid["p"].fillna(UNINFORMED_P) - grid["outcome"]) ** 2
     grid["brier_ref"] = (UNINFORMED_P - grid["outcome"]) ** 2
@@ -124,16 +141,28 @@ def score(
 
     # Emergence size: every (task, seed, level), missing tasks given the uninformed quantiles.
     given = quantiles[["submission", "task"]].drop_duplicates()
-    missing = subs[["submission"]].merge(pd.DataFrame({"task": tasks}), how="cross").merge(given, how="left", indicator=True)
+    missing = (
+        subs[["submission"]].merge(pd.DataFrame({"task": tasks}), how="cross").merge(given, how="left", indicator=True)
+    )
     missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
-    filled = pd.concat([quantiles.assign(answered=True), missing.merge(uninformed_quantiles, how="cross").assign(answered=False)])
+    filled = pd.concat(
+        [quantiles.assign(answered=True), missing.merge(uninformed_quantiles, how="cross").assign(answered=False)]
+    )
     sizes = filled.merge(subs, on="submission").merge(out.sizes, on="task")
     lo, y = sizes["floor_log"].to_numpy(), sizes["log_size"].to_numpy()
     level = sizes["level"].to_numpy()
     sizes["pinball"] = pinball(np.clip(sizes["q"].to_numpy(), lo, top), np.clip(y, lo, top), level)
-    ref = sizes[["submission", "task", "seed", "floor_log", "log_size"]].drop_duplicates().merge(uninformed_quantiles, how="cross")
+    ref = (
+        sizes[["submission", "task", "seed", "floor_log", "log_size"]]
+        .drop_duplicates()
+        .merge(uninformed_quantiles, how="cross")
+    )
     ref_lo = ref["floor_log"].to_numpy()
-    ref["pinball_ref"] = pinball(np.clip(ref["q"].to_numpy(), ref_lo, top), np.clip(ref["log_size"].to_numpy(), ref_lo, top), ref["level"].to_numpy())
+    ref["pinball_ref"] = pinball(
+        np.clip(ref["q"].to_numpy(), ref_lo, top),
+        np.clip(ref["log_size"].to_numpy(), ref_lo, top),
+        ref["level"].to_numpy(),
+    )
     pin = _per_task(sizes, ["pinball"]).join(_per_task(ref, ["pinball_ref"]), how="outer")
     pin_answered = sizes.drop_duplicates(["submission", "task"]).groupby("submission")["answered"].mean()
 
@@ -142,7 +171,13 @@ def score(
     counts = _bootstrap_weights(rng, len(tasks), n_boot)  # (T, B)
     for name, ref_name, frame, answered, n in (
         ("brier", "brier_ref", brier, grid.groupby("submission")["answered"].mean(), grid.groupby("submission").size()),
-        ("pinball", "pinball_ref", pin, pin_answered, sizes.drop_duplicates(["submission", "task"]).groupby("submission").size()),
+        (
+            "pinball",
+            "pinball_ref",
+            pin,
+            pin_answered,
+            sizes.drop_duplicates(["submission", "task"]).groupby("submission").size(),
+        ),
     ):
         values = frame[name].unstack("task").reindex(columns=tasks)  # (S, T)
         refs = frame[ref_name].unstack("task").reindex(index=values.index, columns=tasks)
@@ -156,14 +191,17 @@ def score(
             derived["brier_index"] = (brier_index(mean), brier_index(boot))
         for score_name, (point, draws) in derived.items():
             low, high = np.nanpercentile(draws, [2.5, 97.5], axis=1) if draws.size else (np.nan, np.nan)
+            coverage, n_questions = answered.reindex(values.index).to_numpy(), n.reindex(values.index).to_numpy()
             rows.append(pd.DataFrame({
                 "submission": values.index, "score": score_name, "value": point, "ci_low": low, "ci_high": high,
-                "coverage": answered.reindex(values.index).to_numpy(), "n_questions": n.reindex(values.index).to_numpy(),
+                "coverage": coverage, "n_questions": n_questions,
             }))  # fmt: skip
 
     rows.append(_accuracy_error(grid))
     result = pd.concat(rows, ignore_index=True)
-    return result.sort_values(["submission", "score"], key=lambda s: s.map(SCORES.index) if s.name == "score" else s).reset_index(drop=True)
+    return result.sort_values(
+        ["submission", "score"], key=lambda s: s.map(SCORES.index) if s.name == "score" else s
+    ).reset_index(drop=True)
 
 
 def _per_task(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -184,6 +222,7 @@ def _accuracy_error(grid: pd.DataFrame) -> pd.DataFrame:
     grid = grid.assign(sq=(grid["accuracy"] - grid["measured"]) ** 2)
     agg = grid.groupby("submission").agg(value=("sq", "mean"), answered=("sq", "count"), possible=("sq", "size"))
     return pd.DataFrame({
-        "submission": agg.index, "score": "accuracy_mse", "value": agg["value"].to_numpy(), "ci_low": np.nan, "ci_high": np.nan,
+        "submission": agg.index, "score": "accuracy_mse", "value": agg["value"].to_numpy(),
+        "ci_low": np.nan, "ci_high": np.nan,
         "coverage": (agg["answered"] / agg["possible"]).to_numpy(), "n_questions": agg["answered"].to_numpy(),
     })  # fmt: skip

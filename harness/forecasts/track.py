@@ -21,7 +21,10 @@ def revealed_rung(ladder: Ladder, up_to: str) -> str:
     """Check that ``up_to`` is a rung below the top of ``ladder``."""
     names = [r.name for r in ladder.rungs]
     if up_to not in names[:-1]:
-        raise UserError(f"--up-to '{up_to}' is not a rung below the top of ladder '{ladder.name}'.{did_you_mean(up_to, names)} Choose one of: {', '.join(names[:-1])}.")
+        raise UserError(
+            f"--up-to '{up_to}' is not a rung below the top of ladder '{ladder.name}'.{did_you_mean(up_to, names)} "
+            f"Choose one of: {', '.join(names[:-1])}."
+        )
     return up_to
 
 
@@ -29,7 +32,10 @@ def measured_curves(ladder: Ladder, out: Path) -> pd.DataFrame:
     """Every stored curve of ``ladder`` under the results folder ``out``; a ``UserError`` if there are none."""
     curves = ResultsStore.of(ladder, out).curves()
     if curves.empty:
-        raise UserError(f"No measured curves for ladder '{ladder.name}' under '{out / ladder.name}'. Run 'ladder run --ladder {ladder.cli_name}' first.")
+        raise UserError(
+            f"No measured curves for ladder '{ladder.name}' under '{out / ladder.name}'. Run 'ladder run --ladder "
+            f"{ladder.cli_name}' first."
+        )
     return curves
 
 

@@ -36,7 +36,9 @@ class Checkpoint:
     restore: str  # the command that recreates it
 
 
-def find_checkpoint(ladder: str | Ladder, rung: str, seed: int, step: int | str = "final", out: Path = RESULTS) -> Checkpoint:
+def find_checkpoint(
+    ladder: str | Ladder, rung: str, seed: int, step: int | str = "final", out: Path = RESULTS
+) -> Checkpoint:
     """The manifest's checkpoint of (rung, seed) at ``step`` ("final": the last one), checked to be on disk."""
     ladder = ladder if isinstance(ladder, Ladder) else load_ladder(ladder)
     the_rung = ladder.rung(rung)
@@ -45,20 +47,34 @@ def find_checkpoint(ladder: str | Ladder, rung: str, seed: int, step: int | str 
     here = f" --out {out}" if out != RESULTS else ""
     entry = store.manifest()["runs"].get(pair_key(rung, seed))
     if entry is None:
-        raise UserError(f"Rung {rung} of ladder '{ladder.name}' has not been trained with seed {seed} in '{store.folder}'. Train it with '{run}{here}'.")
+        raise UserError(
+            f"Rung {rung} of ladder '{ladder.name}' has not been trained with seed {seed} in '{store.folder}'. Train "
+            f"it with '{run}{here}'."
+        )
     steps = {c["step"]: c for c in entry["checkpoints"]}
     wanted = max(steps) if step == "final" else _step(step)
     if wanted not in steps:
-        raise UserError(f"Rung {rung} seed {seed} of ladder '{ladder.name}' has no checkpoint at step {step}; its checkpoints are at steps {', '.join(map(str, sorted(steps)))} (or 'final').")
+        raise UserError(
+            f"Rung {rung} seed {seed} of ladder '{ladder.name}' has no checkpoint at step {step}; its checkpoints are "
+            f"at steps {', '.join(map(str, sorted(steps)))} (or 'final')."
+        )
     path = (store.folder / steps[wanted]["path"]).resolve()
     if not path.is_relative_to(store.folder.resolve()):
-        raise UserError(f"'{store.manifest_path}' points checkpoint {steps[wanted]['path']} outside its results folder; the manifest has been edited. Restore it from git.")
-    ckpt = Checkpoint(ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"], store.manifest_path, f"{run}{here} --restore")
+        raise UserError(
+            f"'{store.manifest_path}' points checkpoint {steps[wanted]['path']} outside its results folder; the "
+            "manifest has been edited. Restore it from git."
+        )
+    ckpt = Checkpoint(
+        ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"], store.manifest_path, f"{run}{here} --restore"
+    )
     if not path.is_file():
         raise UserError(
-            f"Checkpoint '{path}' (rung {rung}, seed {seed}, step {wanted}) is not on disk: checkpoints stay out of git. "
-            f"Recreate it with '{ckpt.restore}', which retrains the pair and keeps the checkpoints only if they are byte-identical to the ones the manifest recorded. "
-            f"If they differ (another machine or software), train a copy of your own with '{run} --out DIR' and pass --out DIR here."
+            f"Checkpoint '{path}' (rung {rung}, seed {seed}, step {wanted}) is not on disk: checkpoints stay out of "
+            "git. "
+            f"Recreate it with '{ckpt.restore}', which retrains the pair and keeps the checkpoints only if they are "
+            "byte-identical to the ones the manifest recorded. "
+            f"If they differ (another machine or software), train a copy of your own with '{run} --out DIR' and pass "
+            "--out DIR here."
         )
     return ckpt
 
@@ -69,17 +85,22 @@ def load_model(ladder: str | Ladder, rung: str, seed: int, step: int | str = "fi
 
 
 def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
-    """Build the model from the checkpoint's bytes, read once: hashed, then loaded only if the hash is the recorded one."""
+    """Build the model from the checkpoint's bytes, read once: loaded only if their hash is the recorded one."""
     try:
         blob = checkpoints.read(ckpt.path, ckpt.sha256)
     except checkpoints.Mismatch:
         raise UserError(
-            f"Checkpoint '{ckpt.path}' does not match the sha256 that '{ckpt.manifest}' recorded when it was trained: the file has been changed or damaged since, "
-            f"so it is not the model that produced the stored curves, and it is not loaded. Delete it and recreate it with '{ckpt.restore}'."
+            f"Checkpoint '{ckpt.path}' does not match the sha256 that '{ckpt.manifest}' recorded when it was trained: "
+            "the file has been changed or damaged since, "
+            "so it is not the model that produced the stored curves, and it is not loaded. Delete it and recreate it "
+            f"with '{ckpt.restore}'."
         ) from None
     family = ckpt.ladder.spec.family
     if blob["family"] != family or blob["config"] != ckpt.rung.config.model_dump():
-        raise UserError(f"Checkpoint '{ckpt.path}' holds a {blob['family']} model of another shape than rung {ckpt.rung.name} of ladder '{ckpt.ladder.name}'; it belongs to a different ladder.")
+        raise UserError(
+            f"Checkpoint '{ckpt.path}' holds a {blob['family']} model of another shape than rung {ckpt.rung.name} of "
+            f"ladder '{ckpt.ladder.name}'; it belongs to a different ladder."
+        )
     model = FAMILIES.get(family).build(ckpt.rung.config)
     model.load_state_dict(blob["state_dict"])
     return model.eval()

@@ -27,7 +27,14 @@ from harness.tasks import TASKS, Task, streams
 from harness.training.metrics import per_example
 from model_zoo.hooks import hook_points
 
-SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL"}
+SAFETENSORS_DTYPES = {
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.float64: "F64",
+    torch.int64: "I64",
+    torch.bool: "BOOL",
+}
 
 
 def examples(task: str | Task, n: int, seed: int) -> dict[str, torch.Tensor]:
@@ -44,29 +51,39 @@ def examples(task: str | Task, n: int, seed: int) -> dict[str, torch.Tensor]:
     block = task.examples(rng, n)
     tokens, answer_mask = torch.from_numpy(block.tokens), torch.from_numpy(block.answer_mask)  # (n, T + 1) each
     # Copies, not overlapping views of one array: each tensor can be saved or changed on its own.
-    return {"input": tokens[:, :-1].contiguous(), "target": tokens[:, 1:].contiguous(), "answer_mask": answer_mask[:, 1:].contiguous()}
+    return {
+        "input": tokens[:, :-1].contiguous(),
+        "target": tokens[:, 1:].contiguous(),
+        "answer_mask": answer_mask[:, 1:].contiguous(),
+    }
 
 
 def select_hooks(model: nn.Module, patterns: str | list[str] | None = None) -> list[str]:
-    """Hook names matching any of the glob ``patterns`` (comma-separated in one string), in forward order; all if None."""
+    """Hook names matching any glob of ``patterns`` (comma-separated in one string), in forward order; all if None."""
     names = list(hook_points(model))
     if patterns is None:
         return names
     wanted = [p.strip() for p in (patterns.split(",") if isinstance(patterns, str) else patterns) if p.strip()]
     if not wanted:
-        raise UserError(f"No hook pattern given; write globs such as 'blocks.*.attn.hook_pattern'. The hook points are: {', '.join(names)}.")
+        raise UserError(
+            "No hook pattern given; write globs such as 'blocks.*.attn.hook_pattern'. The hook points are: "
+            f"{', '.join(names)}."
+        )
     empty = [p for p in wanted if not any(fnmatch.fnmatchcase(name, p) for name in names)]
     if empty:
         raise UserError(
             f"Hook pattern {', '.join(repr(p) for p in empty)} matches no hook point of this {type(model).__name__}. "
-            f"Patterns are globs such as 'blocks.*.attn.hook_pattern' or 'blocks.1.*'; the hook points are: {', '.join(names)}."
+            "Patterns are globs such as 'blocks.*.attn.hook_pattern' or 'blocks.1.*'; the hook points are: "
+            f"{', '.join(names)}."
         )
     return [name for name in names if any(fnmatch.fnmatchcase(name, p) for p in wanted)]
 
 
 @contextmanager
 def capturing(model: nn.Module, names: list[str]) -> Iterator[dict[str, torch.Tensor]]:
-    """Within the block, every forward pass stores copies of the named hook points' outputs (detached, on the CPU) in the yielded dict.
+    """Within the block, every forward pass stores copies of the named hook points' outputs in the yielded dict.
+
+    The copies are detached and on the CPU.
 
     Attention layers form their patterns explicitly meanwhile (``explicit``), so
     what is recorded does not depend on which hook points are named.
@@ -74,7 +91,9 @@ def capturing(model: nn.Module, names: list[str]) -> Iterator[dict[str, torch.Te
     points = hook_points(model)
     unknown = [name for name in names if name not in points]
     if unknown:
-        raise UserError(f"No hook points {unknown} in this {type(model).__name__}; its hook points are: {', '.join(points)}.")
+        raise UserError(
+            f"No hook points {unknown} in this {type(model).__name__}; its hook points are: {', '.join(points)}."
+        )
     explicit = [m for m in model.modules() if hasattr(m, "explicit")]
     seen: dict[str, torch.Tensor] = {}
     handles = []
@@ -100,7 +119,9 @@ def _store(seen: dict[str, torch.Tensor], name: str):  # noqa: ANN202 - a forwar
     return hook
 
 
-def record(model: nn.Module, task: str | Task, n: int = 64, seed: int = 0, hooks: str | list[str] | None = None) -> dict[str, torch.Tensor]:
+def record(
+    model: nn.Module, task: str | Task, n: int = 64, seed: int = 0, hooks: str | list[str] | None = None
+) -> dict[str, torch.Tensor]:
     """Activations of every (or every matching) hook point on ``n`` examples of ``task``, with the examples.
 
     Keys: the hook names (``blocks.0.attn.hook_pattern``, ...; shapes in
@@ -125,7 +146,10 @@ def _correct(logits: torch.Tensor, data: dict[str, torch.Tensor]) -> torch.Tenso
 
 def _check_fits(model: nn.Module, tokens: torch.Tensor) -> None:
     if tokens.shape[1] > model.cfg.n_ctx:
-        raise UserError(f"This task's examples are {tokens.shape[1]} tokens long, but the model reads at most n_ctx={model.cfg.n_ctx}; record a task whose examples fit (see 'ladder tasks').")
+        raise UserError(
+            f"This task's examples are {tokens.shape[1]} tokens long, but the model reads at most "
+            f"n_ctx={model.cfg.n_ctx}; record a task whose examples fit (see 'ladder tasks')."
+        )
 
 
 def stages(names: list[str], n_layers: int) -> list[list[str]]:
@@ -140,7 +164,15 @@ def stages(names: list[str], n_layers: int) -> list[list[str]]:
 
 
 @torch.no_grad()  # not inference_mode: its tensors could not be used later where autograd records
-def record_to_file(model: nn.Module, task: str | Task, n: int, seed: int, hooks: str | list[str] | None, path: Path, metadata: dict[str, str]) -> dict[str, tuple[int, ...]]:
+def record_to_file(
+    model: nn.Module,
+    task: str | Task,
+    n: int,
+    seed: int,
+    hooks: str | list[str] | None,
+    path: Path,
+    metadata: dict[str, str],
+) -> dict[str, tuple[int, ...]]:
     """Write what ``record`` returns to a safetensors file at ``path`` (atomically), one block at a time.
 
     safetensors puts every tensor's shape and byte range in a header before the
@@ -154,7 +186,11 @@ def record_to_file(model: nn.Module, task: str | Task, n: int, seed: int, hooks:
     names = [name for group in groups for name in group]  # the order they are written in
     with capturing(model, names) as probe:
         model(data["input"][:1].to(_device(model)))
-    shapes = {**{k: tuple(v.shape) for k, v in data.items()}, **{k: (n, *probe[k].shape[1:]) for k in names}, "correct": (n,)}
+    shapes = {
+        **{k: tuple(v.shape) for k, v in data.items()},
+        **{k: (n, *probe[k].shape[1:]) for k in names},
+        "correct": (n,),
+    }
     dtypes = {**{k: v.dtype for k, v in data.items()}, **{k: probe[k].dtype for k in names}, "correct": torch.bool}
     with atomic_file(path) as f:
         f.write(_header(shapes, dtypes, metadata))
@@ -176,7 +212,11 @@ def _header(shapes: dict[str, tuple[int, ...]], dtypes: dict[str, torch.dtype], 
     entries, offset = {}, 0
     for key, shape in shapes.items():
         size = int(np.prod(shape, dtype=np.int64)) * dtypes[key].itemsize
-        entries[key] = {"dtype": SAFETENSORS_DTYPES[dtypes[key]], "shape": list(shape), "data_offsets": [offset, offset + size]}
+        entries[key] = {
+            "dtype": SAFETENSORS_DTYPES[dtypes[key]],
+            "shape": list(shape),
+            "data_offsets": [offset, offset + size],
+        }
         offset += size
     text = json.dumps({"__metadata__": metadata, **entries}, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
@@ -185,11 +225,24 @@ def _header(shapes: dict[str, tuple[int, ...]], dtypes: dict[str, torch.dtype], 
 
 def _write(f, tensor: torch.Tensor, shape: tuple[int, ...], dtype: torch.dtype) -> None:  # noqa: ANN001 - a binary file
     if tuple(tensor.shape) != shape or tensor.dtype != dtype:
-        raise RuntimeError(f"activation of shape {tuple(tensor.shape)} {tensor.dtype} does not match the header's {shape} {dtype}")
+        raise RuntimeError(
+            f"activation of shape {tuple(tensor.shape)} {tensor.dtype} does not match the header's {shape} {dtype}"
+        )
     f.write(tensor.contiguous().view(torch.uint8).numpy().data)  # raw bytes; numpy has no bfloat16
 
 
-def record_file(ladder: str, rung: str, seed: int, step: int | str, task: str, n: int, examples_seed: int, hooks: str | None, path: Path, out: Path) -> dict[str, tuple[int, ...]]:
+def record_file(
+    ladder: str,
+    rung: str,
+    seed: int,
+    step: int | str,
+    task: str,
+    n: int,
+    examples_seed: int,
+    hooks: str | None,
+    path: Path,
+    out: Path,
+) -> dict[str, tuple[int, ...]]:
     """``ladder record``: load the verified checkpoint, record it to ``path`` with metadata saying what it is."""
     the_task = TASKS.get(task)
     ckpt = loading.find_checkpoint(ladder, rung, seed, step, out)

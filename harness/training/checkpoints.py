@@ -42,7 +42,11 @@ def save(folder: Path, family: str, config: BaseModel, step: int, model: nn.Modu
 def listing(folder: Path, final: Path, relative_to: Path) -> list[dict]:
     """Manifest entries (step, path, sha256) of the checkpoints in ``folder``, as they will lie in ``final``."""
     return [
-        {"step": int(path.stem.removeprefix("step")), "path": str((final / path.name).relative_to(relative_to)), "sha256": sha256_file(path)}
+        {
+            "step": int(path.stem.removeprefix("step")),
+            "path": str((final / path.name).relative_to(relative_to)),
+            "sha256": sha256_file(path),
+        }
         for path in sorted(folder.glob(PATTERN))
     ]
 

@@ -73,7 +73,10 @@ class Mixture:
 
         Returns tokens (B, T), answer mask (B, T) and task index (B,).
         """
-        blocks = [pad(Examples(t.heldout.tokens[:per_task], t.heldout.answer_mask[:per_task]), self.seq_len) for t in self.tasks]
+        blocks = [
+            pad(Examples(t.heldout.tokens[:per_task], t.heldout.answer_mask[:per_task]), self.seq_len)
+            for t in self.tasks
+        ]
         tokens, answer_mask = _stack(blocks)
         index = torch.repeat_interleave(torch.arange(len(self.tasks)), torch.tensor([len(b) for b in blocks]))
         return tokens, answer_mask, index

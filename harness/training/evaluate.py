@@ -19,7 +19,9 @@ EVAL_CHUNK = 1024  # rows per forward pass during evaluation
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, tokens: torch.Tensor, answer_mask: torch.Tensor, index: torch.Tensor, n_tasks: int) -> tuple[torch.Tensor, torch.Tensor]:
+def evaluate(
+    model: nn.Module, tokens: torch.Tensor, answer_mask: torch.Tensor, index: torch.Tensor, n_tasks: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per task: (exact-match accuracy (n_tasks,), mean answer-token loss (n_tasks,))."""
     was_training = model.training
     model.eval()
@@ -36,7 +38,9 @@ def evaluate(model: nn.Module, tokens: torch.Tensor, answer_mask: torch.Tensor, 
         correct.index_add_(0, idx, rows_exact.double().cpu())
     model.train(was_training)
     rows = torch.bincount(index, minlength=n_tasks).double()
-    answer_tokens = torch.zeros(n_tasks, dtype=torch.float64).index_add_(0, index, answer_mask[:, 1:].sum(dim=1).double())
+    answer_tokens = torch.zeros(n_tasks, dtype=torch.float64).index_add_(
+        0, index, answer_mask[:, 1:].sum(dim=1).double()
+    )
     return correct / rows, loss_sum / answer_tokens
 
 
@@ -51,7 +55,15 @@ class Evaluator(L.Callback):
     leave it through ``report`` rather than through this object.
     """
 
-    def __init__(self, mixture: Mixture, per_task: int, eval_steps: list[int], ckpt_steps: list[int], save: Callable[[int, nn.Module], None], report: Callable[[list[dict]], None]) -> None:
+    def __init__(
+        self,
+        mixture: Mixture,
+        per_task: int,
+        eval_steps: list[int],
+        ckpt_steps: list[int],
+        save: Callable[[int, nn.Module], None],
+        report: Callable[[list[dict]], None],
+    ) -> None:
         self.mixture = mixture
         self.data = mixture.eval_set(per_task)
         self.eval_steps, self.ckpt_steps = set(eval_steps), set(ckpt_steps)

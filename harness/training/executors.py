@@ -76,7 +76,10 @@ class Local:
 
     def __init__(self, workers: int | None = None, address: str | None = None) -> None:
         if address is not None:
-            raise UserError(f"--address {address} is for the ray executor; the local executor runs on this machine only. Add --executor ray to join that cluster.")
+            raise UserError(
+                f"--address {address} is for the ray executor; the local executor runs on this machine only. Add "
+                "--executor ray to join that cluster."
+            )
         self.workers = workers or 1
 
     def __enter__(self) -> Local:
@@ -115,7 +118,13 @@ class Local:
                     except BrokenProcessPool:
                         # The pool does not say whose worker died: every job in flight is lost.
                         for lost in (job, *running.values()):
-                            yield lost, Lost(f"a worker process died (killed, or out of memory) while this job or one beside it ran; it was not recorded ({len(running) + 1} jobs in flight lost)")
+                            yield (
+                                lost,
+                                Lost(
+                                    "a worker process died (killed, or out of memory) while this job or one beside "
+                                    f"it ran; it was not recorded ({len(running) + 1} jobs in flight lost)"
+                                ),
+                            )
                         return
 
 
@@ -135,7 +144,10 @@ class Ray:
         try:
             import ray
         except ImportError:
-            raise UserError("The ray executor needs Ray, an optional extra: pip install 'emergence-ladder[ray]' (or pip install ray), then run again.") from None
+            raise UserError(
+                "The ray executor needs Ray, an optional extra: pip install 'emergence-ladder[ray]' (or pip install "
+                "ray), then run again."
+            ) from None
         self.ray, self.address = ray, address
         # A local cluster runs as many jobs at once as this machine has cores (fewer when each job
         # reserves several threads); a joined cluster is Ray's to fill unless --workers caps it.
@@ -150,7 +162,10 @@ class Ray:
             try:
                 self.ray.init(address=self.address, **options)
             except (ConnectionError, RuntimeError, TimeoutError) as exc:
-                raise UserError(f"Could not join the Ray cluster at '{self.address}': {exc}. Check the address (the head node's 'ray start --head' prints it) or leave out --address to start a local cluster.") from None
+                raise UserError(
+                    f"Could not join the Ray cluster at '{self.address}': {exc}. Check the address (the head node's "
+                    "'ray start --head' prints it) or leave out --address to start a local cluster."
+                ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -165,7 +180,9 @@ class Ray:
         while queue or running:
             while queue and (self.workers is None or len(running) < self.workers):
                 job = queue.popleft()
-                ref = remote.options(num_cpus=job.threads, num_gpus=job.gpus, max_retries=self.RETRIES, name=job.label).remote(job)
+                ref = remote.options(
+                    num_cpus=job.threads, num_gpus=job.gpus, max_retries=self.RETRIES, name=job.label
+                ).remote(job)
                 running[ref] = job
             finished, _ = self.ray.wait(list(running), num_returns=1)
             for ref in finished:
@@ -183,8 +200,15 @@ def probe(address: str) -> None:
     hostport = address.removeprefix("ray://")
     host, _, port = hostport.rpartition(":")
     if not host or not port.isdigit():
-        raise UserError(f"--address '{address}' is not HOST:PORT (or ray://HOST:PORT, or 'auto'); the head node prints its address when started with 'ray start --head'.")
+        raise UserError(
+            f"--address '{address}' is not HOST:PORT (or ray://HOST:PORT, or 'auto'); the head node prints its "
+            "address when started with 'ray start --head'."
+        )
     try:
         socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
-        raise UserError(f"No Ray cluster answers at '{address}' ({exc.strerror or exc}; gave up after at most {CONNECT_TIMEOUT_S:.0f} s). Check the address and that the head node runs 'ray start --head', or leave out --address to start a local cluster.") from None
+        raise UserError(
+            f"No Ray cluster answers at '{address}' ({exc.strerror or exc}; gave up after at most "
+            f"{CONNECT_TIMEOUT_S:.0f} s). Check the address and that the head node runs 'ray start --head', or leave "
+            "out --address to start a local cluster."
+        ) from None

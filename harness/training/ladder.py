@@ -63,10 +63,13 @@ class TrainingSpec(Strict):
         known = StrategyRegistry.available_strategies()
         usable = [s for s in known if not relaunches(s)]
         if value not in known:
-            raise ValueError(f"unknown strategy '{value}'.{did_you_mean(value, known)} Use 'auto' or one of: {', '.join(usable)}")
+            raise ValueError(
+                f"unknown strategy '{value}'.{did_you_mean(value, known)} Use 'auto' or one of: {', '.join(usable)}"
+            )
         if relaunches(value):
             raise ValueError(
-                f"strategy '{value}' runs the whole command line again in every device's process, and those cannot share one results store; "
+                f"strategy '{value}' runs the whole command line again in every device's process, and those cannot "
+                "share one results store; "
                 "use 'ddp_spawn' (what 'auto' picks for more than one device)"
             )
         return value
@@ -145,7 +148,9 @@ class Ladder:
             if rung.name == name:
                 return rung
         names = [r.name for r in self.rungs]
-        raise UserError(f"Ladder '{self.name}' has no rung '{name}'.{did_you_mean(name, names)} Its rungs: {', '.join(names)}.")
+        raise UserError(
+            f"Ladder '{self.name}' has no rung '{name}'.{did_you_mean(name, names)} Its rungs: {', '.join(names)}."
+        )
 
     @property
     def cli_name(self) -> str:
@@ -163,11 +168,17 @@ def load_ladder(name_or_path: str | Path) -> Ladder:
     if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
         path = Path(text)
         if not path.is_file():
-            raise UserError(f"Ladder file '{path}' does not exist. Give an existing YAML file or a built-in name: {', '.join(builtin_ladders())}.")
+            raise UserError(
+                f"Ladder file '{path}' does not exist. Give an existing YAML file or a built-in name: "
+                f"{', '.join(builtin_ladders())}."
+            )
     else:
         known = builtin_ladders()
         if text not in known:
-            raise UserError(f"Unknown ladder '{text}'.{did_you_mean(text, known)} Built-in ladders: {', '.join(known)}; or give a path to a ladder YAML file.")
+            raise UserError(
+                f"Unknown ladder '{text}'.{did_you_mean(text, known)} Built-in ladders: {', '.join(known)}; or give a "
+                "path to a ladder YAML file."
+            )
         path = LADDER_DIR / f"{text}.yaml"
     return parse_ladder(path)
 
@@ -184,21 +195,30 @@ def parse_ladder(path: Path) -> Ladder:
     if problems:
         raise invalid_file("Ladder file", path, problems)
     # The hash names what is trained; how the work is spread over devices is left out.
-    payload = {"ladder": spec.model_dump(mode="json", exclude={"training": {"strategy"}}), "task_versions": {t: TASKS.get(t).version for t in spec.tasks}}
+    payload = {
+        "ladder": spec.model_dump(mode="json", exclude={"training": {"strategy"}}),
+        "task_versions": {t: TASKS.get(t).version for t in spec.tasks},
+    }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return Ladder(spec=spec, rungs=tuple(rungs), hash=digest, source=path)
 
 
 def _resolve_rungs(spec: LadderSpec, problems: list[str]) -> list[Rung]:
     if spec.family not in FAMILIES:
-        problems.append(f"family: unknown model family '{spec.family}'.{did_you_mean(spec.family, FAMILIES)} Known families: {', '.join(FAMILIES)}.")
+        problems.append(
+            f"family: unknown model family '{spec.family}'.{did_you_mean(spec.family, FAMILIES)} Known families: "
+            f"{', '.join(FAMILIES)}."
+        )
         return []
     family = FAMILIES.get(spec.family)
     rungs: list[Rung] = []
     for i, rung in enumerate(spec.rungs):
         fields = {**spec.model, **(rung.model_extra or {})}
         if "d_vocab" in fields:
-            problems.append(f"rungs[{i}] ({rung.name}).d_vocab: set by the harness's shared vocabulary ({vocab.D_VOCAB}); remove it.")
+            problems.append(
+                f"rungs[{i}] ({rung.name}).d_vocab: set by the harness's shared vocabulary ({vocab.D_VOCAB}); remove "
+                "it."
+            )
             continue
         try:
             cfg = family.config.model_validate({**fields, "d_vocab": vocab.D_VOCAB})
@@ -211,7 +231,10 @@ def _resolve_rungs(spec: LadderSpec, problems: list[str]) -> list[Rung]:
         problems.append(f"rungs: rung names must be unique; {sorted({n for n in names if names.count(n) > 1})} repeat.")
     for lo, hi in itertools.pairwise(rungs):
         if hi.params <= lo.params:
-            problems.append(f"rungs: rungs must grow in size; '{hi.name}' ({hi.params:,} parameters) is not larger than '{lo.name}' ({lo.params:,}). Reorder or resize them.")
+            problems.append(
+                f"rungs: rungs must grow in size; '{hi.name}' ({hi.params:,} parameters) is not larger than "
+                f"'{lo.name}' ({lo.params:,}). Reorder or resize them."
+            )
     return rungs
 
 
@@ -226,8 +249,13 @@ def _check_tasks(spec: LadderSpec, rungs: list[Rung]) -> list[str]:
             problems.append(f"tasks.{name}: mixture weight must be positive, got {weight}.")
         for rung in rungs:
             if rung.config.n_ctx < task.seq_len - 1:
-                problems.append(f"rungs ({rung.name}).n_ctx: {rung.config.n_ctx} is too short for task '{name}', whose examples need {task.seq_len - 1} input positions; set n_ctx >= {task.seq_len - 1}.")
+                problems.append(
+                    f"rungs ({rung.name}).n_ctx: {rung.config.n_ctx} is too short for task '{name}', whose examples "
+                    f"need {task.seq_len - 1} input positions; set n_ctx >= {task.seq_len - 1}."
+                )
     if spec.training.batch_size < len(spec.tasks):
-        problems.append(f"training.batch_size: {spec.training.batch_size} is smaller than the {len(spec.tasks)} tasks of the mixture; every batch needs at least one row per task.")
+        problems.append(
+            f"training.batch_size: {spec.training.batch_size} is smaller than the {len(spec.tasks)} tasks of the "
+            "mixture; every batch needs at least one row per task."
+        )
     return problems
-

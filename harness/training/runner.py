@@ -47,7 +47,10 @@ class RunOptions(BaseModel):
     @model_validator(mode="after")
     def _restore_alone(self) -> RunOptions:
         if self.force and self.restore:
-            raise UserError("--force and --restore do not go together: --force retrains pairs and replaces their rows, --restore only brings back their checkpoints. Pick one.")
+            raise UserError(
+                "--force and --restore do not go together: --force retrains pairs and replaces their rows, --restore "
+                "only brings back their checkpoints. Pick one."
+            )
         return self
 
 
@@ -61,7 +64,10 @@ def device_settings(ladder: Ladder, overrides: dict[str, str | int]) -> Training
     """The ladder's training spec with command-line device settings applied and validated."""
     unknown = set(overrides) - set(DEVICE_FIELDS)
     if unknown:
-        raise UserError(f"Unknown device settings {sorted(unknown)}; the ones that pass through to Lightning are {', '.join(DEVICE_FIELDS)}.")
+        raise UserError(
+            f"Unknown device settings {sorted(unknown)}; the ones that pass through to Lightning are "
+            f"{', '.join(DEVICE_FIELDS)}."
+        )
     try:
         return TrainingSpec.model_validate({**ladder.spec.training.model_dump(), **overrides})
     except ValidationError as exc:
@@ -69,7 +75,14 @@ def device_settings(ladder: Ladder, overrides: dict[str, str | int]) -> Training
         raise UserError(f"Device settings for ladder '{ladder.name}' are invalid: {problems}") from None
 
 
-def plan(ladder: Ladder, seeds: list[int], store: ResultsStore, options: RunOptions, training: TrainingSpec, workers: int | None) -> list[Job]:
+def plan(
+    ladder: Ladder,
+    seeds: list[int],
+    store: ResultsStore,
+    options: RunOptions,
+    training: TrainingSpec,
+    workers: int | None,
+) -> list[Job]:
     """Jobs for the selected pairs not yet finished (all with ``force``; with ``restore``, the finished
     ones whose checkpoints are not intact).
 
@@ -80,7 +93,12 @@ def plan(ladder: Ladder, seeds: list[int], store: ResultsStore, options: RunOpti
     rungs = [ladder.rung(name) for name in options.rungs] if options.rungs else ladder.rungs
     runs = store.manifest()["runs"]
     if options.restore:
-        pairs = [(rung, seed) for seed in seeds for rung in rungs if pair_key(rung.name, seed) in runs and not store.checkpoints_intact(runs[pair_key(rung.name, seed)])]
+        pairs = [
+            (rung, seed)
+            for seed in seeds
+            for rung in rungs
+            if pair_key(rung.name, seed) in runs and not store.checkpoints_intact(runs[pair_key(rung.name, seed)])
+        ]
     else:
         done = set() if options.force else store.finished()
         pairs = [(rung, seed) for seed in seeds for rung in rungs if (rung.name, seed) not in done]
@@ -90,10 +108,17 @@ def plan(ladder: Ladder, seeds: list[int], store: ResultsStore, options: RunOpti
 
     def threads(rung: Rung, seed: int) -> int:
         """A restore retrains with the thread count the pair was trained with: its curves depend on it."""
-        return runs[pair_key(rung.name, seed)].get("devices", {}).get("threads", options.threads) if options.restore else options.threads
+        return (
+            runs[pair_key(rung.name, seed)].get("devices", {}).get("threads", options.threads)
+            if options.restore
+            else options.threads
+        )
 
     wandb = "disabled" if options.restore else options.wandb  # a restore is not a new run of the pair
-    return [Job(ladder, rung, seed, store.folder, ladder.training(rung, training), threads(rung, seed), wandb) for rung, seed in pairs]
+    return [
+        Job(ladder, rung, seed, store.folder, ladder.training(rung, training), threads(rung, seed), wandb)
+        for rung, seed in pairs
+    ]
 
 
 def check_devices(training: TrainingSpec, executor: Executor) -> None:
@@ -103,14 +128,21 @@ def check_devices(training: TrainingSpec, executor: Executor) -> None:
     need, have = training.devices, executor.gpus()
     if have < need:
         raise UserError(
-            f"Each pair asks for {need} GPU{'s' * (need > 1)} (accelerator 'gpu', devices {need}), but {executor.where} has {have}. "
-            "Run on a machine with GPUs, join a cluster that has them (--executor ray --address HOST:PORT), or train on the CPU with --accelerator cpu --devices 1 --precision 32-true."
+            f"Each pair asks for {need} GPU{'s' * (need > 1)} (accelerator 'gpu', devices {need}), but "
+            f"{executor.where} has {have}. "
+            "Run on a machine with GPUs, join a cluster that has them (--executor ray --address HOST:PORT), or train "
+            "on the CPU with --accelerator cpu --devices 1 --precision 32-true."
         )
     if not executor.assigns_gpus and executor.workers != 1:
-        raise UserError(f"The {executor.name} executor runs GPU pairs one at a time on all the devices they ask for; leave out --workers, or use --executor ray to spread pairs over GPUs.")
+        raise UserError(
+            f"The {executor.name} executor runs GPU pairs one at a time on all the devices they ask for; leave out "
+            "--workers, or use --executor ray to spread pairs over GPUs."
+        )
 
 
-def run_ladder(ladder: Ladder, seeds: list[int], out: Path, options: RunOptions | None = None, say: Callable[[str], None] = print) -> ResultsStore:
+def run_ladder(
+    ladder: Ladder, seeds: list[int], out: Path, options: RunOptions | None = None, say: Callable[[str], None] = print
+) -> ResultsStore:
     """Train every (rung, seed) pair not yet finished in ``out/<ladder>``; ``RunIncomplete`` if any failed."""
     quiet_lightning()
     options = options or RunOptions()
@@ -124,21 +156,37 @@ def run_ladder(ladder: Ladder, seeds: list[int], out: Path, options: RunOptions 
             return train_missing(ladder, seeds, store, options, training, executor, say)
 
 
-def train_missing(ladder: Ladder, seeds: list[int], store: ResultsStore, options: RunOptions, training: TrainingSpec, executor: Executor, say: Callable[[str], None]) -> ResultsStore:
+def train_missing(
+    ladder: Ladder,
+    seeds: list[int],
+    store: ResultsStore,
+    options: RunOptions,
+    training: TrainingSpec,
+    executor: Executor,
+    say: Callable[[str], None],
+) -> ResultsStore:
     dropped = store.recover()
     if dropped:
         say(f"Dropped {dropped} rows of an interrupted pair; it will be trained again.")
     jobs = plan(ladder, seeds, store, options, training, executor.workers)
     planned = {(job.rung.name, job.seed) for job in jobs}
     selected = [r.name for r in ladder.rungs if not options.rungs or r.name in options.rungs]
-    skipped = "checkpoints intact or not trained yet, skipped" if options.restore else "already finished, skipped (--force retrains it)"
+    skipped = (
+        "checkpoints intact or not trained yet, skipped"
+        if options.restore
+        else "already finished, skipped (--force retrains it)"
+    )
     for rung, seed in ((r, s) for s in seeds for r in selected if (r, s) not in planned):
         say(f"{ladder.name} rung {rung} seed {seed}: {skipped}")
     if not jobs:
         return store
     if options.restore:
         say("Restoring checkpoints by retraining; the stored curves and manifest are not changed.")
-    say(f"Training {len(jobs)} pair{'s' * (len(jobs) > 1)} with the {executor.name} executor ({executor.workers or 'as many as fit'} at once, {jobs[0].threads} torch thread{'s' * (jobs[0].threads > 1)} each).")
+    say(
+        f"Training {len(jobs)} pair{'s' * (len(jobs) > 1)} with the {executor.name} executor "
+        f"({executor.workers or 'as many as fit'} at once, {jobs[0].threads} torch "
+        f"thread{'s' * (jobs[0].threads > 1)} each)."
+    )
     failed = []
     for i, (job, result) in enumerate(executor.run(run_job, jobs), 1):
         problem = commit(store, job, result, executor.name, options.restore)
@@ -148,7 +196,10 @@ def train_missing(ladder: Ladder, seeds: list[int], store: ResultsStore, options
         else:
             say(f"[{i}/{len(jobs)}] {job.label}: done in {result.entry['wall_time_s']:.1f} s")
     if failed:
-        raise RunIncomplete(f"{len(failed)} of {len(jobs)} pairs failed ({', '.join(failed)}); their errors are printed above. Every other pair is stored; run the same command again to retry only the failed ones.")
+        raise RunIncomplete(
+            f"{len(failed)} of {len(jobs)} pairs failed ({', '.join(failed)}); their errors are printed above. Every "
+            "other pair is stored; run the same command again to retry only the failed ones."
+        )
     return store
 
 
@@ -162,7 +213,10 @@ def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str,
     for ckpt in result.entry["checkpoints"]:
         path = partial / Path(ckpt["path"]).name
         if not checkpoints.intact(path, ckpt["sha256"]):
-            return f"its checkpoint {path} is missing or differs here from what the worker wrote; with a Ray cluster of several machines, --out must be on a filesystem every node shares"
+            return (
+                f"its checkpoint {path} is missing or differs here from what the worker wrote; with a Ray cluster of "
+                "several machines, --out must be on a filesystem every node shares"
+            )
     if restore:
         return store.restore_checkpoints(job.rung.name, job.seed, result.entry)
     store.commit(job.rung.name, job.seed, result.rows, {**result.entry, "executor": executor})

@@ -28,7 +28,17 @@ from harness.training import checkpoints
 from harness.training.ladder import Ladder
 
 COLUMNS = ["ladder", "rung", "params", "seed", "task", "step", "tokens", "metric", "value"]
-DTYPES = {"ladder": "string", "rung": "string", "params": "int64", "seed": "int64", "task": "string", "step": "int64", "tokens": "int64", "metric": "string", "value": "float64"}
+DTYPES = {
+    "ladder": "string",
+    "rung": "string",
+    "params": "int64",
+    "seed": "int64",
+    "task": "string",
+    "step": "int64",
+    "tokens": "int64",
+    "metric": "string",
+    "value": "float64",
+}
 
 
 def pair_key(rung: str, seed: int) -> str:
@@ -38,7 +48,10 @@ def pair_key(rung: str, seed: int) -> str:
 def _made_with(entry: dict) -> str:
     """What a manifest entry says a pair was trained with, in a few words."""
     packages, hardware = entry.get("packages", {}), entry.get("hardware", {})
-    return f"torch {packages.get('torch')}, {entry.get('devices', {}).get('threads', '?')} thread(s) on {hardware.get('processor') or hardware.get('machine')}"
+    threads = entry.get("devices", {}).get("threads", "?")
+    return (
+        f"torch {packages.get('torch')}, {threads} thread(s) on {hardware.get('processor') or hardware.get('machine')}"
+    )
 
 
 def empty_curves() -> pd.DataFrame:
@@ -67,14 +80,16 @@ class ResultsStore:
         try:
             lock.acquire(timeout=1)
         except Timeout:
-            raise UserError(f"Another 'ladder run' is writing to '{self.folder}'. Wait for it to finish, or pass a different --out.") from None
+            raise UserError(
+                f"Another 'ladder run' is writing to '{self.folder}'. Wait for it to finish, or pass a different --out."
+            ) from None
         try:
             yield
         finally:
             lock.release()
 
     def manifest(self) -> dict:
-        """The manifest of this ladder version (empty if nothing is finished); ``UserError`` if it is another version's."""
+        """This ladder version's manifest (empty if nothing is finished); ``UserError`` if it is another version's."""
         manifest = self._read_manifest()
         if manifest is None:
             return {"ladder": self.ladder.name, "ladder_hash": self.ladder.hash, "runs": {}}
@@ -82,12 +97,13 @@ class ResultsStore:
             raise UserError(
                 f"'{self.manifest_path}' holds results of a different version of ladder '{self.ladder.name}' "
                 f"(hash {str(manifest.get('ladder_hash'))[:12]}, the ladder file now gives {self.ladder.hash[:12]}). "
-                "Measured results are never mixed or overwritten: pass --out DIR to write elsewhere, or move that directory away."
+                "Measured results are never mixed or overwritten: pass --out DIR to write elsewhere, or move that "
+                "directory away."
             )
         return manifest
 
     def exists(self) -> bool:
-        """Whether any (rung, seed) of this exact ladder version is finished here (another version's results do not count)."""
+        """Whether any (rung, seed) of this exact ladder version is finished here (other versions' do not count)."""
         manifest = self._read_manifest()
         return manifest is not None and manifest.get("ladder_hash") == self.ladder.hash and bool(manifest.get("runs"))
 
@@ -97,9 +113,15 @@ class ResultsStore:
         try:
             manifest = json.loads(self.manifest_path.read_text())
         except json.JSONDecodeError as exc:
-            raise UserError(f"'{self.manifest_path}' is not valid JSON ({exc}); it has been edited or damaged. Restore it from git or from a backup.") from None
+            raise UserError(
+                f"'{self.manifest_path}' is not valid JSON ({exc}); it has been edited or damaged. Restore it from "
+                "git or from a backup."
+            ) from None
         if not isinstance(manifest, dict):
-            raise UserError(f"'{self.manifest_path}' holds {type(manifest).__name__}, not a manifest; it has been edited or damaged. Restore it from git or from a backup.")
+            raise UserError(
+                f"'{self.manifest_path}' holds {type(manifest).__name__}, not a manifest; it has been edited or "
+                "damaged. Restore it from git or from a backup."
+            )
         return manifest
 
     def curves(self) -> pd.DataFrame:
@@ -133,7 +155,9 @@ class ResultsStore:
         manifest["task_versions"] = self.ladder.task_versions
         manifest["rungs"] = {r.name: r.params for r in self.ladder.rungs}
         manifest["runs"][pair_key(rung, seed)] = entry
-        manifest["runs"] = dict(sorted(manifest["runs"].items(), key=lambda kv: self._order(kv[1]["rung"], kv[1]["seed"])))
+        manifest["runs"] = dict(
+            sorted(manifest["runs"].items(), key=lambda kv: self._order(kv[1]["rung"], kv[1]["seed"]))
+        )
         manifest["seeds"] = sorted({run["seed"] for run in manifest["runs"].values()})
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
 
@@ -148,13 +172,17 @@ class ResultsStore:
         any existing checkpoint files untouched and the retrained files deleted.
         """
         recorded = self.manifest()["runs"][pair_key(rung, seed)]
-        differ = [c["step"] for c, r in zip(recorded["checkpoints"], retrained["checkpoints"]) if c["sha256"] != r["sha256"]]
+        differ = [
+            c["step"] for c, r in zip(recorded["checkpoints"], retrained["checkpoints"]) if c["sha256"] != r["sha256"]
+        ]
         if differ or len(recorded["checkpoints"]) != len(retrained["checkpoints"]):
             shutil.rmtree(self.pair_partial_dir(rung, seed), ignore_errors=True)
             was, now = _made_with(recorded), _made_with(retrained)
             return (
-                f"the retrained checkpoints differ from the recorded ones (steps {differ or 'all'}), so they are not the models behind the stored curves and were discarded; "
-                f"the pair was trained with {was} and retrained with {now}. Restore on a machine and software like the original, or train a copy of your own with 'ladder run' and --out DIR."
+                f"the retrained checkpoints differ from the recorded ones (steps {differ or 'all'}), so they are not "
+                "the models behind the stored curves and were discarded; "
+                f"the pair was trained with {was} and retrained with {now}. Restore on a machine and software like "
+                "the original, or train a copy of your own with 'ladder run' and --out DIR."
             )
         self._place_checkpoints(rung, seed)
         return None
@@ -172,7 +200,9 @@ class ResultsStore:
         """Canonical order and types, so the same measurements always give the same file."""
         curves = curves[COLUMNS].astype(DTYPES)
         rank = {r.name: i for i, r in enumerate(self.ladder.rungs)}
-        curves = curves.assign(_rank=curves["rung"].map(rank)).sort_values(["_rank", "seed", "task", "metric", "step"], kind="stable")
+        curves = curves.assign(_rank=curves["rung"].map(rank)).sort_values(
+            ["_rank", "seed", "task", "metric", "step"], kind="stable"
+        )
         curves = curves.drop(columns="_rank").reset_index(drop=True)
         atomic_write(self.curves_path, curves.to_parquet(index=False))
 

@@ -12,7 +12,7 @@ import time
 import traceback
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Literal
@@ -78,7 +78,14 @@ def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int):  #
         name=f"{ladder.name}-{rung.name}-seed{seed}",
         save_dir=str(store.folder),
         mode=mode,
-        config={"ladder": ladder.spec.model_dump(mode="json"), "ladder_hash": ladder.hash, "rung": rung.name, "params": rung.params, "seed": seed, "task_versions": ladder.task_versions},
+        config={
+            "ladder": ladder.spec.model_dump(mode="json"),
+            "ladder_hash": ladder.hash,
+            "rung": rung.name,
+            "params": rung.params,
+            "seed": seed,
+            "task_versions": ladder.task_versions,
+        },
     )
 
 
@@ -145,7 +152,10 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
     partial, final = store.pair_partial_dir(rung.name, seed), store.pair_checkpoint_dir(rung.name, seed)
     shutil.rmtree(partial, ignore_errors=True)
     # partial() rather than closures: with one process per device, the callback is pickled.
-    save, report = functools.partial(checkpoints.save, partial, spec.family, rung.config), functools.partial(write_rows, partial)
+    save, report = (
+        functools.partial(checkpoints.save, partial, spec.family, rung.config),
+        functools.partial(write_rows, partial),
+    )
     evaluator = Evaluator(mixture, spec.evaluation.examples_per_task, eval_steps, ckpt_steps, save, report)
     logger = make_logger(job.wandb, store, rung, seed)
     trainer = L.Trainer(
@@ -168,7 +178,9 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         import wandb
 
         wandb.finish()  # the run of this process, if the first device's process was this one
-    rows = pd.read_parquet(partial / ROWS_FILE).assign(ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed)
+    rows = pd.read_parquet(partial / ROWS_FILE).assign(
+        ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed
+    )
     (partial / ROWS_FILE).unlink()
     entry = {
         "rung": rung.name,
@@ -176,10 +188,16 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         "params": rung.params,
         "steps": steps,
         "wall_time_s": round(wall, 3),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "checkpoints": checkpoints.listing(partial, final, store.folder),
         # What the Trainer actually ran with, not what was asked for.
-        "devices": {"accelerator": type(trainer.accelerator).__name__, "devices": trainer.num_devices, "strategy": type(trainer.strategy).__name__, "precision": trainer.precision, "threads": job.threads},
+        "devices": {
+            "accelerator": type(trainer.accelerator).__name__,
+            "devices": trainer.num_devices,
+            "strategy": type(trainer.strategy).__name__,
+            "precision": trainer.precision,
+            "threads": job.threads,
+        },
         **environment(),
     }
     return rows, entry
@@ -194,4 +212,9 @@ def trainer_devices(training: TrainingSpec) -> dict:
     strategy = training.strategy
     if strategy == "auto" and training.devices > 1:
         strategy = "ddp_spawn"
-    return {"accelerator": training.accelerator, "devices": training.devices, "strategy": strategy, "precision": training.precision}
+    return {
+        "accelerator": training.accelerator,
+        "devices": training.devices,
+        "strategy": strategy,
+        "precision": training.precision,
+    }

@@ -56,8 +56,8 @@ def acceptance_checks(table: pd.DataFrame, wall_times: pd.DataFrame, targets: Ta
         Check(
             "inside",
             len(inside) >= targets.min_inside,
-            f"{len(inside)} tasks emerge strictly inside the ladder on every seed (target at least {targets.min_inside}): "
-            + (", ".join(inside.index) or "none"),
+            f"{len(inside)} tasks emerge strictly inside the ladder on every seed (target at least "
+            f"{targets.min_inside}): " + (", ".join(inside.index) or "none"),
         ),
         Check(
             "intervals",
@@ -71,7 +71,11 @@ def acceptance_checks(table: pd.DataFrame, wall_times: pd.DataFrame, targets: Ta
             f"largest seed range {spread.max():.2f} rung intervals (target at most {targets.max_spread:g}): "
             + ", ".join(f"{t} {s:.2f}" for t, s in spread.items()),
         ),
-        Check("unlearned at top", bool(unlearned), "tasks below threshold at the top rung on every seed: " + (", ".join(unlearned) or "none")),
+        Check(
+            "unlearned at top",
+            bool(unlearned),
+            "tasks below threshold at the top rung on every seed: " + (", ".join(unlearned) or "none"),
+        ),
         Check(
             "learned early",
             bool(early),
@@ -80,7 +84,8 @@ def acceptance_checks(table: pd.DataFrame, wall_times: pd.DataFrame, targets: Ta
         Check(
             "time",
             slowest < targets.seed_budget_s,
-            f"slowest seed trained the whole ladder in {slowest / 60:.1f} min (target under {targets.seed_budget_s / 60:g} min)",
+            f"slowest seed trained the whole ladder in {slowest / 60:.1f} min (target under "
+            f"{targets.seed_budget_s / 60:g} min)",
         ),
     ]
 
@@ -88,5 +93,7 @@ def acceptance_checks(table: pd.DataFrame, wall_times: pd.DataFrame, targets: Ta
 def _early_tasks(acc: pd.DataFrame, position: float) -> list[str]:
     """Tasks whose every seed is left-censored or emerges at or below ``position`` rung units."""
     points = seed_points(acc)
-    ok = (points["censoring"] == "left") | ((points["censoring"] == "none") & (points["emergence_position"] <= position))
+    ok = (points["censoring"] == "left") | (
+        (points["censoring"] == "none") & (points["emergence_position"] <= position)
+    )
     return sorted(t for t, g in ok.groupby(points["task"]) if g.all())

@@ -110,10 +110,21 @@ def emergence_table(curves: pd.DataFrame, thresholds: dict[str, dict[str, float]
         ladder = run["ladder"].iloc[0]
         for (params, rung, final, step), hit in zip(per_rung, hits):
             rows.append((
-                ladder, metric, threshold, task, seed, rung, params, final, bool(hit), step, point.params, position, point.censoring, point.regressed,
+                ladder, metric, threshold, task, seed, rung, params, final, bool(hit), step,
+                point.params, position, point.censoring, point.regressed,
             ))  # fmt: skip
     table = pd.DataFrame(rows, columns=COLUMNS)
-    return table.astype({"ladder": "string", "metric": "string", "task": "string", "rung": "string", "censoring": "string", "seed": "int64", "params": "int64"})
+    return table.astype(
+        {
+            "ladder": "string",
+            "metric": "string",
+            "task": "string",
+            "rung": "string",
+            "censoring": "string",
+            "seed": "int64",
+            "params": "int64",
+        }
+    )
 
 
 def fraction_emerged(table: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -145,7 +156,9 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for (metric, task), g in seed_points(table).groupby(["metric", "task"], sort=True):
         censoring = g["censoring"]
-        logs = np.where(censoring == "left", -np.inf, np.where(censoring == "right", np.inf, np.log10(g["emergence_params"])))
+        logs = np.where(
+            censoring == "left", -np.inf, np.where(censoring == "right", np.inf, np.log10(g["emergence_params"]))
+        )
         pos = g["emergence_position"].to_numpy()
         inside = bool((censoring == "none").all())
         out.append({

@@ -47,7 +47,8 @@ def measure(ladder: Ladder, out: Path) -> GroundTruth:
     if not manifest["runs"]:
         raise UserError(
             f"No finished results of ladder '{ladder.name}' under '{store.folder}'. "
-            f"Train it first with 'ladder run --ladder {ladder.cli_name}', or pass --out to the results folder that holds them."
+            f"Train it first with 'ladder run --ladder {ladder.cli_name}', or pass --out to the results folder that "
+            "holds them."
         )
     runs = pd.DataFrame(manifest["runs"].values())
     curves = store.curves().merge(runs[["rung", "seed"]], on=["rung", "seed"])  # finished pairs only

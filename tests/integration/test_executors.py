@@ -22,12 +22,28 @@ from harness.training.store import ResultsStore
 from tests.integration.common import cli_fails
 
 SEEDS = ("--seeds", "0,1")
-NEEDS_RAY = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="the ray executor is an optional extra: pip install -e '.[test,ray]'")
+NEEDS_RAY = pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="the ray executor is an optional extra: pip install -e '.[test,ray]'",
+)
 EXECUTORS = ["local", pytest.param("ray", marks=NEEDS_RAY)]
 
 
 def ladder(out: Path, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "harness", "run", "--ladder", "smoke", "--out", str(out), "--wandb", "disabled", *SEEDS, *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--ladder",
+        "smoke",
+        "--out",
+        str(out),
+        "--wandb",
+        "disabled",
+        *SEEDS,
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if check:
         assert proc.returncode == 0, f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
@@ -63,14 +79,32 @@ def job_processes(executor: str, driver: int) -> list[int]:
             parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if (executor == "local" and parent == driver and "spawn_main" in cmdline) or (executor == "ray" and cmdline.startswith("ray::smoke rung")):
+        if (executor == "local" and parent == driver and "spawn_main" in cmdline) or (
+            executor == "ray" and cmdline.startswith("ray::smoke rung")
+        ):
             found.append(int(entry.name))
     return found
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)
 def test_a_killed_worker_loses_nothing_and_the_rerun_completes(sequential, tmp_path, executor):
-    cmd = [sys.executable, "-m", "harness", "run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled", *SEEDS, "--executor", executor, "--workers", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--ladder",
+        "smoke",
+        "--out",
+        str(tmp_path),
+        "--wandb",
+        "disabled",
+        *SEEDS,
+        "--executor",
+        executor,
+        "--workers",
+        "2",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     root, deadline = tmp_path / "smoke", time.monotonic() + 240
     # The largest rung goes first; kill one of its workers as soon as it has written a checkpoint.
@@ -112,7 +146,9 @@ def test_an_unreachable_ray_address_fails_fast(tmp_path):
 def test_a_gpu_on_a_machine_without_one_is_refused_before_anything_starts(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    message = cli_fails("run", "--ladder", "smoke", "--out", str(tmp_path), "--accelerator", "gpu", "--wandb", "disabled")
+    message = cli_fails(
+        "run", "--ladder", "smoke", "--out", str(tmp_path), "--accelerator", "gpu", "--wandb", "disabled"
+    )
     assert "asks for 1 GPU" in message and "this machine has 0" in message and "--accelerator cpu" in message
     assert not (tmp_path / "smoke").exists()
 
@@ -122,7 +158,9 @@ def test_two_cpu_devices_split_each_batch_and_match_one_device(sequential, tmp_p
     proc = ladder(tmp_path, "--devices", "2", "--seeds", "0")
     manifest = json.loads((tmp_path / "smoke" / "manifest.json").read_text())
     devices = manifest["runs"]["s1/seed0"]["devices"]
-    assert devices["devices"] == 2 and devices["strategy"] == "DDPStrategy" and devices["accelerator"] == "CPUAccelerator", proc.stdout
+    assert (
+        devices["devices"] == 2 and devices["strategy"] == "DDPStrategy" and devices["accelerator"] == "CPUAccelerator"
+    ), proc.stdout
     one = pd.read_parquet(io.BytesIO(sequential))
     two = pd.read_parquet(tmp_path / "smoke" / "curves.parquet")
     merged = one[one.seed == 0].merge(two, on=["rung", "task", "step", "metric"])

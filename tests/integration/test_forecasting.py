@@ -47,12 +47,14 @@ def test_reveal_writes_only_the_lower_rungs(work):
     path = Path(re.search(r"(\S+revealed_up_to_c2\.parquet)", out.replace("\n", "")).group(1))
     shown = pd.read_parquet(path)
     assert set(shown["rung"]) == {"c0", "c1", "c2"}
-    assert "not a rung below the top" in cli_fails("reveal", "--ladder", "cpu", "--out", str(work / "results"), "--up-to", "c7")
+    assert "not a rung below the top" in cli_fails(
+        "reveal", "--ladder", "cpu", "--out", str(work / "results"), "--up-to", "c7"
+    )
 
 
-def test_readme_example_is_a_valid_forecast(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"```yaml\n(forecaster: alice.*?)```", readme, re.S).group(1)
+def test_the_guide_example_is_a_valid_forecast(tmp_path):
+    guide = (ROOT / "docs" / "forecasting.md").read_text()
+    block = re.search(r"```yaml\n(forecaster: alice.*?)```", guide, re.S).group(1)
     path = tmp_path / "example.yaml"
     path.write_text(block)
     forecast, ladder = load_forecast(path)

@@ -82,9 +82,13 @@ def test_script_names_are_refused_at_submission(site, tmp_path):
 
 
 def test_clear_messages_without_submissions_or_results(site, tmp_path):
-    empty = cli_fails("leaderboard", "--ladder", "cpu", "--predictions", str(tmp_path / "none"), "--out", str(site["results"]))
+    empty = cli_fails(
+        "leaderboard", "--ladder", "cpu", "--predictions", str(tmp_path / "none"), "--out", str(site["results"])
+    )
     assert "No submissions for ladder 'cpu'" in empty and "ladder baselines" in empty
-    nothing = cli_fails("leaderboard", "--ladder", "cpu", "--predictions", str(site["preds"]), "--out", str(tmp_path / "noresults"))
+    nothing = cli_fails(
+        "leaderboard", "--ladder", "cpu", "--predictions", str(site["preds"]), "--out", str(tmp_path / "noresults")
+    )
     assert "No finished results of ladder 'cpu'" in nothing and "ladder run --ladder cpu" in nothing
 
 
@@ -100,29 +104,50 @@ def test_demo_uses_the_measured_cpu_results(work):
 def test_demo_on_the_committed_files_changes_none_of_them(tmp_path, monkeypatch, last_digit):
     """`make demo` on a fresh clone leaves `git status` clean, also where log10 differs in the last digit."""
     for folder in ("results", "predictions"):
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("checkpoints", "wandb", ".*", "leaderboard.html"))
+        shutil.copytree(
+            ROOT / folder,
+            tmp_path / folder,
+            ignore=shutil.ignore_patterns("checkpoints", "wandb", ".*", "leaderboard.html"),
+        )
     before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     if last_digit:
         real = np.log10
         monkeypatch.setattr(np, "log10", lambda x, *a, **k: real(x, *a, **k) * (1 + 4e-16))
     out = cli("demo", "--predictions", str(tmp_path / "predictions"), "--out", str(tmp_path / "results"))
     assert out.count("already in the ledger") == 3
-    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.name != "leaderboard.html"}
+    after = {
+        p.relative_to(tmp_path): p.read_bytes()
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p.name != "leaderboard.html"
+    }
     assert sorted(after) == sorted(before), "no file added or removed"
     assert [name for name in before if after[name] != before[name]] == [], "no committed file rewritten"
 
 
 def test_demo_trains_the_smoke_ladder_without_results(tmp_path):
-    out = " ".join(cli("demo", "--predictions", str(tmp_path / "predictions"), "--out", str(tmp_path / "results")).split())
+    out = " ".join(
+        cli("demo", "--predictions", str(tmp_path / "predictions"), "--out", str(tmp_path / "results")).split()
+    )
     assert "training the small 'smoke' ladder" in out
     assert (tmp_path / "results" / "smoke" / "leaderboard.html").is_file()
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine: install Debian's 'chromium' package (.ci/run does) to run the browser test")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium on this machine: install Debian's 'chromium' package (.ci/run does) to run the browser test",
+)
 def test_page_in_headless_chromium(site):
     from playwright.sync_api import sync_playwright
 
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
     problems, dialogs = [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=flags)
@@ -143,7 +168,9 @@ def test_page_in_headless_chromium(site):
                 assert img.evaluate("i => i.complete && i.naturalWidth > 0"), img.get_attribute("alt")
 
             def column(n: int) -> list[str]:
-                return page.locator(f"#board tbody tr td:nth-child({n})").evaluate_all("cells => cells.map(c => c.dataset.sort)")
+                return page.locator(f"#board tbody tr td:nth-child({n})").evaluate_all(
+                    "cells => cells.map(c => c.dataset.sort)"
+                )
 
             header = page.locator("#board th", has_text="forecaster")
             header.click()

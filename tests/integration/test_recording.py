@@ -25,7 +25,9 @@ LADDER = load_ladder("smoke")
 
 
 def ladder(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,9 @@ def test_load_model_gives_the_trained_model_in_eval_mode(trained):
     assert not torch.equal(first.unembed.weight, model.unembed.weight)
     with pytest.raises(UserError, match="no checkpoint at step 7; its checkpoints are at steps 0, "):
         harness.load_model("smoke", "s1", 0, step=7, out=trained)
-    with pytest.raises(UserError, match="has not been trained with seed 3 .* 'ladder run --ladder smoke --seeds 3 --rungs s1 --out "):
+    with pytest.raises(
+        UserError, match="has not been trained with seed 3 .* 'ladder run --ladder smoke --seeds 3 --rungs s1 --out "
+    ):
         harness.load_model("smoke", "s1", 3, out=trained)
     with pytest.raises(UserError, match="Did you mean 's1'"):
         harness.load_model("smoke", "s11", 0, out=trained)
@@ -69,9 +73,27 @@ def test_a_tampered_checkpoint_is_refused(store):
     data = bytearray(path.read_bytes())
     data[-100] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(UserError, match="does not match the sha256 .* not loaded. Delete it and recreate it with 'ladder run --ladder smoke --seeds 0 --rungs s0 --out .* --restore'"):
+    with pytest.raises(
+        UserError,
+        match="does not match the sha256 .* not loaded. Delete it and recreate it with "
+        "'ladder run --ladder smoke --seeds 0 --rungs s0 --out .* --restore'",
+    ):
         harness.load_model("smoke", "s0", 0, out=store)
-    message = cli_fails("record", "--ladder", "smoke", "--rung", "s0", "--seed", "0", "--task", "copy", "--out", str(store), "-o", str(store / "x.safetensors"))
+    message = cli_fails(
+        "record",
+        "--ladder",
+        "smoke",
+        "--rung",
+        "s0",
+        "--seed",
+        "0",
+        "--task",
+        "copy",
+        "--out",
+        str(store),
+        "-o",
+        str(store / "x.safetensors"),
+    )
     assert "does not match the sha256" in message and not (store / "x.safetensors").exists()
 
 
@@ -83,14 +105,21 @@ def test_missing_checkpoint_names_the_command_that_restores_it_byte_identically(
     command = str(err.value).split("Recreate it with '")[1].split("'")[0]
     assert command == f"ladder run --ladder smoke --seeds 0 --rungs s1 --out {store} --restore"
     assert "train a copy of your own with 'ladder run --ladder smoke --seeds 0 --rungs s1 --out DIR'" in str(err.value)
-    curves, manifest = (store / "smoke" / "curves.parquet").read_bytes(), (store / "smoke" / "manifest.json").read_bytes()
+    curves, manifest = (
+        (store / "smoke" / "curves.parquet").read_bytes(),
+        (store / "smoke" / "manifest.json").read_bytes(),
+    )
     proc = ladder(*command.split()[1:], "--wandb", "disabled")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Restoring checkpoints by retraining" in proc.stdout and "Training 1 pair" in proc.stdout
-    assert (store / "smoke" / "curves.parquet").read_bytes() == curves and (store / "smoke" / "manifest.json").read_bytes() == manifest
+    assert (store / "smoke" / "curves.parquet").read_bytes() == curves and (
+        store / "smoke" / "manifest.json"
+    ).read_bytes() == manifest
     harness.load_model("smoke", "s1", 0, out=store)  # the restored file passes the sha256 check
     again = ladder("run", "--ladder", "smoke", "--out", str(store), "--restore", "--wandb", "disabled")
-    assert again.returncode == 0 and "rung s1 seed 0: checkpoints intact or not trained yet, skipped" in " ".join(again.stdout.split())
+    assert again.returncode == 0 and "rung s1 seed 0: checkpoints intact or not trained yet, skipped" in " ".join(
+        again.stdout.split()
+    )
 
 
 def test_restore_keeps_nothing_that_differs_from_the_recorded_checkpoints(store):
@@ -103,16 +132,40 @@ def test_restore_keeps_nothing_that_differs_from_the_recorded_checkpoints(store)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "retrained checkpoints differ from the recorded ones (steps [0])" in " ".join(proc.stdout.split())
     after = {p: sha256_file(p) for p in (store / "smoke").rglob("*") if p.is_file() and p.name != ".lock"}
-    assert after == {p: h for p, h in before.items() if p.name != ".lock"}, "nothing stored changed and nothing was left behind"
-    assert "--force and --restore do not go together" in cli_fails("run", "--ladder", "smoke", "--out", str(store), "--force", "--restore")
-    assert "Did you mean 's1'" in cli_fails("run", "--ladder", "smoke", "--out", str(store), "--rungs", "s11", "--restore")
+    assert after == {p: h for p, h in before.items() if p.name != ".lock"}, (
+        "nothing stored changed and nothing was left behind"
+    )
+    assert "--force and --restore do not go together" in cli_fails(
+        "run", "--ladder", "smoke", "--out", str(store), "--force", "--restore"
+    )
+    assert "Did you mean 's1'" in cli_fails(
+        "run", "--ladder", "smoke", "--out", str(store), "--rungs", "s11", "--restore"
+    )
     for bad in ("s1,s1", ","):
-        assert "must list distinct rung names" in cli_fails("run", "--ladder", "smoke", "--out", str(store), "--rungs", bad)
+        assert "must list distinct rung names" in cli_fails(
+            "run", "--ladder", "smoke", "--out", str(store), "--rungs", bad
+        )
 
 
 def test_ladder_record_writes_every_hook_with_its_metadata(trained, tmp_path):
     out = tmp_path / "rec" / "s1.safetensors"
-    args = ["record", "--ladder", "smoke", "--rung", "s1", "--seed", "0", "--task", "mod_add", "--n", "40", "--out", str(trained), "-o", str(out)]
+    args = [
+        "record",
+        "--ladder",
+        "smoke",
+        "--rung",
+        "s1",
+        "--seed",
+        "0",
+        "--task",
+        "mod_add",
+        "--n",
+        "40",
+        "--out",
+        str(trained),
+        "-o",
+        str(out),
+    ]
     text = cli(*args)
     assert "Recorded 33 hook points on 40 'mod_add' examples" in text
     model = harness.load_model("smoke", "s1", 0, out=trained)
@@ -139,7 +192,9 @@ def test_ladder_record_writes_a_block_before_computing_the_next(trained, tmp_pat
 
     def load(ckpt):
         model = load_checkpoint(ckpt)
-        model.blocks[1].register_forward_pre_hook(lambda *_: sizes.append(sum(p.stat().st_size for p in tmp_path.glob(".*.tmp"))))
+        model.blocks[1].register_forward_pre_hook(
+            lambda *_: sizes.append(sum(p.stat().st_size for p in tmp_path.glob(".*.tmp")))
+        )
         return model
 
     monkeypatch.setattr("harness.neurons.loading.load_checkpoint", load)
@@ -148,12 +203,30 @@ def test_ladder_record_writes_a_block_before_computing_the_next(trained, tmp_pat
     data = out.read_bytes()
     header_len = int.from_bytes(data[:8], "little")
     header = json.loads(data[8 : 8 + header_len])
-    before_block1 = max(v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and not k.startswith(("blocks.1.", "ln_final", "correct")))
-    assert sizes[-1] == 8 + header_len + before_block1  # the last call is the streamed pass (the first probes shapes on one example)
+    before_block1 = max(
+        v["data_offsets"][1]
+        for k, v in header.items()
+        if k != "__metadata__" and not k.startswith(("blocks.1.", "ln_final", "correct"))
+    )
+    assert (
+        sizes[-1] == 8 + header_len + before_block1
+    )  # the last call is the streamed pass (the first probes shapes on one example)
 
 
 def test_record_refuses_hooks_and_tasks_it_cannot_record(trained, tmp_path):
-    base = ["record", "--ladder", "smoke", "--rung", "s0", "--seed", "0", "--out", str(trained), "-o", str(tmp_path / "x.safetensors")]
+    base = [
+        "record",
+        "--ladder",
+        "smoke",
+        "--rung",
+        "s0",
+        "--seed",
+        "0",
+        "--out",
+        str(trained),
+        "-o",
+        str(tmp_path / "x.safetensors"),
+    ]
     message = cli_fails(*base, "--task", "copy", "--hooks", "blocks.*.attn.hook_patern")
     assert "matches no hook point" in message and "blocks.0.attn.hook_pattern" in message
     assert "Did you mean 'copy'" in cli_fails(*base, "--task", "copyy")
@@ -162,18 +235,37 @@ def test_record_refuses_hooks_and_tasks_it_cannot_record(trained, tmp_path):
 
 
 def test_the_readme_worked_example_runs_on_the_smoke_ladder(trained):
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "induction_heads.py"), "--ladder", "smoke", "--out", str(trained), "--n", "64"], capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "induction_heads.py"),
+            "--ladder",
+            "smoke",
+            "--out",
+            str(trained),
+            "--n",
+            "64",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert lines[0].startswith("rung") and [line.split()[0] for line in lines[1:]] == ["s0", "s1"]
-    scores = [float(s) for line in lines[1:] for s in line.split("  ")[-1].replace("|", " ").split() if not s.startswith("L")]
+    scores = [
+        float(s) for line in lines[1:] for s in line.split("  ")[-1].replace("|", " ").split() if not s.startswith("L")
+    ]
     assert len(scores) == 2 + 2 * 4 and all(0 <= s <= 1 for s in scores)
 
 
 def test_induction_score_measures_attention_to_the_token_after_the_previous_occurrence():
     example = runpy.run_path(str(ROOT / "examples" / "induction_heads.py"))
     tokens = torch.tensor([[7, 1, 2, 3, 1, 2, 2]])  # 1 and 2 repeat: positions 4, 5 and 6 have an induction target
-    assert example["induction_targets"](tokens).tolist() == [[-1, -1, -1, -1, 2, 3, 3]]  # 6: 2's latest earlier occurrence (at 4+1=5) is too close, so 2 at 2
+    assert example["induction_targets"](tokens).tolist() == [
+        [-1, -1, -1, -1, 2, 3, 3]
+    ]  # 6: 2's latest earlier occurrence (at 4+1=5) is too close, so 2 at 2
     T = tokens.shape[1]
     uniform = torch.ones(T, T).tril() / torch.arange(1, T + 1)[:, None]
     perfect = uniform.clone()
@@ -187,13 +279,34 @@ def test_induction_score_measures_attention_to_the_token_after_the_previous_occu
 @pytest.mark.slow
 def test_induction_heads_form_in_the_second_layer_of_a_two_layer_rung(tmp_path):
     """The README's worked example, for real: about 75 s of training on 2 cores."""
-    proc = ladder("run", "--ladder", "induction", "--seeds", "0", "--rungs", "i0,i2", "--out", str(tmp_path), "--wandb", "disabled")
+    proc = ladder(
+        "run",
+        "--ladder",
+        "induction",
+        "--seeds",
+        "0",
+        "--rungs",
+        "i0,i2",
+        "--out",
+        str(tmp_path),
+        "--wandb",
+        "disabled",
+    )
     assert proc.returncode == 0, proc.stderr
     example = runpy.run_path(str(ROOT / "examples" / "induction_heads.py"))
     scores = {}
     for rung in ("i0", "i2"):
-        rec = record(harness.load_model("induction", rung, 0, out=tmp_path), "induction", n=256, seed=0, hooks="blocks.*.attn.hook_pattern")
-        scores[rung] = [example["induction_scores"](rec[f"blocks.{i}.attn.hook_pattern"], rec["input"]) for i in range(2 if rung == "i2" else 1)]
+        rec = record(
+            harness.load_model("induction", rung, 0, out=tmp_path),
+            "induction",
+            n=256,
+            seed=0,
+            hooks="blocks.*.attn.hook_pattern",
+        )
+        scores[rung] = [
+            example["induction_scores"](rec[f"blocks.{i}.attn.hook_pattern"], rec["input"])
+            for i in range(2 if rung == "i2" else 1)
+        ]
         assert rec["correct"].float().mean() == (0 if rung == "i0" else pytest.approx(1, abs=0.05))
     assert scores["i0"][0].max() < 0.2 and scores["i2"][0].max() < 0.2
     assert scores["i2"][1].max() > 0.9

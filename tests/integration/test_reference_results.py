@@ -1,4 +1,4 @@
-"""The committed reference results (`cpu`, `induction`): complete, of the current ladder, and reproducible by `ladder emergence`."""
+"""The committed reference results (`cpu`, `induction`): complete, current, reproducible by `ladder emergence`."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.skipif(not (ROOT / "manifest.json").exists(), reason="n
 def test_results_are_of_the_current_ladder_and_complete(name):
     ladder, root = load_ladder(name), RESULTS / name
     manifest = json.loads((root / "manifest.json").read_text())
-    assert manifest["ladder_hash"] == ladder.hash, f"results/{name} was measured with another version of the {name} ladder"
+    assert manifest["ladder_hash"] == ladder.hash, (
+        f"results/{name} was measured with another version of the {name} ladder"
+    )
     assert manifest["task_versions"] == ladder.task_versions
     pairs = {(run["rung"], run["seed"]) for run in manifest["runs"].values()}
     assert pairs == {(r.name, s) for r in ladder.rungs for s in ladder.spec.seeds}
@@ -42,5 +44,7 @@ def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    pd.testing.assert_frame_equal(pd.read_parquet(copy / "emergence.parquet"), pd.read_parquet(ROOT / "emergence.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(copy / "emergence.parquet"), pd.read_parquet(ROOT / "emergence.parquet")
+    )
     assert (copy / "emergence_map.png").stat().st_size > 10_000

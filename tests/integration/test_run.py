@@ -103,7 +103,9 @@ def test_rerun_skips_and_force_retrains_identically(reference, tmp_path):
     checkpoint.unlink()
     out = run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled", "--force").stdout
     assert "Training 2 pairs" in out and "already finished" not in out
-    assert (copy / "curves.parquet").read_bytes() == before, "retrained rows replace the tampered ones: same seed, same curves"
+    assert (copy / "curves.parquet").read_bytes() == before, (
+        "retrained rows replace the tampered ones: same seed, same curves"
+    )
     manifest_after = json.loads((copy / "manifest.json").read_text())
     assert manifest_after["runs"]["s0/seed0"]["wall_time_s"] > 0
     assert checkpoint.is_file(), "the retrained pair's checkpoints are back"
@@ -119,7 +121,11 @@ def test_different_seeds_differ(reference, tmp_path):
 
 def kill_when(out: Path, ready, timeout: float = 120) -> None:
     """Start a smoke run, SIGKILL it as soon as ``ready(root)`` is true."""
-    proc = subprocess.Popen(ladder_cmd("run", "--ladder", "smoke", "--out", str(out), "--wandb", "disabled"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ladder_cmd("run", "--ladder", "smoke", "--out", str(out), "--wandb", "disabled"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + timeout
     try:
         while not ready(out / "smoke"):
@@ -146,7 +152,10 @@ def test_kill_9_and_resume_gives_exactly_the_uninterrupted_rows(reference, tmp_p
     resumed = tmp_path / "smoke"
     assert (resumed / "curves.parquet").read_bytes() == (root / "curves.parquet").read_bytes()
     pd.testing.assert_frame_equal(pd.read_parquet(resumed / "curves.parquet"), pd.read_parquet(root / "curves.parquet"))
-    assert json.loads((resumed / "manifest.json").read_text())["runs"].keys() == json.loads((root / "manifest.json").read_text())["runs"].keys()
+    assert (
+        json.loads((resumed / "manifest.json").read_text())["runs"].keys()
+        == json.loads((root / "manifest.json").read_text())["runs"].keys()
+    )
 
 
 def test_wandb_offline_writes_one_run_per_pair_without_network(tmp_path):
@@ -157,7 +166,13 @@ def test_wandb_offline_writes_one_run_per_pair_without_network(tmp_path):
         "rungs: [{name: a, d_model: 8, n_layers: 1, n_heads: 2}]\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
-    proc = subprocess.run(ladder_cmd("run", "--ladder", str(ladder), "--out", str(tmp_path / "res")), capture_output=True, text=True, timeout=180, env=env)
+    proc = subprocess.run(
+        ladder_cmd("run", "--ladder", str(ladder), "--out", str(tmp_path / "res")),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     runs = sorted((tmp_path / "res" / "one" / "wandb").glob("offline-run-*/run-*.wandb"))
     assert len(runs) == 2, "one run per (rung, seed)"

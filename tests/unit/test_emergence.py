@@ -13,8 +13,10 @@ SIZES = [1_000, 10_000, 100_000, 1_000_000]  # one decade per rung: positions re
 STEPS = [0, 10, 100]
 
 
-def curves(finals: dict[tuple[str, int], list[float]], metric: str = "accuracy", mid: dict | None = None) -> pd.DataFrame:
-    """A curves table: per (task, seed), value 0 at step 0, ``mid`` (default: half the final) at 10, the final at 100."""
+def curves(
+    finals: dict[tuple[str, int], list[float]], metric: str = "accuracy", mid: dict | None = None
+) -> pd.DataFrame:
+    """A curves table: per (task, seed), 0 at step 0, ``mid`` (default: half the final) at 10, the final at 100."""
     rows = []
     for (task, seed), values in finals.items():
         for i, final in enumerate(values):
@@ -139,7 +141,9 @@ def thresholds(finals: dict) -> dict:
 
 
 def walls(seconds: float) -> pd.DataFrame:
-    return pd.DataFrame([(f"r{i}", s, seconds) for i in range(4) for s in range(3)], columns=["rung", "seed", "wall_time_s"])
+    return pd.DataFrame(
+        [(f"r{i}", s, seconds) for i in range(4) for s in range(3)], columns=["rung", "seed", "wall_time_s"]
+    )
 
 
 def small_targets() -> Targets:
@@ -148,14 +152,20 @@ def small_targets() -> Targets:
 
 def test_checks_pass_on_a_staggered_ladder():
     finals = staggered()
-    results = {c.name: c for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(60), small_targets())}
+    results = {
+        c.name: c
+        for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(60), small_targets())
+    }
     assert all(c.passed for c in results.values()), results
     assert "never" in results["unlearned at top"].detail and "early" in results["learned early"].detail
 
 
 def test_checks_fail_when_seeds_disagree_or_time_runs_over():
     finals = staggered(late_seed=True)
-    results = {c.name: c for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(300), small_targets())}
+    results = {
+        c.name: c
+        for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(300), small_targets())
+    }
     assert not results["seeds agree"].passed and "a 1.83" in results["seeds agree"].detail
     assert not results["time"].passed  # 4 rungs x 300 s = 20 min per seed
     assert results["inside"].passed
@@ -163,5 +173,8 @@ def test_checks_fail_when_seeds_disagree_or_time_runs_over():
 
 def test_checks_fail_with_too_few_seeds_or_tasks():
     finals = {k: v for k, v in staggered().items() if k[1] == 0 and k[0] in ("a", "never")}
-    results = {c.name: c for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(1), small_targets())}
+    results = {
+        c.name: c
+        for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(1), small_targets())
+    }
     assert not results["seeds"].passed and not results["inside"].passed and not results["intervals"].passed

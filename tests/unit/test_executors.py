@@ -21,7 +21,10 @@ from tests.unit.toy_jobs import Toy, square_or_die
 
 def test_one_local_worker_runs_jobs_in_order_in_this_process():
     with Local() as ex:
-        assert list(ex.run(lambda job: (job.n, os.getpid()), [Toy(1), Toy(2)])) == [(Toy(1), (1, os.getpid())), (Toy(2), (2, os.getpid()))]
+        assert list(ex.run(lambda job: (job.n, os.getpid()), [Toy(1), Toy(2)])) == [
+            (Toy(1), (1, os.getpid())),
+            (Toy(2), (2, os.getpid())),
+        ]
 
 
 def test_a_dead_worker_loses_its_job_and_a_new_pool_runs_the_rest():
@@ -61,7 +64,12 @@ def test_malformed_ray_address(address):
 def test_device_settings_override_the_ladder_file_and_are_validated():
     ladder = load_ladder("gpu")
     training = device_settings(ladder, {"accelerator": "cpu", "devices": 2, "precision": "32-true"})
-    assert (training.accelerator, training.devices, training.precision, training.steps) == ("cpu", 2, "32-true", ladder.spec.training.steps)
+    assert (training.accelerator, training.devices, training.precision, training.steps) == (
+        "cpu",
+        2,
+        "32-true",
+        ladder.spec.training.steps,
+    )
     with pytest.raises(UserError, match="--strategy: strategy 'deepspeed' runs the whole command line again"):
         device_settings(ladder, {"strategy": "deepspeed"})
     with pytest.raises(UserError, match="Did you mean 'ddp_spawn'"):
@@ -94,11 +102,19 @@ def test_device_settings_reach_the_trainer(monkeypatch, tmp_path):
     monkeypatch.setattr(L, "Trainer", spy)
     ladder = load_ladder("smoke")
     rung = ladder.rungs[0]
-    for overrides, strategy in (({"accelerator": "gpu", "devices": 4, "precision": "bf16-mixed"}, "ddp_spawn"), ({"devices": 1, "strategy": "ddp_spawn", "precision": "16-mixed"}, "ddp_spawn"), ({}, "auto")):
+    for overrides, strategy in (
+        ({"accelerator": "gpu", "devices": 4, "precision": "bf16-mixed"}, "ddp_spawn"),
+        ({"devices": 1, "strategy": "ddp_spawn", "precision": "16-mixed"}, "ddp_spawn"),
+        ({}, "auto"),
+    ):
         training = ladder.training(rung, device_settings(ladder, overrides))
         with pytest.raises(Stop):
             train_pair(Job(ladder, rung, 0, tmp_path, training, 1, "disabled"))
-        expected = {**ladder.spec.training.model_dump(include={"accelerator", "devices", "precision"}), **overrides, "strategy": strategy}
+        expected = {
+            **ladder.spec.training.model_dump(include={"accelerator", "devices", "precision"}),
+            **overrides,
+            "strategy": strategy,
+        }
         assert {k: seen[k] for k in ("accelerator", "devices", "strategy", "precision")} == expected
         assert seen["gradient_clip_val"] == training.grad_clip and seen["max_steps"] == training.steps
 

@@ -19,7 +19,11 @@ from harness.training.ladder import load_ladder
 
 def snapshot(root: Path) -> dict[str, str]:
     """Every file under ``root`` with its sha256: compared before and after to prove nothing changed."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -83,12 +87,30 @@ def rename_rung(data):  # noqa: ANN001, ANN201
 
 
 BAD_EDITS = {
-    "probability above 1": (set_in("tasks", "copy", "p_emerged", "s0", value=1.5), ["tasks.copy.p_emerged.s0", "less than or equal to 1"]),
-    "negative probability": (set_in("tasks", "copy", "accuracy", "s1", value=-0.1), ["tasks.copy.accuracy.s1", "greater than or equal to 0"]),
-    "nan": (set_in("tasks", "copy", "p_emerged", "s0", value=float("nan")), ["tasks.copy.p_emerged.s0", "finite number"]),
-    "infinity": (set_in("tasks", "mod_add", "emergence_quantiles", 0.5, value=float("inf")), ["tasks.mod_add.emergence_quantiles", "finite number"]),
-    "quantiles out of order": (set_in("tasks", "copy", "emergence_quantiles", 0.75, value=1.0), ["tasks.copy", "must not decrease"]),
-    "quantile level out of range": (set_in("tasks", "copy", "emergence_quantiles", 0.99, value=9.0), ["tasks.copy.emergence_quantiles.0.99", "0.95"]),
+    "probability above 1": (
+        set_in("tasks", "copy", "p_emerged", "s0", value=1.5),
+        ["tasks.copy.p_emerged.s0", "less than or equal to 1"],
+    ),
+    "negative probability": (
+        set_in("tasks", "copy", "accuracy", "s1", value=-0.1),
+        ["tasks.copy.accuracy.s1", "greater than or equal to 0"],
+    ),
+    "nan": (
+        set_in("tasks", "copy", "p_emerged", "s0", value=float("nan")),
+        ["tasks.copy.p_emerged.s0", "finite number"],
+    ),
+    "infinity": (
+        set_in("tasks", "mod_add", "emergence_quantiles", 0.5, value=float("inf")),
+        ["tasks.mod_add.emergence_quantiles", "finite number"],
+    ),
+    "quantiles out of order": (
+        set_in("tasks", "copy", "emergence_quantiles", 0.75, value=1.0),
+        ["tasks.copy", "must not decrease"],
+    ),
+    "quantile level out of range": (
+        set_in("tasks", "copy", "emergence_quantiles", 0.99, value=9.0),
+        ["tasks.copy.emergence_quantiles.0.99", "0.95"],
+    ),
     "unknown task": (rename_task, ["tasks.cpoy", "Did you mean 'copy'"]),
     "unknown rung": (rename_rung, ["tasks.copy.p_emerged.s11", "unknown rung", "Did you mean 's1'"]),
     "hash mismatch": (set_in("ladder_hash", value="0" * 64), ["ladder_hash", "is not the hash of ladder 'smoke'"]),
@@ -103,7 +125,11 @@ BAD_FILES = {
     "malformed yaml": (b"forecaster: [unclosed\n", ["not valid YAML at line"]),
     "not a mapping": (b"- 1\n- 2\n", ["must hold a mapping"]),
     "non-utf8": (b"forecaster: \xff\xfe\n", ["not UTF-8"]),
-    "alias bomb": (b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n", ["YAML alias"]),
+    "alias bomb": (
+        b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        b"c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+        ["YAML alias"],
+    ),
     "too large": (b"# " + b"x" * 1_000_100 + b"\n", ["limit is 1,000,000 bytes"]),
 }
 
@@ -114,7 +140,10 @@ def check_rejected(path: Path, needles: list[str], tmp_path: Path) -> None:
     (predictions / "ledger.jsonl").write_text("")
     before = snapshot(predictions)
     runner = CliRunner()
-    for args in (["validate", str(path)], ["submit", str(path), "--predictions", str(predictions), "--out", str(tmp_path / "results")]):
+    for args in (
+        ["validate", str(path)],
+        ["submit", str(path), "--predictions", str(predictions), "--out", str(tmp_path / "results")],
+    ):
         result = runner.invoke(main, args)
         assert result.exit_code == 2, result.output
         message = " ".join(result.output.split())
@@ -171,13 +200,18 @@ def test_submit_stores_once_and_versions_changes(good, tmp_path):
     assert second.sha256 != entry.sha256 and stored.exists()
     assert [e.sha256 for e in read_ledger(predictions)] == [entry.sha256, second.sha256]
     renamed, _ = submit(good, predictions, results, forecaster="carol")
-    assert renamed.forecaster == "carol" and yaml.safe_load((predictions / renamed.file).read_text())["forecaster"] == "carol"
+    assert (
+        renamed.forecaster == "carol"
+        and yaml.safe_load((predictions / renamed.file).read_text())["forecaster"] == "carol"
+    )
 
 
 def test_reserved_and_unsafe_names_are_refused(good, tmp_path):
     predictions = tmp_path / "predictions"
     for name, needle in (("oracle", "reserved"), ("../../x", "not a valid name")):
-        result = CliRunner().invoke(main, ["submit", str(good), "--forecaster", name, "--predictions", str(predictions)])
+        result = CliRunner().invoke(
+            main, ["submit", str(good), "--forecaster", name, "--predictions", str(predictions)]
+        )
         assert result.exit_code == 2 and needle in result.output
     assert not predictions.exists() or snapshot(predictions) == {}
 
@@ -186,7 +220,9 @@ def test_submission_after_results_is_not_blind(good, tmp_path):
     ladder = load_ladder("smoke")
     results = tmp_path / "results"
     (results / "smoke").mkdir(parents=True)
-    (results / "smoke" / "manifest.json").write_text(json.dumps({"ladder": "smoke", "ladder_hash": ladder.hash, "runs": {"s0/seed0": {}}}))
+    (results / "smoke" / "manifest.json").write_text(
+        json.dumps({"ladder": "smoke", "ladder_hash": ladder.hash, "runs": {"s0/seed0": {}}})
+    )
     entry, _ = submit(good, tmp_path / "predictions", results)
     assert entry.results_existed and not entry.blind
 

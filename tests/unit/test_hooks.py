@@ -82,7 +82,9 @@ def test_last_resid_post_reproduces_the_logits(family):
     with torch.no_grad(), capturing(model, [f"blocks.{L - 1}.hook_resid_post"]) as rec:
         logits = model(x)
     assert torch.equal(model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), logits)
-    torch.testing.assert_close(model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), model(x))  # against the fused forward
+    torch.testing.assert_close(
+        model.readout(rec[f"blocks.{L - 1}.hook_resid_post"]), model(x)
+    )  # against the fused forward
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -99,7 +101,9 @@ def test_a_hook_can_patch_an_activation(family):
     model = build(family)
     x = tokens()
     clean = model(x)
-    handle = hook_points(model)["blocks.0.hook_mlp_out"].register_forward_hook(lambda _m, _i, out: torch.zeros_like(out))
+    handle = hook_points(model)["blocks.0.hook_mlp_out"].register_forward_hook(
+        lambda _m, _i, out: torch.zeros_like(out)
+    )
     patched = model(x)
     handle.remove()
     assert not torch.allclose(patched, clean)
@@ -116,7 +120,10 @@ def test_attention_is_fused_unless_its_pattern_is_hooked(monkeypatch):
     with torch.no_grad():
         plain = model(x)
         assert len(calls) == L
-        handles = [points[name].register_forward_hook(lambda *_: None) for name in ("blocks.0.attn.hook_z", "blocks.1.hook_resid_post")]
+        handles = [
+            points[name].register_forward_hook(lambda *_: None)
+            for name in ("blocks.0.attn.hook_z", "blocks.1.hook_resid_post")
+        ]
         model(x)
         assert len(calls) == 2 * L, "hooks other than the pattern keep the fused kernel"
         handles.append(points["blocks.1.attn.hook_pattern"].register_forward_hook(lambda *_: None))
@@ -140,7 +147,11 @@ def test_unknown_hook_pattern_lists_the_hook_names():
     with pytest.raises(UserError) as err:
         select_hooks(model, "blocks.*.attn.hook_patern")
     message = str(err.value)
-    assert "'blocks.*.attn.hook_patern'" in message and "blocks.1.attn.hook_pattern" in message and "ln_final.hook_normalized" in message
+    assert (
+        "'blocks.*.attn.hook_patern'" in message
+        and "blocks.1.attn.hook_pattern" in message
+        and "ln_final.hook_normalized" in message
+    )
     assert select_hooks(model, "blocks.1.attn.hook_q, hook_embed,") == ["hook_embed", "blocks.1.attn.hook_q"]
     with pytest.raises(UserError, match="No hook pattern given"):
         select_hooks(model, " , ")
@@ -153,10 +164,19 @@ def test_unknown_hook_pattern_lists_the_hook_names():
 def test_record_returns_examples_hooks_and_correctness():
     model = build("gpt")
     rec = record(model, "copy", n=5, seed=3, hooks="blocks.*.hook_resid_post")
-    assert set(rec) == {"input", "target", "answer_mask", "correct", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post"}
+    assert set(rec) == {
+        "input",
+        "target",
+        "answer_mask",
+        "correct",
+        "blocks.0.hook_resid_post",
+        "blocks.1.hook_resid_post",
+    }
     assert torch.equal(rec["input"][:, 1:], rec["target"][:, :-1]), "targets are the inputs shifted by one"
     assert rec["answer_mask"].any(dim=1).all() and rec["correct"].shape == (5,)
-    assert torch.equal(record(model, "copy", n=5, seed=3, hooks="hook_embed")["input"], rec["input"]), "same seed, same examples"
+    assert torch.equal(record(model, "copy", n=5, seed=3, hooks="hook_embed")["input"], rec["input"]), (
+        "same seed, same examples"
+    )
     assert not torch.equal(record(model, "copy", n=5, seed=4, hooks="hook_embed")["input"], rec["input"])
     assert not hook_points(model)["hook_embed"].hooked, "recording leaves no hook attached"
 
@@ -186,4 +206,7 @@ def test_a_bfloat16_model_records_to_file(tmp_path):
     record_to_file(model, "copy", 3, 0, "blocks.0.mlp.hook_post", path, {})
     stored = load_file(path)
     assert stored["blocks.0.mlp.hook_post"].dtype == torch.bfloat16
-    assert torch.equal(stored["blocks.0.mlp.hook_post"], record(model, "copy", n=3, seed=0, hooks="blocks.0.mlp.hook_post")["blocks.0.mlp.hook_post"])
+    assert torch.equal(
+        stored["blocks.0.mlp.hook_post"],
+        record(model, "copy", n=3, seed=0, hooks="blocks.0.mlp.hook_post")["blocks.0.mlp.hook_post"],
+    )

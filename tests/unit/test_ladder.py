@@ -84,16 +84,31 @@ def test_a_rung_can_override_the_learning_rate(tmp_path):
 
 BAD = {
     "unknown top-level key": (GOOD + "epochs: 3\n", ["epochs: unknown key", "Allowed keys here"]),
-    "misspelt training key": (GOOD.replace("lr: 0.001", "lr: 0.001, stepz: 3"), ["training.stepz: unknown key", "Did you mean 'steps'"]),
+    "misspelt training key": (
+        GOOD.replace("lr: 0.001", "lr: 0.001, stepz: 3"),
+        ["training.stepz: unknown key", "Did you mean 'steps'"],
+    ),
     "wrong type": (GOOD.replace("steps: 10", "steps: ten"), ["training.steps", "valid integer", "'ten'"]),
-    "heads do not divide": (GOOD.replace("d_model: 16, n_layers: 1, n_heads: 2", "d_model: 16, n_layers: 1, n_heads: 3"), ["rungs[1] (b)", "n_heads=3 does not divide d_model=16"]),
+    "heads do not divide": (
+        GOOD.replace("d_model: 16, n_layers: 1, n_heads: 2", "d_model: 16, n_layers: 1, n_heads: 3"),
+        ["rungs[1] (b)", "n_heads=3 does not divide d_model=16"],
+    ),
     "unknown rung key": (GOOD.replace("n_heads: 2}", "n_heads: 2, widht: 3}", 1), ["rungs[0] (a).widht: unknown key"]),
-    "context too short": (GOOD.replace("n_ctx: 24", "n_ctx: 10"), ["n_ctx: 10 is too short for task 'copy'", "set n_ctx >= 17"]),
+    "context too short": (
+        GOOD.replace("n_ctx: 24", "n_ctx: 10"),
+        ["n_ctx: 10 is too short for task 'copy'", "set n_ctx >= 17"],
+    ),
     "unknown task": (GOOD.replace("copy: 1.0", "cpoy: 1.0"), ["tasks.cpoy: unknown task", "Did you mean 'copy'"]),
-    "unknown family": (GOOD.replace("family: gpt", "family: gtp"), ["family: unknown model family 'gtp'", "Did you mean 'gpt'"]),
+    "unknown family": (
+        GOOD.replace("family: gpt", "family: gtp"),
+        ["family: unknown model family 'gtp'", "Did you mean 'gpt'"],
+    ),
     "rungs not growing": (GOOD.replace("d_model: 16", "d_model: 4"), ["rungs must grow in size"]),
     "missing key": (GOOD.replace("seeds: [0]\n", ""), ["seeds: required key is missing"]),
-    "warmup too long": (GOOD.replace("lr: 0.001", "lr: 0.001, warmup_steps: 10"), ["warmup_steps=10 must be smaller than steps=10"]),
+    "warmup too long": (
+        GOOD.replace("lr: 0.001", "lr: 0.001, warmup_steps: 10"),
+        ["warmup_steps=10 must be smaller than steps=10"],
+    ),
     "bad yaml": (GOOD + "  - {name: c\n", ["not valid YAML at line"]),
     "not a mapping": ("- 1\n- 2\n", ["must hold a mapping"]),
     "d_vocab set": (GOOD.replace("n_ctx: 24", "n_ctx: 24, d_vocab: 99"), ["d_vocab: set by the harness"]),

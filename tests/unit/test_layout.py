@@ -34,7 +34,7 @@ def stage(module: str) -> str:
 
 
 def imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
-    """(line, dotted module) of every import in a file (or in ``source``, as if it were that file), relative ones resolved."""
+    """(line, dotted module) of every import in a file (or in ``source``, read as that file); relative ones resolved."""
     package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
     found = []
     for node in ast.walk(ast.parse(path.read_text() if source is None else source, str(path))):
@@ -43,7 +43,9 @@ def imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], *([base] if base else [])])
+                base = ".".join(
+                    [*package.split(".")[: len(package.split(".")) - node.level + 1], *([base] if base else [])]
+                )
             found += [(node.lineno, f"{base}.{alias.name}" if base == "harness" else base) for alias in node.names]
     return found
 
@@ -58,7 +60,9 @@ def upward(path: Path, source: str | None = None) -> list[str]:
         if module != "harness" and module.startswith("harness."):
             theirs = stage(module)
             if RANK[theirs] > RANK[own] or (RANK[theirs] == RANK[own] and theirs != own):
-                bad.append(f"{path.relative_to(ROOT)}:{line} imports {module} ({theirs or 'top'} is not below {own or 'top'})")
+                bad.append(
+                    f"{path.relative_to(ROOT)}:{line} imports {module} ({theirs or 'top'} is not below {own or 'top'})"
+                )
     return bad
 
 
@@ -71,7 +75,9 @@ def test_imports_flow_one_way(path):
 
 
 def test_every_harness_folder_is_a_known_stage():
-    folders = {p.name for p in (ROOT / "harness").iterdir() if p.is_dir() and p.name != "__pycache__" and any(p.glob("*.py"))}
+    folders = {
+        p.name for p in (ROOT / "harness").iterdir() if p.is_dir() and p.name != "__pycache__" and any(p.glob("*.py"))
+    }
     assert folders == set(RANK) - {""}
 
 
@@ -88,7 +94,9 @@ def test_model_zoo_imports_nothing_from_the_harness():
 def test_an_upward_import_is_caught():
     """The check itself can fail: truth importing from board or the CLI, neurons from its sibling truth."""
     probe = ROOT / "harness" / "truth" / "probe.py"
-    assert upward(probe, "from harness.board.figures import emergence_map\nimport harness.cli\nfrom ..board import page\n") == [
+    assert upward(
+        probe, "from harness.board.figures import emergence_map\nimport harness.cli\nfrom ..board import page\n"
+    ) == [
         "harness/truth/probe.py:1 imports harness.board.figures (board is not below truth)",
         "harness/truth/probe.py:2 imports harness.cli (cli is not below truth)",
         "harness/truth/probe.py:3 imports harness.board (board is not below truth)",
@@ -99,11 +107,14 @@ def test_an_upward_import_is_caught():
     assert upward(probe, "from harness.training.store import ResultsStore\nfrom . import emergence\n") == []
 
 
-@pytest.mark.parametrize("module", ["harness.forecasts.scoring", "harness.board.ranking", "harness.truth.emergence", "harness.truth.acceptance"])
+@pytest.mark.parametrize(
+    "module",
+    ["harness.forecasts.scoring", "harness.board.ranking", "harness.truth.emergence", "harness.truth.acceptance"],
+)
 def test_pure_rules_import_no_torch(module):
     """Scoring, ranking and emergence are pure pandas: importing them must not load torch."""
     import subprocess
     import sys
 
-    code = f"import sys, {module}; assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))[:3]"
+    code = f"import sys, {module}; assert not [m for m in sys.modules if m.startswith('torch')]"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0

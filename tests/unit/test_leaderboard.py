@@ -23,13 +23,31 @@ SUBMISSIONS = [
 def scores() -> pd.DataFrame:
     rows = []
     for sha, who, kind, track, up_to, blind, at, index, pin in SUBMISSIONS:
-        meta = {"sha256": sha, "forecaster": who, "kind": kind, "track": track, "revealed_up_to": up_to, "blind": blind, "submitted_at": at}
+        meta = {
+            "sha256": sha,
+            "forecaster": who,
+            "kind": kind,
+            "track": track,
+            "revealed_up_to": up_to,
+            "blind": blind,
+            "submitted_at": at,
+        }
         values = {
             "brier_index": index, "brier": (1 - index / 100) ** 2, "brier_skill": index / 100 - 0.5,
             "pinball": pin, "pinball_skill": 1 - pin / 0.5, "accuracy_mse": 0.1 * pin,
         }  # fmt: skip
         for name, value in values.items():
-            rows.append({**meta, "score": name, "value": value, "ci_low": value - 1, "ci_high": value + 1, "coverage": 1.0, "n_questions": 10})
+            rows.append(
+                {
+                    **meta,
+                    "score": name,
+                    "value": value,
+                    "ci_low": value - 1,
+                    "ci_high": value + 1,
+                    "coverage": 1.0,
+                    "n_questions": 10,
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -17,7 +17,9 @@ UNIFORM_Q = pd.DataFrame({"level": [0.25, 0.5, 0.75], "q": [3.5, 4.0, 4.5]})
 def outcomes(binary: dict[str, list[float]], sizes: dict[str, list[float]]) -> Outcomes:
     rows = [(t, r, v) for t, vals in binary.items() for r, v in zip(RUNGS["rung"], vals)]
     b = pd.DataFrame(rows, columns=["task", "rung", "outcome"])
-    s = pd.DataFrame([(t, i, v) for t, vals in sizes.items() for i, v in enumerate(vals)], columns=["task", "seed", "log_size"])
+    s = pd.DataFrame(
+        [(t, i, v) for t, vals in sizes.items() for i, v in enumerate(vals)], columns=["task", "seed", "log_size"]
+    )
     return Outcomes(RUNGS, b, s, b.rename(columns={"outcome": "accuracy"}))
 
 
@@ -42,7 +44,9 @@ def test_pinball_by_hand():
 
 def test_brier_and_index_by_hand():
     out = outcomes({"a": [0, 1 / 3, 1], "b": [0, 0, 0]}, {"a": [4.5, 4.5, 4.5], "b": [math.inf] * 3})
-    probs = [("f", "a", "r0", 0.2), ("f", "a", "r1", 0.5), ("f", "a", "r2", 0.9)] + [("f", "b", r, 0.5) for r in ("r0", "r1", "r2")]
+    probs = [("f", "a", "r0", 0.2), ("f", "a", "r1", 0.5), ("f", "a", "r2", 0.9)] + [
+        ("f", "b", r, 0.5) for r in ("r0", "r1", "r2")
+    ]
     table = run(out, probs)
     brier_a = (0.2**2 + (0.5 - 1 / 3) ** 2 + 0.1**2) / 3
     expected = (brier_a + 0.25) / 2

@@ -14,8 +14,22 @@ from harness.training.store import COLUMNS, ResultsStore
 
 def rows(rung: str, seed: int, value: float) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"ladder": "smoke", "rung": rung, "params": 1, "seed": seed, "task": t, "step": s, "tokens": 10 * s, "metric": m, "value": value}
-         for t in ("mod_add", "copy") for s in (5, 0) for m in ("loss", "accuracy")]
+        [
+            {
+                "ladder": "smoke",
+                "rung": rung,
+                "params": 1,
+                "seed": seed,
+                "task": t,
+                "step": s,
+                "tokens": 10 * s,
+                "metric": m,
+                "value": value,
+            }
+            for t in ("mod_add", "copy")
+            for s in (5, 0)
+            for m in ("loss", "accuracy")
+        ]
     )
 
 

@@ -189,7 +189,9 @@ def test_registering_a_used_tag_or_name_is_refused():
 
 
 def test_at_least_eight_tasks_with_the_required_ones():
-    assert {"copy", "reverse", "sort", "mod_add", "addition", "induction", "mqar", "sparse_parity"} <= set(TASKS.names())
+    assert {"copy", "reverse", "sort", "mod_add", "addition", "induction", "mqar", "sparse_parity"} <= set(
+        TASKS.names()
+    )
 
 
 def test_unknown_task_suggests_the_closest():
