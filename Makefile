@@ -9,6 +9,8 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
 OUT ?= results
+# The code benchmarks/performance.py compares with: the last commit before the training speed-up.
+BEFORE ?= fd1f126
 PY := $(VENV)/bin/python
 
 .PHONY: demo test bench
@@ -29,5 +31,5 @@ test: $(VENV)/.installed
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
-	$(PY) benchmarks/performance.py
+	$(PY) benchmarks/performance.py --before $(BEFORE)
 	$(PY) benchmarks/score_many.py

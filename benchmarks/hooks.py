@@ -57,13 +57,7 @@ class Variant:
     def step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> None:
         bare(self.bare)
         start = time.perf_counter()
-        loss = self.module.loss(batch)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.clip)
-        self.optimizer.step()
-        self.schedule.step()
+        self.module.plain_step(batch, self.optimizer, self.schedule)
         self.ms.append(1000 * (time.perf_counter() - start))
         bare(False)
 

@@ -21,6 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from harness.training.data import Mixture
 from harness.training.families import FAMILIES
+from harness.training.groups import plan
 from harness.training.ladder import load_ladder
 from harness.training.module import LadderModule
 from harness.training.train import quiet_lightning
@@ -81,15 +82,9 @@ def plain_ms(module: LadderModule, batches: list, skip: int, clip: float | None,
     for i, batch in enumerate(batches):
         if i == skip:
             start = time.perf_counter()
-        loss = module.loss(batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip is not None:
-            torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
-        optimizer.step()
-        schedule.step()
+        loss = module.plain_step(batch, optimizer, schedule)
         if losses is not None:
-            losses.append(loss.detach())
+            losses.append(loss)
     return 1000 * (time.perf_counter() - start) / (len(batches) - skip)
 
 
@@ -120,15 +115,18 @@ def step_table(ladder_name: str, rungs: list[str] | None, steps: int, warmup: in
         if rungs is not None and rung.name not in rungs:
             continue
         training = ladder.training(rung)
+        groups = plan(mixture.rows_by_length(), rung.params)
         torch.manual_seed(0)
         model = FAMILIES.get(spec.family).build(rung.config)
-        flops = step_flops(LadderModule(copy.deepcopy(model), training), batches[0])
+        flops = step_flops(LadderModule(copy.deepcopy(model), training, groups), batches[0])
         light, plain = [], []
         for _ in range(repeats):
             light.append(
-                lightning_ms(LadderModule(copy.deepcopy(model), training), batches, warmup, training.grad_clip)
+                lightning_ms(LadderModule(copy.deepcopy(model), training, groups), batches, warmup, training.grad_clip)
             )
-            plain.append(plain_ms(LadderModule(copy.deepcopy(model), training), batches, warmup, training.grad_clip))
+            plain.append(
+                plain_ms(LadderModule(copy.deepcopy(model), training, groups), batches, warmup, training.grad_clip)
+            )
         lt, pt = min(light), min(plain)
         achieved = flops / (lt / 1000)
         both = f"{lt:.2f} ({statistics.median(light):.2f})", f"{pt:.2f} ({statistics.median(plain):.2f})"

@@ -33,7 +33,8 @@ def file_name(step: int) -> str:
 
 def save(folder: Path, family: str, config: BaseModel, step: int, model: nn.Module) -> None:
     """Write the model's weights at ``step`` into ``folder``."""
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    # Clones: a parameter may be a view of a larger (flat) tensor, whose whole storage torch.save would write.
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     buffer = io.BytesIO()
     torch.save({"family": family, "config": config.model_dump(), "step": step, "state_dict": state}, buffer)
     atomic_write(folder / file_name(step), buffer.getvalue())

@@ -55,64 +55,77 @@ class Mixture:
     def seq_len(self) -> int:
         return max(t.seq_len for t in self.tasks)
 
+    def rows_by_length(self) -> dict[int, int]:
+        """Tokens per example -> rows of a batch that long (tasks of one length together)."""
+        rows: dict[int, int] = {}
+        for task, n in zip(self.tasks, self.counts):
+            rows[task.seq_len] = rows.get(task.seq_len, 0) + n
+        return rows
+
     @property
     def tokens_per_step(self) -> int:
         """Real (non-padding) input tokens the model reads in one training batch."""
         return sum(n * (t.seq_len - 1) for t, n in zip(self.tasks, self.counts))
 
-    def train_batch(self, seed: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batch ``step`` of run ``seed``: tokens (B, T) int64 and answer mask (B, T) bool."""
+    def train_arrays(self, seed: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``step`` of run ``seed`` as drawn: tokens (B, T) int64 and answer mask (B, T) bool."""
         blocks = [
             pad(t.train_examples(train_rng(seed, step, t.tag), n), self.seq_len)
             for t, n in zip(self.tasks, self.counts)
         ]
-        return _stack(blocks)
+        return np.concatenate([b.tokens for b in blocks]), np.concatenate([b.answer_mask for b in blocks])
 
-    def eval_set(self, per_task: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The first ``per_task`` held-out examples of each task (all, if it has fewer).
+    def train_batch(self, seed: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batch ``step`` of run ``seed``: tokens (B, T) int64 and answer mask (B, T) bool."""
+        tokens, answer_mask = self.train_arrays(seed, step)
+        return torch.from_numpy(tokens), torch.from_numpy(answer_mask)
 
-        Returns tokens (B, T), answer mask (B, T) and task index (B,).
+    def eval_sets(self, per_task: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per task, its first ``per_task`` held-out examples (all, if it has fewer), unpadded.
+
+        Each is tokens (n, L) int64 and answer mask (n, L) bool, L the task's own length.
         """
-        blocks = [
-            pad(Examples(t.heldout.tokens[:per_task], t.heldout.answer_mask[:per_task]), self.seq_len)
+        return [
+            (torch.from_numpy(t.heldout.tokens[:per_task]), torch.from_numpy(t.heldout.answer_mask[:per_task]))
             for t in self.tasks
         ]
-        tokens, answer_mask = _stack(blocks)
-        index = torch.repeat_interleave(torch.arange(len(self.tasks)), torch.tensor([len(b) for b in blocks]))
-        return tokens, answer_mask, index
 
 
-def _stack(blocks: list[Examples]) -> tuple[torch.Tensor, torch.Tensor]:
-    tokens = torch.from_numpy(np.concatenate([b.tokens for b in blocks]))
-    answer_mask = torch.from_numpy(np.concatenate([b.answer_mask for b in blocks]))
-    return tokens, answer_mask
+@dataclass(frozen=True)
+class Batches:
+    """All training batches of one run: tokens (S, B, T) and answer_mask (S, B, T), S steps of B rows."""
+
+    tokens: np.ndarray  # uint8 token ids (the vocabulary has fewer than 256)
+    answer_mask: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.tokens)
 
 
 class MixtureStream(IterableDataset):
-    """Yields the training batches of steps ``start .. steps-1`` of one run.
+    """Yields the training batches of steps ``start .. steps-1`` of one run, read from the seed's shared batches.
 
     With ``world`` > 1 devices, device ``rank`` gets rows ``rank, rank + world, ...``
     of every batch, so the devices together see exactly the one-device batch.
     """
 
-    def __init__(self, mixture: Mixture, seed: int, steps: int, start: int = 0, rank: int = 0, world: int = 1) -> None:
-        self.mixture, self.seed, self.steps, self.start = mixture, seed, steps, start
-        self.rank, self.world = rank, world
+    def __init__(self, batches: Batches, start: int = 0, rank: int = 0, world: int = 1) -> None:
+        self.batches, self.start, self.rank, self.world = batches, start, rank, world
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for step in range(self.start, self.steps):
-            tokens, answer_mask = self.mixture.train_batch(self.seed, step)  # (B, T) each
-            yield tokens[self.rank :: self.world], answer_mask[self.rank :: self.world]  # (B / world, T)
+        for step in range(self.start, len(self.batches)):
+            rows = slice(self.rank, None, self.world)
+            tokens = torch.from_numpy(self.batches.tokens[step, rows].astype(np.int64))  # (B / world, T)
+            yield tokens, torch.from_numpy(self.batches.answer_mask[step, rows])  # (B / world, T) each
 
 
 class MixtureData(L.LightningDataModule):
     """Training data of one run, split over devices; evaluation data is held by the ``Evaluator`` callback."""
 
-    def __init__(self, mixture: Mixture, seed: int, steps: int) -> None:
+    def __init__(self, batches: Batches) -> None:
         super().__init__()
-        self.mixture, self.seed, self.steps = mixture, seed, steps
+        self.batches = batches
 
     def train_dataloader(self) -> DataLoader:
         rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer is not None else (0, 1)
-        stream = MixtureStream(self.mixture, self.seed, self.steps, rank=rank, world=world)
-        return DataLoader(stream, batch_size=None, num_workers=0)
+        return DataLoader(MixtureStream(self.batches, rank=rank, world=world), batch_size=None, num_workers=0)

@@ -19,29 +19,29 @@ EVAL_CHUNK = 1024  # rows per forward pass during evaluation
 
 
 @torch.inference_mode()
-def evaluate(
-    model: nn.Module, tokens: torch.Tensor, answer_mask: torch.Tensor, index: torch.Tensor, n_tasks: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per task: (exact-match accuracy (n_tasks,), mean answer-token loss (n_tasks,))."""
+def evaluate(model: nn.Module, sets: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per task: (exact-match accuracy (n_tasks,), mean answer-token loss (n_tasks,)).
+
+    sets: per task, tokens (n, L) and answer mask (n, L) at the task's own length, so
+    no position is spent on padding.
+    """
     was_training = model.training
     model.eval()
-    loss_sum = torch.zeros(n_tasks, dtype=torch.float64)
-    correct = torch.zeros(n_tasks, dtype=torch.float64)
     device = next(model.parameters()).device
-    for lo in range(0, len(tokens), EVAL_CHUNK):
-        chunk = tokens[lo : lo + EVAL_CHUNK].to(device)
-        mask = answer_mask[lo : lo + EVAL_CHUNK, 1:].to(device)
-        logits = model(chunk[:, :-1]).float()  # (b, T-1, V)
-        rows_loss, rows_exact = per_example(logits, chunk[:, 1:], mask)
-        idx = index[lo : lo + EVAL_CHUNK]
-        loss_sum.index_add_(0, idx, rows_loss.double().cpu())
-        correct.index_add_(0, idx, rows_exact.double().cpu())
+    accuracy, loss = torch.zeros(len(sets), dtype=torch.float64), torch.zeros(len(sets), dtype=torch.float64)
+    for i, (tokens, answer_mask) in enumerate(sets):
+        loss_sum = correct = 0.0
+        for lo in range(0, len(tokens), EVAL_CHUNK):
+            chunk = tokens[lo : lo + EVAL_CHUNK].to(device)  # (b, L)
+            mask = answer_mask[lo : lo + EVAL_CHUNK, 1:].to(device)  # (b, L-1)
+            logits = model(chunk[:, :-1]).float()  # (b, L-1, V)
+            rows_loss, rows_exact = per_example(logits, chunk[:, 1:], mask)
+            loss_sum += rows_loss.double().sum().item()
+            correct += rows_exact.double().sum().item()
+        accuracy[i] = correct / len(tokens)
+        loss[i] = loss_sum / answer_mask[:, 1:].sum().item()
     model.train(was_training)
-    rows = torch.bincount(index, minlength=n_tasks).double()
-    answer_tokens = torch.zeros(n_tasks, dtype=torch.float64).index_add_(
-        0, index, answer_mask[:, 1:].sum(dim=1).double()
-    )
-    return correct / rows, loss_sum / answer_tokens
+    return accuracy, loss
 
 
 class Evaluator(L.Callback):
@@ -65,7 +65,7 @@ class Evaluator(L.Callback):
         report: Callable[[list[dict]], None],
     ) -> None:
         self.mixture = mixture
-        self.data = mixture.eval_set(per_task)
+        self.sets = mixture.eval_sets(per_task)
         self.eval_steps, self.ckpt_steps = set(eval_steps), set(ckpt_steps)
         self.save, self.report = save, report
         self.rows: list[dict] = []
@@ -87,7 +87,7 @@ class Evaluator(L.Callback):
             self.save(step, pl_module.model)
 
     def _measure(self, step: int, trainer: L.Trainer, model: nn.Module) -> None:
-        accuracy, loss = evaluate(model, *self.data, n_tasks=len(self.mixture.tasks))
+        accuracy, loss = evaluate(model, self.sets)
         tokens = step * self.mixture.tokens_per_step
         logged = {}
         for i, task in enumerate(self.mixture.tasks):

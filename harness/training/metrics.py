@@ -12,9 +12,13 @@ import torch
 import torch.nn.functional as F
 
 
-def answer_loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over masked positions. logits (B, T, V), targets (B, T), mask (B, T) bool."""
-    return F.cross_entropy(logits[mask], targets[mask])  # logits[mask]: (N answer tokens, V)
+def answer_loss_sum(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Summed cross-entropy over masked positions. logits (B, T, V), targets (B, T), mask (B, T) bool.
+
+    A sum rather than a mean, so that a batch run in several length groups adds its
+    groups' sums and divides once by all its answer tokens.
+    """
+    return F.cross_entropy(logits[mask], targets[mask], reduction="sum")  # logits[mask]: (N answer tokens, V)
 
 
 def per_example(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -23,10 +23,11 @@ import torch
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from harness.files import atomic_write
-from harness.training import checkpoints
+from harness.training import batches, checkpoints
 from harness.training.data import Mixture, MixtureData
 from harness.training.evaluate import Evaluator
 from harness.training.families import FAMILIES
+from harness.training.groups import plan
 from harness.training.ladder import Ladder, Rung, TrainingSpec
 from harness.training.module import LadderModule
 from harness.training.schedule import log_steps, snap
@@ -172,7 +173,10 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         limit_val_batches=0,
     )
     start = time.perf_counter()
-    trainer.fit(LadderModule(model, training), datamodule=MixtureData(mixture, seed, steps))
+    data = MixtureData(batches.shared(mixture, seed, steps, store.folder))
+    batches_s = time.perf_counter() - start  # generating the seed's batches, for its first job; else reading them
+    groups = plan(mixture.rows_by_length(), rung.params)
+    trainer.fit(LadderModule(model, training, groups), datamodule=data)
     wall = time.perf_counter() - start
     if logger is not None:
         import wandb
@@ -188,6 +192,8 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         "params": rung.params,
         "steps": steps,
         "wall_time_s": round(wall, 3),
+        "batches_s": round(batches_s, 3),
+        "length_groups": list(groups),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "checkpoints": checkpoints.listing(partial, final, store.folder),
         # What the Trainer actually ran with, not what was asked for.

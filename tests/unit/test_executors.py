@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from harness.errors import UserError
+from harness.training.batches import generate
 from harness.training.data import Mixture, MixtureStream
 from harness.training.executors import EXECUTORS, Local, Lost, probe
 from harness.training.ladder import load_ladder
@@ -128,8 +129,9 @@ def test_more_than_one_device_spawns_rather_than_relaunching():
 @pytest.mark.parametrize("world", [2, 3, 4])
 def test_devices_together_see_exactly_the_one_device_batch(world):
     mixture = Mixture.build({"copy": 1.0, "mod_add": 2.0, "sort": 1.0}, 10)
-    whole = list(MixtureStream(mixture, 7, 3))
-    shards = [list(MixtureStream(mixture, 7, 3, rank=r, world=world)) for r in range(world)]
+    seven = generate(mixture, 7, 3)
+    whole = list(MixtureStream(seven))
+    shards = [list(MixtureStream(seven, rank=r, world=world)) for r in range(world)]
     for step, (tokens, answer_mask) in enumerate(whole):
         parts = [shards[r][step] for r in range(world)]
         assert sum(len(p[0]) for p in parts) == len(tokens)
