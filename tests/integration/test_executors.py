@@ -29,8 +29,9 @@ NEEDS_RAY = pytest.mark.skipif(
 EXECUTORS = ["local", pytest.param("ray", marks=NEEDS_RAY)]
 
 
-def ladder(out: Path, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    cmd = [
+def run_cmd(out: Path, *args: str) -> list[str]:
+    """``ladder run`` of the smoke ladder's SEEDS into ``out``, wandb off, with ``args``."""
+    return [
         sys.executable,
         "-m",
         "harness",
@@ -44,6 +45,10 @@ def ladder(out: Path, *args: str, check: bool = True, timeout: float = 300) -> s
         *SEEDS,
         *args,
     ]
+
+
+def ladder(out: Path, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    cmd = run_cmd(out, *args)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if check:
         assert proc.returncode == 0, f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
@@ -88,23 +93,7 @@ def job_processes(executor: str, driver: int) -> list[int]:
 
 @pytest.mark.parametrize("executor", EXECUTORS)
 def test_a_killed_worker_loses_nothing_and_the_rerun_completes(sequential, tmp_path, executor):
-    cmd = [
-        sys.executable,
-        "-m",
-        "harness",
-        "run",
-        "--ladder",
-        "smoke",
-        "--out",
-        str(tmp_path),
-        "--wandb",
-        "disabled",
-        *SEEDS,
-        "--executor",
-        executor,
-        "--workers",
-        "2",
-    ]
+    cmd = run_cmd(tmp_path, "--executor", executor, "--workers", "2")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     root, deadline = tmp_path / "smoke", time.monotonic() + 240
     # The largest rung goes first; kill one of its workers as soon as it has written a checkpoint.
