@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,9 @@ class ModelConfig(BaseModel):
     n_ctx: int = Field(gt=1)
     d_vocab: int = Field(gt=0)
     act_fn: Literal["gelu", "relu"] = "gelu"
+    # Whether the unembedding adds a bias to the logits. A family constant, not a rung's choice:
+    # GPT-2's head has none, so the gpt family drops it and converts exactly to that format.
+    unembed_bias: ClassVar[bool] = True
 
     @property
     def mlp_width(self) -> int:
@@ -37,9 +40,9 @@ class ModelConfig(BaseModel):
         raise NotImplementedError
 
     def _shared_params(self) -> int:
-        """Embedding, position embedding, final norm and unembedding (with bias)."""
+        """Embedding, position embedding, final norm and unembedding (its bias where the family has one)."""
         d, v = self.d_model, self.d_vocab
-        return v * d + self.n_ctx * d + 2 * d + d * v + v
+        return v * d + self.n_ctx * d + 2 * d + d * v + (v if self.unembed_bias else 0)
 
     def _mlp_params(self) -> int:
         """One block's MLP and the two layer norms around its sublayers."""

@@ -103,7 +103,7 @@ class Decoder(nn.Module):
         self.hook_pos_embed = HookPoint()
         self.blocks = nn.ModuleList(blocks)
         self.ln_final = LayerNorm(cfg.d_model)
-        self.unembed = nn.Linear(cfg.d_model, cfg.d_vocab)
+        self.unembed = nn.Linear(cfg.d_model, cfg.d_vocab, bias=cfg.unembed_bias)
         self.apply(_init_weights)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:

@@ -22,12 +22,26 @@ class Family:
     config: type[ModelConfig]
     model: type[nn.Module]
     description: str
+    # Bumped whenever the same config builds a different network; ``changes[v]`` says what version v changed.
+    # Part of every ladder's hash and of every checkpoint, so old results and weights are told apart.
+    version: int = 1
+    changes: tuple[tuple[int, str], ...] = ()
+
+    def change_since(self, version: int) -> str:
+        """What changed in this family after ``version``, in words."""
+        return "; ".join(text for v, text in self.changes if v > version) or "nothing recorded"
 
     def build(self, cfg: ModelConfig) -> nn.Module:
         return self.model(cfg)
 
 
 FAMILIES: dict[str, Family] = {
-    "gpt": Family(GPTConfig, GPT, "pre-norm decoder-only transformer with causal attention"),
+    "gpt": Family(
+        GPTConfig,
+        GPT,
+        "pre-norm decoder-only transformer with causal attention, in the shape of GPT-2",
+        version=2,
+        changes=((2, "the unembedding lost its bias, giving the exact shape of GPT-2"),),
+    ),
     "mixer": Family(MixerConfig, Mixer, "attention-free decoder with learned causal token mixing"),
 }

@@ -1,5 +1,9 @@
 """A small GPT: pre-norm decoder with fused causal attention (``F.scaled_dot_product_attention``).
 
+Exactly the shape of GPT-2 (exact GELU, LayerNorm eps 1e-5, untied head with no
+unembedding bias), so every rung converts without loss to the formats
+researchers load (Hugging Face's ``GPT2LMHeadModel``, TransformerLens).
+
 Module and hook-point names follow TransformerLens (``embed``, ``pos_embed``,
 ``blocks.{i}.attn``, ``blocks.{i}.mlp``, ``ln_final``, ``unembed``;
 ``blocks.{i}.attn.hook_pattern``, ...) so checkpoints and recordings map onto its tools.
@@ -8,6 +12,7 @@ Module and hook-point names follow TransformerLens (``embed``, ``pos_embed``,
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +28,7 @@ class GPTConfig(ModelConfig):
     """Decoder-only transformer. d_head: width of one head; None means d_model // n_heads."""
 
     d_head: int | None = None
+    unembed_bias: ClassVar[bool] = False  # GPT-2's head has no bias
 
     @model_validator(mode="after")
     def _heads_fit(self) -> GPTConfig:

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from harness.board.fmt import sci
 from harness.files import atomic_write
-from harness.truth.emergence import fraction_emerged, rung_sizes, seed_points, task_order
+from harness.truth.emergence import fraction_emerged, pooled_points, rung_sizes, task_order
 from harness.truth.ground_truth import GroundTruth
 
 MAP_FILE = "emergence_map.png"
@@ -28,8 +28,8 @@ METRIC_TITLES = {
 def emergence_map(table: pd.DataFrame) -> bytes:
     """Tasks by rungs, coloured by the fraction of seeds that have the capability, one panel per metric.
 
-    A diamond marks each task's median emergence point and a bar the range over
-    seeds (tasks whose every seed emerged inside the ladder).
+    A diamond marks each task's emergence point pooled over seeds (the robust
+    estimate) and a bar its 95% bootstrap interval over seeds, cut at the ladder's ends.
     """
     metrics = [m for m in ("accuracy", "loss") if (table["metric"] == m).any()]
     order = task_order(table)
@@ -45,22 +45,24 @@ def emergence_map(table: pd.DataFrame) -> bytes:
             cbar=ax is axes[-1], cbar_kws={"label": "fraction of seeds with the capability"},
             annot_kws={"fontsize": 8},
         )  # fmt: skip
-        points = seed_points(table[table["metric"] == metric]).set_index("task")
+        pooled = pooled_points(table[table["metric"] == metric]).set_index("task")
+        last = len(rungs) - 1
         for row, task in enumerate(order):
-            mine = points.loc[[task]]
-            if (mine["censoring"] == "none").all():
-                pos = mine["emergence_position"].to_numpy() + 0.5  # heatmap cell i is centred at i + 0.5
-                y = row + 0.8  # below the cell's annotation
-                ax.plot([pos.min(), pos.max()], [y, y], color="crimson", lw=2, solid_capstyle="round")
-                ax.plot([np.median(pos)], [y], marker="D", color="crimson", ms=5)
+            p = pooled.loc[task]
+            if p["censoring"] == "none":
+                # Heatmap cell i is centred at i + 0.5; y just below the cell's annotation.
+                lo, hi = (float(np.clip(p[k], 0, last)) + 0.5 for k in ("low", "high"))
+                y = row + 0.8
+                ax.plot([lo, hi], [y, y], color="crimson", lw=2, solid_capstyle="round")
+                ax.plot([p["position"] + 0.5], [y], marker="D", color="crimson", ms=5)
         ax.set_xticklabels([f"{r}\n{sci(p)}" for r, p in zip(rungs["rung"], rungs["params"])], rotation=0, fontsize=8)
         ax.set_xlabel("rung and parameters (log-spaced)")
         ax.set_ylabel("task" if ax is axes[0] else "")
         ax.set_title(f"{metric}: {METRIC_TITLES[metric]}", fontsize=9)
     ladder = table["ladder"].iloc[0]
     fig.suptitle(
-        f"Emergence map of ladder '{ladder}' over {n_seeds} seed{'s' if n_seeds > 1 else ''} (diamond: median "
-        "emergence point, bar: seed range)",
+        f"Emergence map of ladder '{ladder}' over {n_seeds} seed{'s' if n_seeds > 1 else ''} (diamond: emergence "
+        "point pooled over seeds, bar: 95% bootstrap interval over seeds)",
         fontsize=10,
     )
     return _png(fig, dpi=120)
@@ -153,7 +155,7 @@ def forecast_card(
 def _emergence_sizes(
     ax, tasks: list[str], quantiles: pd.DataFrame, measured: pd.DataFrame, rungs: pd.DataFrame, floor: float
 ) -> None:  # noqa: ANN001 - a matplotlib Axes
-    """Per task (rows): the forecast's quantile range and median, and every seed's measured point."""
+    """Per task (rows): the forecast's quantile range and median, and the measured point pooled over seeds."""
     bottom, top = float(rungs["log_params"].iloc[0]), float(rungs["log_params"].iloc[-1])
     lo_edge, hi_edge = bottom - 0.35, top + 1.0  # room above the ladder for "not within this ladder"
     ax.axvspan(10**lo_edge, 10**bottom, color="0.92", lw=0)
@@ -177,12 +179,12 @@ def _emergence_sizes(
             ax.plot(10 ** q[np.argmin(np.abs(lv - 0.5))], row, marker="o", color="tab:blue", ms=6, mfc="white", mew=2)
         else:
             ax.text(10**bottom, row, " no forecast", va="center", fontsize=7, color="0.4")
-        seeds = measured.loc[measured["task"] == task, "log_size"].to_numpy()
-        inside = seeds[np.isfinite(seeds)]
+        point = measured.loc[measured["task"] == task, "log_size"].to_numpy()
+        inside = point[np.isfinite(point)]
         ax.plot(10**inside, np.full(len(inside), row), "kx", ms=6, mew=1.5)
-        if (seeds == np.inf).any():
+        if (point == np.inf).any():
             ax.plot(10 ** (top + 0.3), row, marker=">", color="k", ms=7)
-        if (seeds == -np.inf).any():
+        if (point == -np.inf).any():
             ax.plot(10 ** (bottom - 0.2), row, marker="<", color="k", ms=7)
     ax.set_xscale("log")
     ax.set_xlim(10**lo_edge, 10**hi_edge)
@@ -190,8 +192,9 @@ def _emergence_sizes(
     ax.set_ylim(len(tasks) - 0.5, -0.5)
     ax.set_xlabel("emergence size (parameters, log); grey: below and above the ladder")
     ax.set_title(
-        "emergence size: forecast (blue: outer and 25-75% quantiles, o median)\nmeasured (x per seed; ▶ not reached "
-        "in the ladder, ◀ there from the start)",
+        "emergence size: forecast (blue: outer and 25-75% quantiles, o median)\nmeasured (x pooled over seeds; ▶ not "
+        "reached"
+        " in the ladder, ◀ there from the start)",
         fontsize=8,
     )
 

@@ -22,11 +22,11 @@ def log_size(x: float, bottom: int, top: int) -> str:
     return sci(10**x)
 
 
-def size_summary(low: float, median: float, high: float, bottom: int, top: int) -> str:
-    """'median [low – high]' of log10 sizes over seeds, or just the value when every seed agrees."""
+def size_summary(low: float, point: float, high: float, bottom: int, top: int) -> str:
+    """'point [low – high]' of log10 sizes, or just the point when the interval is a single value."""
     if low == high:
-        return log_size(median, bottom, top)
-    return f"{log_size(median, bottom, top)} [{log_size(low, bottom, top)} – {log_size(high, bottom, top)}]"
+        return log_size(point, bottom, top)
+    return f"{log_size(point, bottom, top)} [{log_size(low, bottom, top)} – {log_size(high, bottom, top)}]"
 
 
 def number(value: float | None, spec: str) -> str:

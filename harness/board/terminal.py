@@ -28,7 +28,7 @@ def emergence_grid(table: pd.DataFrame, metric: str) -> Table:
     out.add_column("threshold", justify="right")
     for rung, params in zip(rungs["rung"], rungs["params"]):
         out.add_column(f"{rung}\n{sci(params)}", justify="center")
-    out.add_column("emerges at, median [seed range]")
+    out.add_column("emerges at, pooled over seeds [95% over seeds]")
     for task in task_order(table, metric):
         cells = []
         for rung in rungs["rung"]:
@@ -36,17 +36,21 @@ def emergence_grid(table: pd.DataFrame, metric: str) -> Table:
             colour = "green" if k == n_seeds else ("yellow" if k else "dim")
             cells.append(f"[{colour}]{k}/{n_seeds}[/]")
         s = summary.loc[task]
-        size = size_summary(s["low"], s["median"], s["high"], bottom, top)
-        if s["n_regressed"]:
-            size += f"  ({int(s['n_regressed'])} regressed)"
+        size = size_summary(s["log_low"], s["log_params"], s["log_high"], bottom, top)
+        flags = (("n_regressed", "regressed"), ("n_budget_limited", "still rising"))
+        notes = [f"{s[k]:.0f} {word}" for k, word in flags if s[k]]
+        if notes:
+            size += f"  ({', '.join(notes)})"
         out.add_row(task, f"{thresholds[task]:.3g}", *cells, size)
     return out
 
 
-def checks_table(checks: list[Check]) -> Table:
+def checks_table(checks: list[Check], seeds: str) -> Table:
+    """One set of acceptance checks; ``seeds`` says which seeds they judge."""
     out = Table(
-        "check", "result", "detail", title="Acceptance checks of the ground truth (accuracy)", title_justify="left"
-    )
+        "check", "result", "detail", title=f"Acceptance checks of the ground truth (accuracy), {seeds}",
+        title_justify="left",
+    )  # fmt: skip
     for c in checks:
         out.add_row(c.name, "[green]pass[/]" if c.passed else "[red]FAIL[/]", c.detail)
     return out

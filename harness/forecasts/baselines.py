@@ -22,6 +22,7 @@ from scipy import optimize, stats
 
 from harness.forecasts.schema import LEVELS, Forecast, TaskForecast, uninformed
 from harness.training.ladder import Ladder
+from harness.truth.emergence import pooled_points
 
 __all__ = ["extrapolator", "oracle", "uninformed"]
 BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored point
@@ -35,21 +36,16 @@ TOLERANCE = 1e-3
 
 
 def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
-    """The truth as a forecast: seed fractions, empirical quantiles of the seeds' points, mean accuracy."""
+    """The truth as a forecast: seed fractions, the pooled emergence point at every quantile, mean accuracy."""
     acc = table[table["metric"] == "accuracy"]
     low, high = math.log10(ladder.rungs[0].params) - BEYOND, math.log10(ladder.rungs[-1].params) + BEYOND
     tasks = {}
+    pooled = pooled_points(acc, n_boot=0).set_index("task")["log_params"]
     for task, rows in acc.groupby("task"):
         per_rung = rows.groupby("rung").agg(p=("reached", "mean"), accuracy=("final", "mean"))
-        points = rows.drop_duplicates("seed")
-        log_size = np.log10(points["emergence_params"].to_numpy(dtype=float))
-        log_size = np.where(
-            points["censoring"] == "left", low, np.where(points["censoring"] == "right", high, log_size)
-        )
-        # An empirical quantile of the seeds' points minimises their mean pinball loss exactly.
-        quantiles = {
-            level: round(float(np.quantile(log_size, level, method="inverted_cdf")), DECIMALS) for level in LEVELS
-        }
+        # Every quantile at the measured point minimises the pinball loss exactly.
+        point = round(float(np.clip(pooled[task], low, high)), DECIMALS)
+        quantiles = dict.fromkeys(LEVELS, point)
         tasks[str(task)] = TaskForecast(
             p_emerged={str(r): float(v) for r, v in per_rung["p"].items()},
             emergence_quantiles=quantiles,

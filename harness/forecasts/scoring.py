@@ -6,8 +6,10 @@ Three kinds of question, all scored with proper rules:
   is the fraction of seeds whose rung reached the threshold; the score is the
   Brier score (p - outcome)^2, reported also as a 0-100 Brier index,
   100 * (1 - sqrt(Brier)): 100 is perfect and 0.5 everywhere scores at least 50.
-- emergence size, per (task, seed): quantiles of log10 parameters scored with
-  the pinball (quantile) loss, in decades. Censoring: forecasts and outcomes are
+- emergence size, per task: quantiles of log10 parameters scored with the
+  pinball (quantile) loss, in decades, against the robust emergence point
+  pooled over seeds (``harness.truth.emergence``), which one seed's late jump
+  cannot move far. Censoring: forecasts and outcomes are
   both clipped to the scored range [floor, top] in log10 parameters, so a
   quantile above the top rung costs nothing when the task never emerged, and
   one below the floor costs nothing when it was there from the start. Clipping
@@ -32,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from harness.forecasts.score_names import N_BOOT, SCORES
+from harness.truth.emergence import pooled_points
 
 UNINFORMED_P = 0.5
 BLIND = ""  # the floor of a blind-track submission inside the scorer's tables
@@ -42,8 +45,9 @@ class Outcomes:
     """What was measured, as the scorer needs it.
 
     rungs: rung, log_params (ascending). binary: task, rung, outcome (fraction
-    of seeds). sizes: task, seed, log_size (log10 emergence point, -inf/+inf when
-    censored below/above). accuracy: task, rung, accuracy (mean over seeds).
+    of seeds). sizes: task, log_size (log10 of the robust emergence point pooled
+    over seeds, -inf/+inf when censored below/above). accuracy: task, rung,
+    accuracy (mean over seeds).
     """
 
     rungs: pd.DataFrame
@@ -66,12 +70,8 @@ def outcomes(table: pd.DataFrame) -> Outcomes:
     per_rung = acc.groupby(["task", "rung"], as_index=False).agg(
         outcome=("reached", "mean"), accuracy=("final", "mean")
     )
-    points = acc.drop_duplicates(["task", "seed"])
-    log_size = np.log10(points["emergence_params"].to_numpy(dtype=float))
-    log_size = np.where(
-        points["censoring"] == "left", -np.inf, np.where(points["censoring"] == "right", np.inf, log_size)
-    )
-    sizes = pd.DataFrame({"task": points["task"].to_numpy(), "seed": points["seed"].to_numpy(), "log_size": log_size})
+    pooled = pooled_points(acc, n_boot=0)
+    sizes = pd.DataFrame({"task": pooled["task"].to_numpy(), "log_size": pooled["log_params"].to_numpy(dtype=float)})
     return Outcomes(rungs, per_rung[["task", "rung", "outcome"]], sizes, per_rung[["task", "rung", "accuracy"]])
 
 
@@ -139,7 +139,7 @@ def score(
     grid["brier_ref"] = (UNINFORMED_P - grid["outcome"]) ** 2
     brier = _per_task(grid, ["brier", "brier_ref"])
 
-    # Emergence size: every (task, seed, level), missing tasks given the uninformed quantiles.
+    # Emergence size: every (task, level), missing tasks given the uninformed quantiles.
     given = quantiles[["submission", "task"]].drop_duplicates()
     missing = (
         subs[["submission"]].merge(pd.DataFrame({"task": tasks}), how="cross").merge(given, how="left", indicator=True)
@@ -153,7 +153,7 @@ def score(
     level = sizes["level"].to_numpy()
     sizes["pinball"] = pinball(np.clip(sizes["q"].to_numpy(), lo, top), np.clip(y, lo, top), level)
     ref = (
-        sizes[["submission", "task", "seed", "floor_log", "log_size"]]
+        sizes[["submission", "task", "floor_log", "log_size"]]
         .drop_duplicates()
         .merge(uninformed_quantiles, how="cross")
     )

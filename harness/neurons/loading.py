@@ -95,13 +95,21 @@ def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
             "so it is not the model that produced the stored curves, and it is not loaded. Delete it and recreate it "
             f"with '{ckpt.restore}'."
         ) from None
-    family = ckpt.ladder.spec.family
-    if blob["family"] != family or blob["config"] != ckpt.rung.config.model_dump():
+    name = ckpt.ladder.spec.family
+    if blob["family"] != name or blob["config"] != ckpt.rung.config.model_dump():
         raise UserError(
             f"Checkpoint '{ckpt.path}' holds a {blob['family']} model of another shape than rung {ckpt.rung.name} of "
             f"ladder '{ckpt.ladder.name}'; it belongs to a different ladder."
         )
-    model = FAMILIES.get(family).build(ckpt.rung.config)
+    family = FAMILIES.get(name)
+    if (version := blob.get("family_version", 1)) != family.version:
+        raise UserError(
+            f"Checkpoint '{ckpt.path}' was trained by version {version} of the {name} family, and this code builds "
+            f"version {family.version}: {family.change_since(version)}. Its weights do not fit the model built now. "
+            f"Retrain the pair with '{ckpt.restore}' on results made by this version, or load it with the code of "
+            "the commit that trained it."
+        )
+    model = family.build(ckpt.rung.config)
     model.load_state_dict(blob["state_dict"])
     return model.eval()
 

@@ -17,20 +17,25 @@ def reversed_digits(values: np.ndarray, n_digits: int) -> np.ndarray:
 
 @task
 class Addition(Task):
-    """Add two 3-digit numbers; digits are written least significant first.
+    """Add two 2-digit numbers; digits are written least significant first.
 
     Reversed digits let the model produce the carry in the order it is computed.
+    Version 2 has 2 digits rather than 3: with 3, whether a run left the carry
+    plateau within the cpu ladder's budget was a coin flip at every rung from
+    c4 up (on calibration seeds, 6 of 24 pairs of c4-c7 stuck at 0 to 10%
+    accuracy beside a smaller rung at 80% or more, and 5,500 steps did not
+    change that), so its size of emergence said more about the seed than the size.
 
-    Example (475 + 389 = 864)::
+    Example (75 + 89 = 164)::
 
-        TAG 5 7 4 9 8 3 SEP | 4 6 8 0
+        TAG 5 7 9 8 SEP | 4 6 1
     """
 
     name = "addition"
-    version = 1
+    version = 2
     tag = 4
     threshold = 0.5
-    n_digits = 3
+    n_digits = 2
     chance = 10.0 ** -(n_digits + 1)
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,8 +2,9 @@
 
 This module is the only code that names, writes, lists, verifies or reads these
 files. A checkpoint is ``step{step:07d}.pt`` in its pair's folder (the results
-store says where that is), holding ``torch.save`` of ``{"family", "config",
-"step", "state_dict"}``: plain data and tensors only, so it is read back with
+store says where that is), holding ``torch.save`` of ``{"family", "family_version",
+"config", "step", "state_dict"}`` (files from before family versions lack
+``family_version``: they are version 1): plain data and tensors only, so it is read back with
 ``torch.load(weights_only=True)``, which cannot run code hidden in a file. The
 manifest records each file's sha256 when the pair is trained; a file is read
 only if its bytes still have that hash.
@@ -31,12 +32,13 @@ def file_name(step: int) -> str:
     return f"step{step:07d}.pt"
 
 
-def save(folder: Path, family: str, config: BaseModel, step: int, model: nn.Module) -> None:
+def save(folder: Path, family: str, family_version: int, config: BaseModel, step: int, model: nn.Module) -> None:
     """Write the model's weights at ``step`` into ``folder``."""
     # Clones: a parameter may be a view of a larger (flat) tensor, whose whole storage torch.save would write.
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    blob = {"family": family, "family_version": family_version, "config": config.model_dump(), "step": step}
     buffer = io.BytesIO()
-    torch.save({"family": family, "config": config.model_dump(), "step": step, "state_dict": state}, buffer)
+    torch.save({**blob, "state_dict": state}, buffer)
     atomic_write(folder / file_name(step), buffer.getvalue())
 
 

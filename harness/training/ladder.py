@@ -108,6 +108,10 @@ class LadderSpec(Strict):
     training: TrainingSpec
     evaluation: EvaluationSpec = EvaluationSpec()
     seeds: list[int] = Field(min_length=1)
+    # Seeds whose results any calibration decision (rungs, budget, learning rates, mixture) looked at.
+    # The acceptance checks are judged on the other seeds, which no decision saw. Not part of the hash:
+    # it records how the ladder was made, not what is trained.
+    calibration_seeds: list[int] = []
     model: dict[str, Any] = {}  # shape fields shared by every rung; a rung's own fields win
     rungs: list[RungSpec] = Field(min_length=1)
 
@@ -151,6 +155,10 @@ class Ladder:
         raise UserError(
             f"Ladder '{self.name}' has no rung '{name}'.{did_you_mean(name, names)} Its rungs: {', '.join(names)}."
         )
+
+    def held_out(self, seeds: list[int]) -> list[int]:
+        """Those of ``seeds`` that no calibration decision looked at."""
+        return [s for s in seeds if s not in self.spec.calibration_seeds]
 
     @property
     def cli_name(self) -> str:
@@ -196,9 +204,12 @@ def parse_ladder(path: Path) -> Ladder:
         raise invalid_file("Ladder file", path, problems)
     # The hash names what is trained; how the work is spread over devices is left out.
     payload = {
-        "ladder": spec.model_dump(mode="json", exclude={"training": {"strategy"}}),
+        "ladder": spec.model_dump(mode="json", exclude={"training": {"strategy"}, "calibration_seeds": True}),
         "task_versions": {t: TASKS.get(t).version for t in spec.tasks},
     }
+    # A family's later versions build other networks from the same file; version 1 hashes as it always did.
+    if spec.family in FAMILIES and (version := FAMILIES.get(spec.family).version) > 1:
+        payload["family_version"] = version
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return Ladder(spec=spec, rungs=tuple(rungs), hash=digest, source=path)
 

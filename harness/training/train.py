@@ -145,7 +145,8 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
     spec = ladder.spec
     steps = training.steps
     torch.manual_seed(seed)  # model initialisation; the data has its own seeded stream
-    model = FAMILIES.get(spec.family).build(rung.config)
+    family = FAMILIES.get(spec.family)
+    model = family.build(rung.config)
     mixture = Mixture.build(spec.tasks, training.batch_size)
     eval_steps = log_steps(steps, spec.evaluation.n_points)
     # Checkpoints from 1% of training on: the first few steps change little worth keeping.
@@ -154,7 +155,7 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
     shutil.rmtree(partial, ignore_errors=True)
     # partial() rather than closures: with one process per device, the callback is pickled.
     save, report = (
-        functools.partial(checkpoints.save, partial, spec.family, rung.config),
+        functools.partial(checkpoints.save, partial, spec.family, family.version, rung.config),
         functools.partial(write_rows, partial),
     )
     evaluator = Evaluator(mixture, spec.evaluation.examples_per_task, eval_steps, ckpt_steps, save, report)

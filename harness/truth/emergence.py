@@ -18,6 +18,26 @@ reached when the value is at or above it; loss: at or below it):
   ladder, or the capability never appears).
 - The *emergence step* of a rung is the first evaluation step whose value
   reaches the threshold.
+
+That per-seed rule is strict: one unfinished or regressed rung above the jump
+moves a seed's point by several rungs. The *robust* estimate is the one the
+acceptance checks and the scorer use. Over the rungs, in size order, take the
+fraction of seeds that have the capability and fit the closest non-decreasing
+sequence to it (isotonic regression, weighted by seeds). The robust point is
+where that fit reaches one half, linear in log10(parameters) between the last
+rung below one half and the first at or above it; where the fit steps cleanly
+from 0 to 1 there, it is placed as the strict rule places it, where the line
+between the two rungs' (mean) final values meets the threshold. Censored left
+when the smallest rung is already at one half, right when the top rung is below it.
+Pooled over all seeds it is the task's emergence point, with a percentile
+bootstrap interval over seeds; on one seed alone it is that seed's robust point
+(a 0/1 sequence, so a lone rung out of order costs at most half a rung).
+
+Budget flags: a rung is *lost* when it lacks the capability that a smaller rung
+of the same seed has, and *budget-limited* when it lacks it but was still
+improving over the last evaluation interval (accuracy up by at least
+``RISING["accuracy"]``, or loss down by at least ``RISING["loss"]`` of its
+value): the run ended inside the jump, and a longer run could answer otherwise.
 """
 
 from __future__ import annotations
@@ -27,14 +47,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import isotonic_regression
 
 METRICS = {"accuracy": True, "loss": False}  # metric -> higher is better
+# Improvement over the last evaluation interval that counts as still rising: accuracy gained (absolute),
+# loss lost (a fraction of its previous value).
+RISING = {"accuracy": 0.05, "loss": 0.2}
+N_BOOT = 1000  # bootstrap draws over seeds for the robust point's interval
+LEVEL = 0.95
 
-# One row per (metric, task, seed, rung). The emergence_* columns, censoring and
-# regressed describe the (metric, task, seed) and repeat on its rungs' rows.
+# One row per (metric, task, seed, rung). The emergence_*, censoring, regressed and robust_*
+# columns describe the (metric, task, seed) and repeat on its rungs' rows.
 COLUMNS = [
     "ladder", "metric", "threshold", "task", "seed", "rung", "params", "final", "reached", "emergence_step",
-    "emergence_params", "emergence_position", "censoring", "regressed",
+    "lost", "rising", "budget_limited", "emergence_params", "emergence_position", "censoring", "regressed",
+    "robust_params", "robust_position", "robust_censoring",
 ]  # fmt: skip
 
 
@@ -73,6 +100,40 @@ def emergence_point(params: np.ndarray, final: np.ndarray, threshold: float, hig
     return Point(float(10 ** (log_lo + frac * (log_hi - log_lo))), "none", regressed)
 
 
+def robust_point(
+    params: np.ndarray,
+    have: np.ndarray,
+    weights: np.ndarray | None = None,
+    values: np.ndarray | None = None,
+    threshold: float = 0.5,
+) -> Point:
+    """Where the isotonic fit of ``have`` against size reaches one half.
+
+    params (R,): rung sizes, ascending. have (R,): fraction of seeds with the
+    capability at each rung (0 or 1 for one seed). weights (R,): seeds behind
+    each fraction (all equal when None). values (R,): the metric's final value
+    at each rung (mean over the seeds), optional: where the fit steps cleanly
+    from 0 to 1 (every seed agrees on both rungs), the point is placed where the
+    line between those two values meets ``threshold``, as the strict rule does,
+    rather than halfway. ``regressed`` says whether ``have`` itself went down
+    anywhere (the fit smoothed it out).
+    """
+    fit = isotonic_regression(have, weights=weights, increasing=True).x  # (R,)
+    regressed = bool((np.diff(have) < 0).any())
+    above = np.flatnonzero(fit >= 0.5)
+    if not len(above):
+        return Point(math.nan, "right", regressed)
+    hi = above[0]
+    if hi == 0:
+        return Point(math.nan, "left", regressed)
+    lo = hi - 1
+    frac = (0.5 - fit[lo]) / (fit[hi] - fit[lo])
+    if values is not None and fit[lo] == 0 and fit[hi] == 1 and np.isfinite(values[[lo, hi]]).all():
+        frac = (threshold - values[lo]) / (values[hi] - values[lo])
+    log_lo, log_hi = np.log10(params[lo]), np.log10(params[hi])
+    return Point(float(10 ** (log_lo + frac * (log_hi - log_lo))), "none", regressed)
+
+
 def rung_position(params: float, ladder_params: np.ndarray) -> float:
     """A size in rung units of the whole ladder (sorted sizes (R,)): 0 at the first rung, linear in log size."""
     return float(np.interp(np.log10(params), np.log10(ladder_params), np.arange(len(ladder_params))))
@@ -100,18 +161,24 @@ def emergence_table(curves: pd.DataFrame, thresholds: dict[str, dict[str, float]
         for (rung, params), one in run.groupby(["rung", "params"], sort=False):
             one = one.sort_values("step")
             steps, values = one["step"].to_numpy(), one["value"].to_numpy()
-            per_rung.append((params, rung, values[-1], emergence_step(steps, values, threshold, higher)))
+            step = emergence_step(steps, values, threshold, higher)
+            per_rung.append((params, rung, values[-1], step, still_rising(values, metric)))
         per_rung.sort()
         sizes = np.array([p for p, *_ in per_rung], dtype=float)
-        finals = np.array([f for _, _, f, _ in per_rung], dtype=float)
+        finals = np.array([f for _, _, f, *_ in per_rung], dtype=float)
         hits = reached(finals, threshold, higher)
+        lost = ~hits & (np.cumsum(hits) > 0)  # (R,) a smaller rung of this seed has it, this one does not
         point = emergence_point(sizes, finals, threshold, higher)
-        position = rung_position(point.params, ladder_params) if point.censoring == "none" else math.nan
+        robust = robust_point(sizes, hits.astype(float), values=finals, threshold=threshold)
+        position, robust_position = (
+            rung_position(p.params, ladder_params) if p.censoring == "none" else math.nan for p in (point, robust)
+        )
         ladder = run["ladder"].iloc[0]
-        for (params, rung, final, step), hit in zip(per_rung, hits):
+        for (params, rung, final, step, rising), hit, gone in zip(per_rung, hits, lost):
             rows.append((
                 ladder, metric, threshold, task, seed, rung, params, final, bool(hit), step,
-                point.params, position, point.censoring, point.regressed,
+                bool(gone), rising, rising and not hit, point.params, position, point.censoring, point.regressed,
+                robust.params, robust_position, robust.censoring,
             ))  # fmt: skip
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.astype(
@@ -121,10 +188,20 @@ def emergence_table(curves: pd.DataFrame, thresholds: dict[str, dict[str, float]
             "task": "string",
             "rung": "string",
             "censoring": "string",
+            "robust_censoring": "string",
             "seed": "int64",
             "params": "int64",
         }
     )
+
+
+def still_rising(values: np.ndarray, metric: str) -> bool:
+    """Whether a curve (values at the evaluation steps, ascending) was still improving at its last evaluation."""
+    if len(values) < 2 or not np.isfinite(values[-2:]).all():
+        return False
+    last, before = values[-1], values[-2]
+    gain = last - before if METRICS[metric] else (before - last) / before if before > 0 else 0.0
+    return bool(gain >= RISING[metric])
 
 
 def fraction_emerged(table: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -140,39 +217,105 @@ def rung_sizes(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def seed_points(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per (metric, task, seed): its emergence point and censoring."""
-    cols = ["metric", "task", "seed", "emergence_params", "emergence_position", "censoring", "regressed"]
+    """One row per (metric, task, seed): its strict and robust emergence points and their censoring."""
+    cols = [
+        "metric", "task", "seed", "emergence_params", "emergence_position", "censoring", "regressed",
+        "robust_params", "robust_position", "robust_censoring",
+    ]  # fmt: skip
     return table[cols].drop_duplicates(["metric", "task", "seed"]).reset_index(drop=True)
 
 
-def summarize(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (metric, task) over seeds: median and range of emergence points, censoring counted.
+def pooled_points(table: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+    """Per (metric, task): the robust emergence point pooled over every seed, with a bootstrap interval over seeds.
 
-    ``low``, ``median`` and ``high`` are log10 parameters; a left-censored point
-    counts as -inf and a right-censored one as +inf, so the summary is itself
-    censored where they decide it. ``spread`` is the seeds' range in rung units
-    (NaN when any seed is censored).
+    Columns: metric, task, n_seeds, params (NaN when censored), log_params
+    (-inf / +inf when censored left / right), position (rung units, likewise
+    -inf / +inf), censoring, and low / high: the percentile interval
+    (``LEVEL``) of position over ``n_boot`` resamplings of the seeds, each
+    refitting the pooled point (a censored draw counts as -inf or +inf).
     """
+    rng = np.random.default_rng(seed)
+    ladder_params = rung_sizes(table)["params"].to_numpy(dtype=float)
     out = []
-    for (metric, task), g in seed_points(table).groupby(["metric", "task"], sort=True):
-        censoring = g["censoring"]
-        logs = np.where(
-            censoring == "left", -np.inf, np.where(censoring == "right", np.inf, np.log10(g["emergence_params"]))
+    for (metric, task), g in table.groupby(["metric", "task"], sort=True):
+        grid = g.pivot_table(index="seed", columns="params", values="reached", aggfunc="first")  # (S, R)
+        finals = g.pivot_table(index="seed", columns="params", values="final", aggfunc="first", dropna=False)
+        sizes, have = grid.columns.to_numpy(dtype=float), grid.to_numpy(dtype=float)
+        finals = finals.reindex(index=grid.index, columns=grid.columns).to_numpy(dtype=float)  # (S, R)
+        seen = ~np.isnan(have)  # a seed may lack an unfinished rung
+        threshold = float(g["threshold"].iloc[0])
+        point = _pooled(sizes, have, finals, seen, np.ones(len(have)), threshold)
+        counts = rng.multinomial(len(have), np.full(len(have), 1 / len(have)), size=n_boot)  # (B, S) draws per seed
+        draws = np.array(
+            [_position(_pooled(sizes, have, finals, seen, c, threshold), ladder_params) for c in counts]
+        )  # (B,)
+        lo, hi = (
+            np.quantile(draws, [(1 - LEVEL) / 2, (1 + LEVEL) / 2], method="inverted_cdf") if n_boot else (math.nan,) * 2
         )
-        pos = g["emergence_position"].to_numpy()
-        inside = bool((censoring == "none").all())
+        position = _position(point, ladder_params)
+        log_params = math.log10(point.params) if point.censoring == "none" else position
         out.append({
-            "metric": metric, "task": task, "n_seeds": len(g),
-            "n_left": int((censoring == "left").sum()), "n_inside": int((censoring == "none").sum()),
-            "n_right": int((censoring == "right").sum()), "n_regressed": int(g["regressed"].sum()),
-            "low": logs.min(), "median": float(np.median(logs)), "high": logs.max(),
-            "median_position": float(np.median(pos)) if inside else math.nan,
-            "spread": float(pos.max() - pos.min()) if inside else math.nan,
+            "metric": metric, "task": task, "n_seeds": len(have), "params": point.params, "log_params": log_params,
+            "position": position, "censoring": point.censoring, "low": float(lo), "high": float(hi),
         })  # fmt: skip
     return pd.DataFrame(out)
 
 
+def _pooled(
+    sizes: np.ndarray, have: np.ndarray, finals: np.ndarray, seen: np.ndarray, weights: np.ndarray, threshold: float
+) -> Point:
+    """Robust point of seeds with the given weights: have, finals, seen (S, R); weights (S,) (bootstrap counts)."""
+    w = seen * weights[:, None]  # (S, R)
+    n = w.sum(axis=0)  # (R,) seeds behind each rung
+    k = (np.nan_to_num(have) * w).sum(axis=0)  # (R,) of them with the capability
+    keep = n > 0
+    with np.errstate(invalid="ignore"):  # a diverged (NaN) final makes its rung's mean NaN: the fit then decides
+        mean = (np.where(seen, finals, 0.0) * w).sum(axis=0) / np.where(keep, n, 1)  # (R,)
+    return robust_point(sizes[keep], k[keep] / n[keep], n[keep], mean[keep], threshold)
+
+
+def _position(point: Point, ladder_params: np.ndarray) -> float:
+    """A point in rung units; -inf / +inf when censored left / right."""
+    if point.censoring == "left":
+        return -math.inf
+    if point.censoring == "right":
+        return math.inf
+    return rung_position(point.params, ladder_params)
+
+
+def summarize(table: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
+    """Per (metric, task): the pooled robust point with its bootstrap interval, and the seeds counted.
+
+    Columns of ``pooled_points`` plus: log_low and log_high, the interval in
+    log10 parameters (-inf / +inf where censored); n_left, n_inside, n_right,
+    seeds by the censoring of their own robust point; spread, the range of
+    those points in rung units (NaN unless every seed is inside); n_regressed,
+    seeds whose rungs went down somewhere; n_budget_limited, (rung, seed)
+    pairs that ended still rising below threshold.
+    """
+    pooled = pooled_points(table, n_boot)
+    logs = np.log10(rung_sizes(table)["params"].to_numpy(dtype=float))
+    pooled["log_low"], pooled["log_high"] = (_log_size(pooled[c].to_numpy(), logs) for c in ("low", "high"))
+    points = seed_points(table)
+    counts = points.groupby(["metric", "task"]).agg(
+        n_left=("robust_censoring", lambda c: int((c == "left").sum())),
+        n_inside=("robust_censoring", lambda c: int((c == "none").sum())),
+        n_right=("robust_censoring", lambda c: int((c == "right").sum())),
+        n_regressed=("regressed", "sum"),
+        spread=("robust_position", lambda p: p.max() - p.min()),
+    )
+    counts.loc[counts["n_inside"] < points.groupby(["metric", "task"]).size(), "spread"] = math.nan
+    limited = table.groupby(["metric", "task"])["budget_limited"].sum().rename("n_budget_limited")
+    return pooled.join(counts.join(limited), on=["metric", "task"])
+
+
+def _log_size(positions: np.ndarray, logs: np.ndarray) -> np.ndarray:
+    """Rung positions (R units, +-inf kept) -> log10 parameters along the ladder's sizes logs (R,)."""
+    finite = np.isfinite(positions)
+    return np.where(finite, np.interp(np.where(finite, positions, 0), np.arange(len(logs)), logs), positions)
+
+
 def task_order(table: pd.DataFrame, metric: str = "accuracy") -> list[str]:
-    """Tasks from earliest to latest median emergence (left-censored first, never-emerged last)."""
-    summary = summarize(table[table["metric"] == metric])
-    return summary.sort_values(["median", "task"], kind="stable")["task"].tolist()
+    """Tasks from earliest to latest pooled emergence (left-censored first, never-emerged last)."""
+    summary = pooled_points(table[table["metric"] == metric], n_boot=0)
+    return summary.sort_values(["log_params", "task"], kind="stable")["task"].tolist()

@@ -18,6 +18,7 @@ import harness
 from harness.errors import UserError
 from harness.files import sha256_file
 from harness.neurons.recording import record
+from harness.tasks import vocab
 from harness.training.ladder import load_ladder
 from tests.integration.common import ROOT, cli, cli_fails
 
@@ -95,6 +96,25 @@ def test_a_tampered_checkpoint_is_refused(store):
         str(store / "x.safetensors"),
     )
     assert "does not match the sha256" in message and not (store / "x.safetensors").exists()
+
+
+def test_a_checkpoint_of_the_gpt_family_before_gpt2_shape_gets_a_clear_error(store):
+    # What the gpt family wrote before it dropped its unembedding bias: no family_version, one more tensor.
+    path = final_checkpoint(store, "s0")
+    blob = torch.load(path, weights_only=True)
+    del blob["family_version"]
+    blob["state_dict"]["unembed.bias"] = torch.zeros(vocab.D_VOCAB)
+    torch.save(blob, path)
+    manifest_path = store / "smoke" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for ckpt in manifest["runs"]["s0/seed0"]["checkpoints"]:
+        if ckpt["path"].endswith(path.name):
+            ckpt["sha256"] = sha256_file(path)  # recorded as it was trained then, so only the version differs
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(
+        UserError, match="trained by version 1 of the gpt family.* version 2: the unembedding lost its bias"
+    ):
+        harness.load_model("smoke", "s0", 0, out=store)
 
 
 def test_missing_checkpoint_names_the_command_that_restores_it_byte_identically(store):

@@ -34,6 +34,13 @@ def test_results_are_of_the_current_ladder_and_complete(name):
     assert set(zip(curves["rung"], curves["seed"])) == pairs
 
 
+def test_the_cpu_references_hold_calibration_and_held_out_seeds():
+    seeds = LADDER.spec.seeds
+    held_out = LADDER.held_out(seeds)
+    assert len(held_out) >= 5, "the ground truth is judged on at least 5 seeds no calibration decision looked at"
+    assert len(seeds) - len(held_out) >= 3, "and the calibration seeds are kept beside them"
+
+
 def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
     copy = tmp_path / "cpu"
     copy.mkdir()
@@ -44,6 +51,8 @@ def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    assert "calibration seeds 0, 1, 2 (decisions looked at them)" in proc.stdout
+    assert "held-out seeds 6, 7, 8, 9, 10 (no decision looked at them)" in proc.stdout
     pd.testing.assert_frame_equal(
         pd.read_parquet(copy / "emergence.parquet"), pd.read_parquet(ROOT / "emergence.parquet")
     )

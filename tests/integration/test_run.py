@@ -215,12 +215,17 @@ def test_tasks_and_ladders_listings():
     assert "smoke" in ladders and "cpu" in ladders and LADDER.hash[:12] in ladders
 
 
-def test_emergence_on_fresh_results(reference, tmp_path):
-    root, _ = reference
-    copy = tmp_path / "smoke"
+def curves_copy(reference: tuple[Path, float], out: Path) -> Path:
+    """The smoke results' curves and manifest, copied into a fresh store under ``out``."""
+    copy = out / "smoke"
     copy.mkdir()
     for name in ("curves.parquet", "manifest.json"):
-        (copy / name).write_bytes((root / name).read_bytes())
+        (copy / name).write_bytes((reference[0] / name).read_bytes())
+    return copy
+
+
+def test_emergence_on_fresh_results(reference, tmp_path):
+    copy = curves_copy(reference, tmp_path)
     proc = run("emergence", "--ladder", "smoke", "--out", str(tmp_path))
     assert "Seeds with the capability, accuracy" in proc.stdout and "Acceptance checks" in proc.stdout
     table = pd.read_parquet(copy / "emergence.parquet")
@@ -229,6 +234,20 @@ def test_emergence_on_fresh_results(reference, tmp_path):
     assert (copy / "emergence_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # One seed cannot pass the acceptance checks: --check says so with exit status 1.
     assert run("emergence", "--ladder", "smoke", "--out", str(tmp_path), "--check", check=False).returncode == 1
+
+
+def test_emergence_judges_only_the_held_out_seeds(reference, tmp_path):
+    curves_copy(reference, tmp_path)
+    # The same ladder, with its one seed declared a calibration seed: the hash (what is trained) is unchanged.
+    ladder = tmp_path / "smoke.yaml"
+    ladder.write_text(LADDER.source.read_text().replace("seeds: [0]", "seeds: [0]\ncalibration_seeds: [0]"))
+    proc = run("emergence", "--ladder", str(ladder), "--out", str(tmp_path), "--check", check=False)
+    assert proc.returncode == 1
+    assert "calibration seeds 0 (decisions looked at them)" in proc.stdout
+    assert "No held-out seeds measured" in proc.stdout and "held-out seeds 0" not in proc.stdout
+    # Undeclared, every seed is held out: judged, shown once.
+    proc = run("emergence", "--ladder", "smoke", "--out", str(tmp_path), check=False)
+    assert "held-out seeds 0 (no decision looked at them)" in proc.stdout and "calibration seeds" not in proc.stdout
 
 
 def test_emergence_without_results_is_a_clean_error(tmp_path):

@@ -31,6 +31,22 @@ def test_parameter_count_is_exact(family, shape):
     assert cfg.n_params() == sum(p.numel() for p in model.parameters())
 
 
+def test_gpt_has_the_shape_of_gpt2_and_the_mixer_keeps_its_unembedding_bias():
+    cfg, gpt = build("gpt", d_model=8, n_layers=1, n_heads=2)
+    assert gpt.unembed.bias is None and "unembed.bias" not in gpt.state_dict()
+    act = gpt.blocks[0].mlp._modules["1"]
+    assert isinstance(act, torch.nn.GELU) and act.approximate == "none"  # exact GELU
+    assert gpt.ln_final.eps == 1e-5
+    assert gpt.unembed.weight.data_ptr() != gpt.embed.weight.data_ptr()  # untied head
+    assert cfg.n_params() == sum(p.numel() for p in gpt.parameters())
+    _, mixer = build("mixer", d_model=8, n_layers=1, n_heads=2)
+    assert mixer.unembed.bias is not None
+    # Without the bias a rung has d_vocab fewer parameters: the smallest cpu rung had 1,722.
+    assert load_ladder("cpu").rungs[0].params == 1722 - vocab.D_VOCAB
+    # The ladders' hashes and checkpoints carry the version, so results of the old shape are told apart.
+    assert FAMILIES.get("gpt").version == 2 and FAMILIES.get("mixer").version == 1
+
+
 def test_gpt_explicit_head_width_counts():
     cfg = GPTConfig(d_model=30, n_layers=2, n_heads=4, d_head=5, n_ctx=16, d_vocab=vocab.D_VOCAB)
     model = FAMILIES.get("gpt").build(cfg)

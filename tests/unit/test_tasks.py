@@ -39,8 +39,10 @@ def check_mod_add(q, a):
 
 def check_addition(q, a):
     digits = vocab.unsym(q[:-1]).tolist()
-    first = int("".join(map(str, digits[:3][::-1])))
-    second = int("".join(map(str, digits[3:][::-1])))
+    n = len(digits) // 2
+    assert n == 2 and len(a) == n + 1
+    first = int("".join(map(str, digits[:n][::-1])))
+    second = int("".join(map(str, digits[n:][::-1])))
     assert int("".join(map(str, a.tolist()[::-1]))) == first + second
 
 

@@ -39,7 +39,7 @@ def test_plan_covers_every_row_and_stays_within_the_limit(params):
 def test_the_cpu_ladder_groups_only_its_wider_rungs():
     groups = [plan(MIXTURE.rows_by_length(), r.params) for r in CPU.rungs]
     assert groups[:3] == [(18,)] * 3, "the narrow rungs run one pass"
-    assert [len(g) for g in groups[3:]] == [2, 3, 3, 3, 3], "the wider ones skip most padding"
+    assert [len(g) for g in groups[3:]] == [2, 2, 3, 3, 3], "the wider ones skip most padding"
 
 
 @pytest.mark.parametrize("family", ["gpt", "mixer"])
