@@ -22,7 +22,8 @@ class Family:
     config: type[ModelConfig]
     model: type[nn.Module]
     description: str
-    # Bumped whenever the same config builds a different network; ``changes[v]`` says what version v changed.
+    # Bumped whenever the same config builds a different network; ``changes`` pairs each later version with
+    # what it changed.
     # Part of every ladder's hash and of every checkpoint, so old results and weights are told apart.
     version: int = 1
     changes: tuple[tuple[int, str], ...] = ()

@@ -193,8 +193,7 @@ def _emergence_sizes(
     ax.set_xlabel("emergence size (parameters, log); grey: below and above the ladder")
     ax.set_title(
         "emergence size: forecast (blue: outer and 25-75% quantiles, o median)\nmeasured (x pooled over seeds; ▶ not "
-        "reached"
-        " in the ladder, ◀ there from the start)",
+        "reached in the ladder, ◀ there from the start)",
         fontsize=8,
     )
 

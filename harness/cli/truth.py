@@ -36,16 +36,18 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
         )
     for metric in ("accuracy", "loss"):
         console.print(emergence_grid(truth.table, metric))
-    seeds = sorted(truth.table["seed"].unique().tolist())
-    held_out, calibration = ladder.held_out(seeds), [s for s in seeds if s not in ladder.held_out(seeds)]
+    calibration, held_out = ladder.split_seeds(sorted(truth.table["seed"].unique().tolist()))
+
+    def judged(seeds: list[int], who: str, why: str) -> list:
+        """The acceptance checks on ``seeds`` alone, printed."""
+        checks = acceptance_checks(truth.table[truth.table["seed"].isin(seeds)], truth.wall_times)
+        console.print(checks_table(checks, f"{who} {seed_list(seeds)} ({why})"))
+        return checks
+
     if calibration:
-        checks = acceptance_checks(truth.table[truth.table["seed"].isin(calibration)], truth.wall_times)
-        console.print(checks_table(checks, f"calibration seeds {seed_list(calibration)} (decisions looked at them)"))
-    if held_out:
-        checks = acceptance_checks(truth.table[truth.table["seed"].isin(held_out)], truth.wall_times)
-        console.print(checks_table(checks, f"held-out seeds {seed_list(held_out)} (no decision looked at them)"))
-    else:
-        checks = []
+        judged(calibration, "calibration seeds", "decisions looked at them")
+    checks = judged(held_out, "held-out seeds", "no decision looked at them") if held_out else []
+    if not held_out:
         console.print(
             f"[red]No held-out seeds measured: every seed of these results is a calibration seed of ladder "
             f"'{ladder.name}', so the checks say nothing about seeds nobody tuned on. Train others with 'ladder run "

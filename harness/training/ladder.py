@@ -156,9 +156,10 @@ class Ladder:
             f"Ladder '{self.name}' has no rung '{name}'.{did_you_mean(name, names)} Its rungs: {', '.join(names)}."
         )
 
-    def held_out(self, seeds: list[int]) -> list[int]:
-        """Those of ``seeds`` that no calibration decision looked at."""
-        return [s for s in seeds if s not in self.spec.calibration_seeds]
+    def split_seeds(self, seeds: list[int]) -> tuple[list[int], list[int]]:
+        """``seeds`` split into (calibration seeds, held-out seeds that no calibration decision looked at)."""
+        calibration = set(self.spec.calibration_seeds)
+        return [s for s in seeds if s in calibration], [s for s in seeds if s not in calibration]
 
     @property
     def cli_name(self) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from harness.truth.emergence import pooled_points, rung_sizes, seed_points
+from harness.truth.emergence import rung_sizes, seed_points, summarize
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,16 @@ def acceptance_checks(table: pd.DataFrame, wall_times: pd.DataFrame, targets: Ta
     (from the manifest).
     """
     acc = table[table["metric"] == "accuracy"]
-    points = seed_points(acc)
-    pooled = pooled_points(acc, n_boot=0).set_index("task")
+    summary = summarize(acc, n_boot=0).set_index("task")
     n_seeds = acc["seed"].nunique()
-    every = points.groupby("task")["robust_censoring"]
-    inside = sorted(t for t, c in every if (c == "none").all())
+    inside = sorted(summary.index[summary["n_inside"] == summary["n_seeds"]])
     rungs = rung_sizes(acc)["rung"].tolist()
     # A point exactly on the top rung belongs to the last interval.
-    intervals = sorted({min(int(np.floor(pooled.loc[t, "position"])), len(rungs) - 2) for t in inside})
-    spread = points[points["task"].isin(inside)].groupby("task")["robust_position"].agg(lambda p: p.max() - p.min())
-    unlearned = sorted(t for t, c in every if (c == "right").all())
-    early = _early_tasks(points, targets.early_position)
-    interior = acc[acc["task"].isin(pooled.index[pooled["censoring"] == "none"])]
+    intervals = sorted({min(int(np.floor(summary.loc[t, "position"])), len(rungs) - 2) for t in inside})
+    spread = summary.loc[inside, "spread"]
+    unlearned = sorted(summary.index[summary["n_right"] == summary["n_seeds"]])
+    early = _early_tasks(seed_points(acc), targets.early_position)
+    interior = acc[acc["task"].isin(summary.index[summary["censoring"] == "none"])]
     limited = int(interior["budget_limited"].sum())
     share = limited / len(interior) if len(interior) else 0.0
     per_seed = wall_times[wall_times["seed"].isin(acc["seed"].unique())].groupby("seed")["wall_time_s"].sum()

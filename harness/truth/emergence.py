@@ -199,9 +199,10 @@ def still_rising(values: np.ndarray, metric: str) -> bool:
     """Whether a curve (values at the evaluation steps, ascending) was still improving at its last evaluation."""
     if len(values) < 2 or not np.isfinite(values[-2:]).all():
         return False
-    last, before = values[-1], values[-2]
-    gain = last - before if METRICS[metric] else (before - last) / before if before > 0 else 0.0
-    return bool(gain >= RISING[metric])
+    before, last = values[-2], values[-1]
+    if METRICS[metric]:  # accuracy: gained in absolute terms
+        return bool(last - before >= RISING[metric])
+    return bool(before > 0 and (before - last) / before >= RISING[metric])  # loss: lost a share of its value
 
 
 def fraction_emerged(table: pd.DataFrame, metric: str) -> pd.DataFrame:
