@@ -16,6 +16,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -69,7 +71,9 @@ class Local:
     Worker processes are started with ``spawn`` (a forked copy of a process that
     already runs torch threads can deadlock). When a worker dies, the pool is
     broken: every job in flight is reported ``Lost`` and a fresh pool takes the
-    jobs not yet started.
+    jobs not yet started. When the driver dies (``ladder run`` killed), its
+    workers exit within a second (``exit_with``): left running, they would go on
+    training and writing checkpoints into the store beside the next run.
     """
 
     name, where, assigns_gpus = "local", "this machine", False
@@ -104,12 +108,20 @@ class Local:
 
     def _pool(self, fn: Callable[[J], R], queue: deque[J]) -> Iterator[tuple[J, R | Lost]]:
         """Run jobs from ``queue`` with at most ``workers`` in flight until it is empty or the pool breaks."""
-        with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+        ) as pool:
             running: dict[Future, J] = {}
             while queue or running:
                 while queue and len(running) < self.workers:
-                    job = queue.popleft()
-                    running[pool.submit(fn, job)] = job
+                    try:
+                        future = pool.submit(fn, queue[0])
+                    except BrokenProcessPool:  # a worker died since the last wait: the job stays queued
+                        if not running:
+                            return
+                        break
+                    running[future] = queue.popleft()
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     job = running.pop(future)
@@ -126,6 +138,17 @@ class Local:
                                 ),
                             )
                         return
+
+
+def exit_with(driver: int, every_s: float = 0.5) -> None:
+    """In a worker process: exit at once when ``driver`` is no longer its parent (it died)."""
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()
 
 
 @EXECUTORS.register("ray")

@@ -8,11 +8,19 @@ A pair is committed in a fixed order: checkpoints, then curves (atomic
 replace), then the manifest entry (atomic replace). The manifest entry is the
 commit point: rows of a pair that has none are leftovers of a crash and are
 dropped on the next run, so a run killed anywhere and restarted ends with
-exactly the rows of an uninterrupted run.
+exactly the rows of an uninterrupted run. A pair retrained with --force loses
+its manifest entry before its rows change, so the same holds for it.
+
+The manifest records the sha256 of curves.parquet as of its last commit, so an
+edit made outside the harness is refused rather than read. Every damaged file
+(unreadable, truncated, wrong columns, a manifest without its fields) gives a
+``Damaged`` error naming the file and the repair; ``problems`` lists them all,
+with the checkpoints, for ``ladder verify``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -22,8 +30,8 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from harness.errors import UserError
-from harness.files import atomic_write
+from harness.errors import Damaged, Problem, UserError
+from harness.files import atomic_write, sha256_bytes, sha256_file
 from harness.training import checkpoints
 from harness.training.ladder import Ladder
 
@@ -52,6 +60,28 @@ def _made_with(entry: dict) -> str:
     return (
         f"torch {packages.get('torch')}, {threads} thread(s) on {hardware.get('processor') or hardware.get('machine')}"
     )
+
+
+def _is_entry(entry: object) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("rung"), str) and isinstance(entry.get("seed"), int)
+
+
+def _pair_rows_problem(rows: pd.DataFrame, tasks: list[str], params: int | None, ladder: str) -> str | None:
+    """What is wrong with one finished pair's rows (words for a message), or None."""
+    if rows.empty:
+        return "there are no rows"
+    if set(rows["ladder"]) != {ladder} or params is None or set(rows["params"]) != {params}:
+        return "the rows are of another ladder version (ladder name or parameter count differ)"
+    if sorted(set(rows["task"])) != sorted(tasks):
+        return f"the rows hold tasks {sorted(set(rows['task']))}, not the ladder's {sorted(tasks)}"
+    if rows.duplicated(["task", "metric", "step"]).any():
+        return "some (task, metric, step) rows appear twice"
+    grid = rows.groupby(["task", "metric"])["step"].apply(frozenset)
+    if grid.nunique() != 1 or rows["metric"].nunique() * len(tasks) != len(grid):
+        return "some rows are missing (not every task and metric has the same evaluation steps)"
+    if rows["value"].isna().any():
+        return "some values are missing (NaN)"
+    return None
 
 
 def empty_curves() -> pd.DataFrame:
@@ -93,7 +123,7 @@ class ResultsStore:
         manifest = self._read_manifest()
         if manifest is None:
             return {"ladder": self.ladder.name, "ladder_hash": self.ladder.hash, "runs": {}}
-        if manifest.get("ladder_hash") != self.ladder.hash:
+        if manifest["ladder_hash"] != self.ladder.hash:
             raise UserError(
                 f"'{self.manifest_path}' holds results of a different version of ladder '{self.ladder.name}' "
                 f"(hash {str(manifest.get('ladder_hash'))[:12]}, the ladder file now gives {self.ladder.hash[:12]}). "
@@ -107,39 +137,93 @@ class ResultsStore:
         manifest = self._read_manifest()
         return manifest is not None and manifest.get("ladder_hash") == self.ladder.hash and bool(manifest.get("runs"))
 
-    def _read_manifest(self) -> dict | None:
+    def _read_manifest(self, with_curves_hash: bool = True) -> dict | None:
         if not self.manifest_path.exists():
             return None
         try:
             manifest = json.loads(self.manifest_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise UserError(
-                f"'{self.manifest_path}' is not valid JSON ({exc}); it has been edited or damaged. Restore it from "
-                "git or from a backup."
-            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise self._damaged_manifest(f"is not valid JSON ({exc})") from None
         if not isinstance(manifest, dict):
-            raise UserError(
-                f"'{self.manifest_path}' holds {type(manifest).__name__}, not a manifest; it has been edited or "
-                "damaged. Restore it from git or from a backup."
+            raise self._damaged_manifest(f"holds {type(manifest).__name__}, not a manifest")
+        if not isinstance(manifest.get("ladder_hash"), str):
+            raise self._damaged_manifest("has no 'ladder_hash', so it cannot say which ladder version it holds")
+        runs = manifest.get("runs")
+        if not isinstance(runs, dict) or not all(_is_entry(e) for e in runs.values()):
+            raise self._damaged_manifest("has no 'runs' mapping of finished pairs, each with its rung and seed")
+        if with_curves_hash and runs and not isinstance(manifest.get("curves_sha256"), str):
+            raise Damaged(
+                f"'{self.manifest_path}' does not record the sha256 of curves.parquet (manifests written before it "
+                "did, or edited). If the curves are yours and unchanged, run 'ladder verify --ladder "
+                f"{self.ladder.cli_name} --repair' to record it; otherwise restore both files from git or a backup."
             )
         return manifest
 
-    def curves(self) -> pd.DataFrame:
+    def _damaged_manifest(self, what: str) -> Damaged:
+        return Damaged(
+            f"'{self.manifest_path}' {what}; it has been edited or damaged. Restore it from git "
+            f"(git checkout -- {self.manifest_path}) or from a backup."
+        )
+
+    def curves(self, checked: bool = True) -> pd.DataFrame:
+        """The measured rows; ``Damaged`` if the file is unreadable, lacks columns, or (``checked``) differs from
+        what the manifest recorded. Only recovery after a crash reads it unchecked."""
+        manifest = self._read_manifest()
+        recorded = manifest.get("curves_sha256") if manifest is not None else None
         if not self.curves_path.exists():
+            if recorded is not None:
+                raise Damaged(
+                    f"'{self.curves_path}' is missing, but '{self.manifest_path}' lists finished pairs. Restore it "
+                    f"from git (git checkout -- {self.curves_path}) or retrain with 'ladder run --ladder "
+                    f"{self.ladder.cli_name} --force'."
+                )
             return empty_curves()
-        return pd.read_parquet(self.curves_path)
+        data = self.curves_path.read_bytes()
+        curves = self._parse_curves(data)  # first, so a truncated file is called truncated
+        if checked and recorded is not None and (actual := sha256_bytes(data)) != recorded:
+            raise Damaged(
+                f"'{self.curves_path}' is not the file '{self.manifest_path}' recorded (sha256 {actual[:12]}, "
+                f"recorded {recorded[:12]}): it was changed outside 'ladder run', and no command reads or adds to "
+                f"it. Restore it from git (git checkout -- {self.curves_path}) or a backup; to measure everything "
+                f"again instead, move '{self.folder}' away and run 'ladder run --ladder {self.ladder.cli_name}'."
+            )
+        return curves
+
+    def _parse_curves(self, data: bytes) -> pd.DataFrame:
+        try:
+            curves = pd.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # pyarrow raises several types for truncated, empty or garbage bytes
+            what = "is empty" if not data else f"is not a readable parquet table ({type(exc).__name__}: {exc})"
+            raise Damaged(
+                f"'{self.curves_path}' {what}; it was truncated or damaged. Restore it from git "
+                f"(git checkout -- {self.curves_path}) or a backup, or retrain with 'ladder run --ladder "
+                f"{self.ladder.cli_name} --force'."
+            ) from None
+        missing = [c for c in COLUMNS if c not in curves.columns]
+        if missing:
+            raise Damaged(
+                f"'{self.curves_path}' lacks the columns {missing} that measured curves have; it is not a curves "
+                f"table of this harness. Restore it from git (git checkout -- {self.curves_path}) or a backup."
+            )
+        return curves
 
     def finished(self) -> set[tuple[str, int]]:
         return {(run["rung"], run["seed"]) for run in self.manifest()["runs"].values()}
 
     def recover(self) -> int:
-        """Drop rows of pairs that have no manifest entry (a crash between the two writes); return how many."""
-        curves = self.curves()
-        done = self.finished()
+        """Drop rows of pairs that have no manifest entry (a crash between the two writes); return how many.
+
+        What is left must then be the file the manifest recorded: anything else
+        was changed outside the harness and is refused, not adopted.
+        """
+        curves = self.curves(checked=False)
+        manifest = self.manifest()
+        done = {(run["rung"], run["seed"]) for run in manifest["runs"].values()}
         keep = [(r, s) in done for r, s in zip(curves["rung"], curves["seed"])]
         dropped = len(curves) - sum(keep)
         if dropped:
             self._write_curves(curves[keep])
+        self.curves()  # Damaged unless the committed rows are exactly those recorded
         return dropped
 
     def commit(self, rung: str, seed: int, rows: pd.DataFrame, entry: dict) -> None:
@@ -147,19 +231,96 @@ class ResultsStore:
 
         The pair's rows replace any old rows of the same pair (only reached with --force).
         """
+        key = pair_key(rung, seed)
+        manifest = self.manifest()
+        if key in manifest["runs"]:  # --force: uncommit the old pair before its rows change
+            del manifest["runs"][key]
+            self._write_manifest(manifest)
         self._place_checkpoints(rung, seed)
         curves = self.curves()
         other = curves[~((curves["rung"] == rung) & (curves["seed"] == seed))]
-        self._write_curves(pd.concat([other, rows], ignore_index=True))
-        manifest = self.manifest()
+        manifest["curves_sha256"] = self._write_curves(pd.concat([other, rows], ignore_index=True))
         manifest["task_versions"] = self.ladder.task_versions
         manifest["rungs"] = {r.name: r.params for r in self.ladder.rungs}
-        manifest["runs"][pair_key(rung, seed)] = entry
+        manifest["runs"][key] = entry
+        self._write_manifest(manifest)
+
+    def _write_manifest(self, manifest: dict) -> None:
+        """Runs in ladder order and the seeds they cover, then the file, atomically."""
         manifest["runs"] = dict(
             sorted(manifest["runs"].items(), key=lambda kv: self._order(kv[1]["rung"], kv[1]["seed"]))
         )
         manifest["seeds"] = sorted({run["seed"] for run in manifest["runs"].values()})
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+
+    def problems(self) -> tuple[list[Problem], int]:
+        """What is wrong with this store, each with its repair, and how many recorded checkpoints are absent.
+
+        Checked: the manifest and curves read cleanly and match (sha256, ladder
+        version); every finished pair has exactly its rows (each task, metric and
+        evaluation step once, the same steps for every task) and no row lacks a
+        finished pair; every checkpoint present has its recorded sha256. Absent
+        checkpoints are not problems: results are committed without them and
+        ``ladder run --restore`` recreates them.
+        """
+        try:
+            manifest = self.manifest()
+            curves = self.curves()
+        except UserError as exc:
+            return [Problem(self.folder, str(exc))], 0
+        found, absent = [], 0
+        rerun = f"ladder run --ladder {self.ladder.cli_name} --force --rungs {{rung}} --seeds {{seed}}"
+        pairs = {(r["rung"], r["seed"]): r for r in manifest["runs"].values()}
+        for (rung, seed), rows in curves.groupby(["rung", "seed"], sort=False):
+            if (rung, seed) not in pairs:
+                found.append(
+                    Problem.of(
+                        self.curves_path,
+                        f"has {len(rows)} rows of {pair_key(rung, seed)}, which the manifest does not list as finished",
+                        "Run 'ladder verify --repair' to drop them (what an interrupted run leaves).",
+                    )
+                )
+        params = {r.name: r.params for r in self.ladder.rungs}
+        for (rung, seed), entry in pairs.items():
+            rows = curves[(curves["rung"] == rung) & (curves["seed"] == seed)]
+            wrong = _pair_rows_problem(rows, list(self.ladder.spec.tasks), params.get(rung), self.ladder.name)
+            if wrong:
+                repair = f"Restore the file from git or retrain the pair with '{rerun.format(rung=rung, seed=seed)}'."
+                found.append(Problem.of(self.curves_path, f"{wrong} for {pair_key(rung, seed)}", repair))
+            for c in entry.get("checkpoints", []):
+                path = self.folder / c["path"]
+                if not path.exists():
+                    absent += 1
+                elif sha256_file(path) != c["sha256"]:
+                    found.append(
+                        Problem.of(
+                            path,
+                            f"no longer has the sha256 the manifest recorded ({c['sha256'][:12]})",
+                            f"Delete it and recreate it with 'ladder run --ladder {self.ladder.cli_name} --restore'.",
+                        )
+                    )
+        return found, absent
+
+    def repair(self) -> list[str]:
+        """The safe repairs: drop rows of unfinished pairs, and record the curves' sha256 where the manifest lacks it.
+
+        The hash is recorded only when the curves read cleanly and hold exactly
+        the finished pairs' rows; anything else must be restored, not adopted.
+        """
+        manifest = self._read_manifest(with_curves_hash=False)
+        if manifest is None or "curves_sha256" in manifest or not manifest["runs"]:
+            dropped = self.recover() if manifest is not None else 0
+            return [f"dropped {dropped} rows of unfinished pairs from {self.curves_path}"] if dropped else []
+        curves = self._parse_curves(self.curves_path.read_bytes()) if self.curves_path.exists() else empty_curves()
+        done = {(run["rung"], run["seed"]) for run in manifest["runs"].values()}
+        if set(zip(curves["rung"], curves["seed"])) != done:
+            raise Damaged(
+                f"'{self.curves_path}' does not hold exactly the pairs '{self.manifest_path}' lists as finished, so "
+                "its sha256 is not recorded. Restore both files from git or a backup."
+            )
+        manifest["curves_sha256"] = sha256_file(self.curves_path)
+        self._write_manifest(manifest)
+        return [f"recorded the sha256 of {self.curves_path} in {self.manifest_path}"]
 
     def checkpoints_intact(self, entry: dict) -> bool:
         """Whether every checkpoint a finished pair's manifest entry lists is on disk with its recorded sha256."""
@@ -196,15 +357,16 @@ class ResultsStore:
     def _order(self, rung: str, seed: int) -> tuple[int, int]:
         return [r.name for r in self.ladder.rungs].index(rung), seed
 
-    def _write_curves(self, curves: pd.DataFrame) -> None:
-        """Canonical order and types, so the same measurements always give the same file."""
+    def _write_curves(self, curves: pd.DataFrame) -> str:
+        """Canonical order and types, so the same measurements always give the same file; returns its sha256."""
         curves = curves[COLUMNS].astype(DTYPES)
         rank = {r.name: i for i, r in enumerate(self.ladder.rungs)}
         curves = curves.assign(_rank=curves["rung"].map(rank)).sort_values(
             ["_rank", "seed", "task", "metric", "step"], kind="stable"
         )
-        curves = curves.drop(columns="_rank").reset_index(drop=True)
-        atomic_write(self.curves_path, curves.to_parquet(index=False))
+        data = curves.drop(columns="_rank").reset_index(drop=True).to_parquet(index=False)
+        atomic_write(self.curves_path, data)
+        return sha256_bytes(data)
 
     def pair_checkpoint_dir(self, rung: str, seed: int) -> Path:
         return self.checkpoint_dir / rung / f"seed{seed}"

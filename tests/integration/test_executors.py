@@ -119,6 +119,32 @@ def test_a_killed_worker_loses_nothing_and_the_rerun_completes(sequential, tmp_p
     assert not list(root.glob("checkpoints/*/*.partial"))
 
 
+def test_workers_exit_when_the_run_is_killed(tmp_path):
+    """A killed `ladder run` leaves no worker training on and writing into the store."""
+    proc = subprocess.Popen(run_cmd(tmp_path, "--workers", "2"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while len(workers := job_processes("local", proc.pid)) < 2 or not any(
+        tmp_path.glob("smoke/checkpoints/*/*.partial")
+    ):
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended or never started its workers"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while (
+        alive := [w for w in workers if Path(f"/proc/{w}").exists() and not zombie(w)]
+    ) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive == [], "workers outlived their run"
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 @NEEDS_RAY
 def test_an_unreachable_ray_address_fails_fast(tmp_path):
     start = time.perf_counter()

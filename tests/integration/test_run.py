@@ -93,19 +93,23 @@ def test_rerun_skips_and_force_retrains_identically(reference, tmp_path):
     out = run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled").stdout
     assert out.count("already finished, skipped") == 2
     assert (copy / "curves.parquet").read_bytes() == before
-    # Tamper with what a retrain replaces: the pair's rows, its manifest entry, one of its checkpoints.
+    # Curves changed outside the harness are refused, --force or not: nothing is adopted or written.
     curves = pd.read_parquet(copy / "curves.parquet")
     curves.loc[curves["rung"] == "s0", "value"] = -1.0
     curves.to_parquet(copy / "curves.parquet", index=False)
+    tampered = (copy / "curves.parquet").read_bytes()
+    refused = run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled", "--force", check=False)
+    assert refused.returncode == 1 and "was changed outside 'ladder run'" in refused.stderr
+    assert (copy / "curves.parquet").read_bytes() == tampered
+    (copy / "curves.parquet").write_bytes(before)
+    # Tamper with what a retrain replaces: the pair's manifest entry and one of its checkpoints.
     manifest_before["runs"]["s0/seed0"]["wall_time_s"] = -1.0
     (copy / "manifest.json").write_text(json.dumps(manifest_before))
     checkpoint = copy / manifest_before["runs"]["s0/seed0"]["checkpoints"][-1]["path"]
     checkpoint.unlink()
     out = run("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled", "--force").stdout
     assert "Training 2 pairs" in out and "already finished" not in out
-    assert (copy / "curves.parquet").read_bytes() == before, (
-        "retrained rows replace the tampered ones: same seed, same curves"
-    )
+    assert (copy / "curves.parquet").read_bytes() == before, "retrained rows equal the old: same seed, same curves"
     manifest_after = json.loads((copy / "manifest.json").read_text())
     assert manifest_after["runs"]["s0/seed0"]["wall_time_s"] > 0
     assert checkpoint.is_file(), "the retrained pair's checkpoints are back"

@@ -15,15 +15,7 @@ from harness.cli import main
 from harness.forecasts.ledger import read_ledger, submit
 from harness.forecasts.schema import load_forecast, to_data, uninformed
 from harness.training.ladder import load_ladder
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file under ``root`` with its sha256: compared before and after to prove nothing changed."""
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from tests.snapshots import snapshot
 
 
 @pytest.fixture
@@ -221,7 +213,14 @@ def test_submission_after_results_is_not_blind(good, tmp_path):
     results = tmp_path / "results"
     (results / "smoke").mkdir(parents=True)
     (results / "smoke" / "manifest.json").write_text(
-        json.dumps({"ladder": "smoke", "ladder_hash": ladder.hash, "runs": {"s0/seed0": {}}})
+        json.dumps(
+            {
+                "ladder": "smoke",
+                "ladder_hash": ladder.hash,
+                "runs": {"s0/seed0": {"rung": "s0", "seed": 0}},
+                "curves_sha256": "0" * 64,
+            }
+        )
     )
     entry, _ = submit(good, tmp_path / "predictions", results)
     assert entry.results_existed and not entry.blind
