@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from harness.cli.app import PREDICTIONS, RESULTS, console, main
-from harness.errors import Damaged
+from harness.errors import Problem, UserError
 
 
 @main.command()
@@ -48,8 +48,7 @@ def verify(ladder_name: str | None, repair: bool, predictions: Path, out: Path) 
         problems += found
         absent += missing
     problems += ledger.problems(predictions)
-    for problem in problems:
-        console.print(f"[red]PROBLEM[/red] {problem.message}", soft_wrap=True)
+    _show(problems)
     checked = ", ".join(str(s.folder) for s in stores) or f"no results store under {out}"
     note = f"; {absent} recorded checkpoints are absent (recreate them with 'ladder run --restore')" if absent else ""
     verdict = f"{len(problems)} problem{'s' * (len(problems) != 1)}" if problems else "everything holds"
@@ -70,8 +69,7 @@ def ledger_verify(predictions: Path) -> None:
     from harness.forecasts import ledger as chain
 
     problems = chain.problems(predictions)
-    for problem in problems:
-        console.print(f"[red]PROBLEM[/red] {problem.message}", soft_wrap=True)
+    _show(problems)
     if problems:
         sys.exit(1)
     entries = chain.read_ledger(predictions)
@@ -110,9 +108,14 @@ def _stores(ladder_name: str | None, out: Path) -> tuple[list, list[str]]:
 def _attempt(repair, where: Path) -> list[str]:  # noqa: ANN001 - a callable returning what it did
     try:
         return repair()
-    except Damaged as exc:
+    except UserError as exc:  # damage beyond the safe repairs, or another ladder version's store
         console.print(f"[yellow]not repaired[/yellow] {where}: {exc}", soft_wrap=True)
         return []
+
+
+def _show(problems: list[Problem]) -> None:
+    for problem in problems:
+        console.print(f"[red]PROBLEM[/red] {problem.message}", soft_wrap=True)
 
 
 def _say(done: list[str]) -> None:

@@ -198,7 +198,7 @@ def add(
         copy = _inside(predictions, Path(ladder.name) / f"{forecast.forecaster}-{sha[:16]}.{ext}")
         if not copy.exists():
             atomic_write(copy, data)
-        entry = _entry(forecast, ladder.name, ladder.hash, sha, copy, predictions, out, kind, ladder)
+        entry = _entry(forecast, sha, copy, predictions, out, kind, ladder)
         _append(predictions, [entry])
     return entry, True
 
@@ -391,28 +391,20 @@ def _re_record(copy: Path, predictions: Path, out: Path) -> Entry:
     except UserError:
         ladder = None
     kind: Kind = RESERVED.get(forecast.forecaster, "forecaster")  # type: ignore[assignment]
-    return _entry(forecast, forecast.ladder, forecast.ladder_hash, sha, copy, predictions, out, kind, ladder)
+    return _entry(forecast, sha, copy, predictions, out, kind, ladder)
 
 
 def _entry(
-    forecast: Forecast,
-    ladder_name: str,
-    ladder_hash: str,
-    sha: str,
-    copy: Path,
-    predictions: Path,
-    out: Path,
-    kind: Kind,
-    ladder: Ladder | None,
+    forecast: Forecast, sha: str, copy: Path, predictions: Path, out: Path, kind: Kind, ladder: Ladder | None
 ) -> Entry:
-    """The entry of a stored copy made now; results count as existing unless the ladder proves otherwise."""
-    existed = ladder is None or ladder.hash != ladder_hash or ResultsStore.of(ladder, out).exists()
+    """The entry of a stored copy made now; results count as existing unless the forecast's ladder proves otherwise."""
+    existed = ladder is None or ladder.hash != forecast.ladder_hash or ResultsStore.of(ladder, out).exists()
     return Entry(
         sha256=sha,
         submitted_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         forecaster=forecast.forecaster,
-        ladder=ladder_name,
-        ladder_hash=ladder_hash,
+        ladder=forecast.ladder,
+        ladder_hash=forecast.ladder_hash,
         track=forecast.track,
         revealed_up_to=forecast.revealed_up_to,
         file=copy.relative_to(predictions.resolve()).as_posix(),
