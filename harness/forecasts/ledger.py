@@ -99,19 +99,19 @@ class Scan:
     whole: bool = False  # the unfinished line is a valid next line that lacks only its newline
 
 
-def line_for(record: Entry | Migration, prev: str) -> bytes:
-    """The canonical ledger line (with its newline) of ``record`` following the line whose hash is ``prev``."""
+def line_for(record: Entry | Migration, prev: str) -> tuple[bytes, str]:
+    """The canonical ledger line (with its newline) of ``record`` following the line hashed ``prev``, and its hash."""
     body = {"type": _type_of(record), **asdict(record), "prev": prev}
     body["hash"] = sha256_bytes(_canonical(body))
-    return _canonical(body) + b"\n"
+    return _canonical(body) + b"\n", body["hash"]
 
 
 def chain(records: list[Entry | Migration], prev: str) -> list[bytes]:
     """The lines of ``records`` in order, the first following the line hashed ``prev``."""
     lines = []
     for record in records:
-        lines.append(line_for(record, prev))
-        prev = json.loads(lines[-1])["hash"]
+        line, prev = line_for(record, prev)
+        lines.append(line)
     return lines
 
 
@@ -146,9 +146,18 @@ def scan(predictions: Path) -> Scan:
 
 def read_ledger(predictions: Path) -> list[Entry]:
     """Every submission in the ledger, oldest first; ``Damaged`` if the ledger is torn or its chain is broken."""
+    return _entries(_intact(predictions))
+
+
+def _intact(predictions: Path) -> Scan:
+    """The ledger's scan; ``Damaged`` naming its first problem if it has one."""
     result = scan(predictions)
     if result.problem is not None:
         raise Damaged(result.problem.message)
+    return result
+
+
+def _entries(result: Scan) -> list[Entry]:
     return [r for r in result.records if isinstance(r, Entry)]
 
 
@@ -191,15 +200,18 @@ def add(
     sha = sha256_bytes(data)
     predictions.mkdir(parents=True, exist_ok=True)
     with FileLock(predictions / ".ledger.lock", timeout=60):
-        entries = read_ledger(predictions)
-        for entry in entries:
+        ledger = _intact(predictions)
+        for entry in _entries(ledger):
             if entry.sha256 == sha and entry.forecaster == forecast.forecaster:
                 return entry, False
         copy = _inside(predictions, Path(ladder.name) / f"{forecast.forecaster}-{sha[:16]}.{ext}")
         if not copy.exists():
             atomic_write(copy, data)
         entry = _entry(forecast, sha, copy, predictions, out, kind, ladder)
-        _append(predictions, [entry])
+        with open(predictions / LEDGER, "ab") as file:
+            file.write(line_for(entry, ledger.head)[0])  # one write ending in the newline: a crash leaves a torn tail
+            file.flush()
+            os.fsync(file.fileno())
     return entry, True
 
 
@@ -219,7 +231,7 @@ def problems(predictions: Path) -> list[Problem]:
     """
     result = scan(predictions)
     found = [result.problem] if result.problem is not None else []
-    entries = [r for r in result.records if isinstance(r, Entry)]
+    entries = _entries(result)
     found += [p for p in (_stored_problem(predictions, e) for e in entries) if p is not None]
     if result.problem is None or result.torn is not None:
         for copy in orphans(predictions, entries):
@@ -313,15 +325,6 @@ def head(predictions: Path) -> str:
     return scan(predictions).head
 
 
-def _append(predictions: Path, entries: list[Entry]) -> None:
-    """Append ``entries`` after the current head, one write per line, synced."""
-    with open(predictions / LEDGER, "ab") as ledger:
-        for line in chain(entries, scan(predictions).head):
-            ledger.write(line)
-            ledger.flush()
-            os.fsync(ledger.fileno())
-
-
 class _BadLine(Exception):
     """What is wrong with one complete line (the words after "line N"), and the repair when it is not a restore."""
 
@@ -354,10 +357,10 @@ def _check_line(raw: bytes, prev: str) -> tuple[Entry | Migration, str]:
             "does not follow the line before it (its 'prev' is not that line's hash): a line was deleted, moved or "
             "rewritten"
         )
-    expected = line_for(record, prev)
+    expected, own = line_for(record, prev)
     if raw + b"\n" != expected:  # the same record after the same line always gives the same bytes
         raise _BadLine("does not match its own hash (it was edited after it was written)")
-    return record, json.loads(expected)["hash"]
+    return record, own
 
 
 def _stored_problem(predictions: Path, entry: Entry) -> Problem | None:

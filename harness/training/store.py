@@ -166,28 +166,38 @@ class ResultsStore:
         )
 
     def curves(self, checked: bool = True) -> pd.DataFrame:
-        """The measured rows; ``Damaged`` if the file is unreadable, lacks columns, or (``checked``) differs from
-        what the manifest recorded. Only recovery after a crash reads it unchecked."""
+        """The measured rows; ``Damaged`` if the file is missing while pairs are listed, unreadable, lacks columns,
+        or (``checked``) differs from what the manifest recorded. Only recovery after a crash reads it unchecked."""
         manifest = self._read_manifest()
         recorded = manifest.get("curves_sha256") if manifest is not None else None
         if not self.curves_path.exists():
             if recorded is not None:
                 raise Damaged(
-                    f"'{self.curves_path}' is missing, but '{self.manifest_path}' lists finished pairs. Restore it "
-                    f"from git (git checkout -- {self.curves_path}) or retrain with 'ladder run --ladder "
-                    f"{self.ladder.cli_name} --force'."
+                    f"'{self.curves_path}' is missing, but '{self.manifest_path}' lists finished pairs. "
+                    + self._restore_or_start_over()
                 )
             return empty_curves()
         data = self.curves_path.read_bytes()
         curves = self._parse_curves(data)  # first, so a truncated file is called truncated
-        if checked and recorded is not None and (actual := sha256_bytes(data)) != recorded:
+        if checked:
+            self._require_recorded(sha256_bytes(data), recorded)
+        return curves
+
+    def _require_recorded(self, actual: str, recorded: str | None) -> None:
+        """``Damaged`` unless the curves' sha256 ``actual`` is the one the manifest recorded (if it records one)."""
+        if recorded is not None and actual != recorded:
             raise Damaged(
                 f"'{self.curves_path}' is not the file '{self.manifest_path}' recorded (sha256 {actual[:12]}, "
                 f"recorded {recorded[:12]}): it was changed outside 'ladder run', and no command reads or adds to "
-                f"it. Restore it from git (git checkout -- {self.curves_path}) or a backup; to measure everything "
-                f"again instead, move '{self.folder}' away and run 'ladder run --ladder {self.ladder.cli_name}'."
+                "it. " + self._restore_or_start_over()
             )
-        return curves
+
+    def _restore_or_start_over(self) -> str:
+        """The repair of a curves file that is missing, damaged or changed (``ladder run`` refuses it too)."""
+        return (
+            f"Restore it from git (git checkout -- {self.curves_path}) or a backup; to measure everything again "
+            f"instead, move '{self.folder}' away and run 'ladder run --ladder {self.ladder.cli_name}'."
+        )
 
     def _parse_curves(self, data: bytes) -> pd.DataFrame:
         try:
@@ -195,9 +205,7 @@ class ResultsStore:
         except Exception as exc:  # pyarrow raises several types for truncated, empty or garbage bytes
             what = "is empty" if not data else f"is not a readable parquet table ({type(exc).__name__}: {exc})"
             raise Damaged(
-                f"'{self.curves_path}' {what}; it was truncated or damaged. Restore it from git "
-                f"(git checkout -- {self.curves_path}) or a backup, or retrain with 'ladder run --ladder "
-                f"{self.ladder.cli_name} --force'."
+                f"'{self.curves_path}' {what}; it was truncated or damaged. " + self._restore_or_start_over()
             ) from None
         missing = [c for c in COLUMNS if c not in curves.columns]
         if missing:
@@ -222,8 +230,11 @@ class ResultsStore:
         keep = [(r, s) in done for r, s in zip(curves["rung"], curves["seed"])]
         dropped = len(curves) - sum(keep)
         if dropped:
-            self._write_curves(curves[keep])
-        self.curves()  # Damaged unless the committed rows are exactly those recorded
+            sha = self._write_curves(curves[keep])
+        else:
+            sha = sha256_file(self.curves_path) if self.curves_path.exists() else None
+        if sha is not None:  # the committed rows must be exactly those recorded
+            self._require_recorded(sha, manifest.get("curves_sha256"))
         return dropped
 
     def commit(self, rung: str, seed: int, rows: pd.DataFrame, entry: dict) -> None:
@@ -271,7 +282,8 @@ class ResultsStore:
         found, absent = [], 0
         rerun = f"ladder run --ladder {self.ladder.cli_name} --force --rungs {{rung}} --seeds {{seed}}"
         pairs = {(r["rung"], r["seed"]): r for r in manifest["runs"].values()}
-        for (rung, seed), rows in curves.groupby(["rung", "seed"], sort=False):
+        by_pair = dict(tuple(curves.groupby(["rung", "seed"], sort=False)))
+        for (rung, seed), rows in by_pair.items():
             if (rung, seed) not in pairs:
                 found.append(
                     Problem.of(
@@ -282,7 +294,7 @@ class ResultsStore:
                 )
         params = {r.name: r.params for r in self.ladder.rungs}
         for (rung, seed), entry in pairs.items():
-            rows = curves[(curves["rung"] == rung) & (curves["seed"] == seed)]
+            rows = by_pair.get((rung, seed), curves.iloc[:0])
             wrong = _pair_rows_problem(rows, list(self.ladder.spec.tasks), params.get(rung), self.ladder.name)
             if wrong:
                 repair = f"Restore the file from git or retrain the pair with '{rerun.format(rung=rung, seed=seed)}'."

@@ -67,7 +67,7 @@ def test_a_line_rewritten_with_a_fresh_hash_breaks_the_next_line(predictions):
     record["forecaster"] = "mallory"
     body = {k: v for k, v in record.items() if k not in ("type", "hash", "prev")}
     entry = ledger.Entry(**body)
-    data[0] = ledger.line_for(entry, ledger.GENESIS)  # a consistent line on its own
+    data[0] = ledger.line_for(entry, ledger.GENESIS)[0]  # a consistent line on its own
     (predictions / ledger.LEDGER).write_bytes(b"".join(data))
     assert "line 2 does not follow the line before it" in first_problem(predictions)
 
