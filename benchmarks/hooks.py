@@ -89,7 +89,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     ladder = load_ladder(args.ladder)
     spec = ladder.spec
-    mixture = Mixture.build(spec.tasks, spec.training.batch_size)
+    mixture = Mixture.of(ladder)
     batches = [mixture.train_batch(0, s) for s in range(args.warmup + args.steps)]
     per_call = hook_call_us()
     print(

@@ -102,7 +102,7 @@ def step_table(ladder_name: str, rungs: list[str] | None, steps: int, warmup: in
     quiet_lightning()
     ladder = load_ladder(ladder_name)
     spec = ladder.spec
-    mixture = Mixture.build(spec.tasks, spec.training.batch_size)
+    mixture = Mixture.of(ladder)
     batches = [mixture.train_batch(0, s) for s in range(warmup + steps)]
     peak = matmul_peak()
     print(f"machine fp32 matmul peak: {peak / 1e9:.1f} GFLOP/s, torch threads: {torch.get_num_threads()}")

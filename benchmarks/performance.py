@@ -83,7 +83,7 @@ def run(code: Path, ladder: str, seeds: str, workers: int, out: Path) -> tuple[f
 
 def rung_table(versions: dict[str, Path], name: str, steps: int, repeats: int, folder: Path) -> None:
     ladder = load_ladder(name)
-    mixture = Mixture.build(ladder.spec.tasks, ladder.spec.training.batch_size)
+    mixture = Mixture.of(ladder)
     tokens = mixture.tokens_per_step
     best: dict[str, dict[str, float]] = {v: {} for v in versions}
     batches_s = 0.0

@@ -46,7 +46,7 @@ def setup(ladder_name: str, rung_name: str, seeds: list[int], n_steps: int):
     """The rung, its training spec, one seed-initialised model per seed and each seed's batches."""
     ladder = load_ladder(ladder_name)
     rung = next(r for r in ladder.rungs if r.name == rung_name)
-    mixture = Mixture.build(ladder.spec.tasks, ladder.spec.training.batch_size)
+    mixture = Mixture.of(ladder)
     models, batches = [], []
     for seed in seeds:
         torch.manual_seed(seed)

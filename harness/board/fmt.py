@@ -63,4 +63,40 @@ def leaderboard_texts(row) -> dict[str, str]:  # noqa: ANN001 - a row of harness
         "accuracy_mse": number(row.accuracy_mse, ".4f"),
         "coverage": f"{number(row.coverage_brier, '.0%')} / {number(row.coverage_pinball, '.0%')}",
         "submitted": row.submitted_at.replace("T", " ")[:16],
+        "p_first": number(row.p_first, ".0%"),
+        "vs_uninformed": number(row.vs_uninformed, "+.3f"),
+        "vs_uninformed_ci": interval(row.vs_uninformed_low, row.vs_uninformed_high, "+.3f"),
     }
+
+
+def verdicts(board) -> list[str]:  # noqa: ANN001 - harness.board.ranking.standings
+    """In words, per group of ranked forecasts: who cannot be told apart from the leader, and from uninformed.
+
+    Two forecasters cannot be told apart when the 95% interval of their paired Brier difference holds 0.
+    """
+    lines = []
+    for group, rows in board[board["rank"].notna()].groupby("group", sort=False):
+        leader = rows.loc[rows["brier"].idxmin()]  # the leader of the paired comparisons: the best Brier
+        ties = [
+            f"{r.forecaster} v{r.version} ({number(r.vs_leader, '+.3f')} "
+            f"{interval(r.vs_leader_low, r.vs_leader_high, '+.3f')})"
+            for r in rows.itertuples()
+            if r.Index != leader.name and not missing(r.vs_leader_low) and r.vs_leader_low <= 0 <= r.vs_leader_high
+        ]
+        if ties:
+            lines.append(
+                f"{group}: cannot be told apart from the leader {leader.forecaster} v{leader.version} "
+                f"(paired Brier difference, 95% interval over tasks): {', '.join(ties)}."
+            )
+        for r in rows[rows["forecaster"] != "uninformed"].itertuples():
+            if missing(r.vs_uninformed_low):
+                continue
+            if r.vs_uninformed_low <= 0 <= r.vs_uninformed_high:
+                verdict = "cannot be told apart from uninformed"
+            else:
+                verdict = "beats uninformed" if r.vs_uninformed_high < 0 else "is worse than uninformed"
+            lines.append(
+                f"{group}: {r.forecaster} v{r.version} {verdict} (Brier {number(r.vs_uninformed, '+.3f')} "
+                f"{interval(r.vs_uninformed_low, r.vs_uninformed_high, '+.3f')})."
+            )
+    return lines

@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.board import figures
-from harness.board.fmt import leaderboard_texts, sci
+from harness.board.fmt import leaderboard_texts, sci, verdicts
 from harness.files import atomic_write
 from harness.forecasts.scoreboard import Scoreboard, answer_tables
 from harness.forecasts.scoring import scored_rungs
@@ -57,6 +57,12 @@ COLUMNS = [
         "Quantile loss of the emergence size in decades of parameters; lower is better; 95% interval",
     ),
     Column("pinball skill", "1 - pinball / uninformed pinball; higher is better"),
+    Column(
+        "Brier vs uninformed",
+        "Paired difference in Brier to the uninformed forecaster on the same questions; negative is better; 95% "
+        "bootstrap interval over tasks",
+    ),
+    Column("P(first)", "Share of bootstrap resamples of tasks in which its Brier is the best of its group"),
     Column("accuracy MSE", "Squared error of the expected final accuracy over the answered rungs; lower is better"),
     Column("coverage", "Share of the rung questions and of the tasks' emergence sizes answered"),
     Column("submitted (UTC)", "When the file entered the ledger", "text"),
@@ -71,7 +77,7 @@ def render(board: Scoreboard, standings: pd.DataFrame) -> str:
     )
     table, ladder = board.truth.table, board.ladder
     order = task_order(table)
-    limits = thresholds(list(ladder.spec.tasks))
+    limits = thresholds(ladder.tasks)
     curves = [
         {
             "task": task,
@@ -89,6 +95,7 @@ def render(board: Scoreboard, standings: pd.DataFrame) -> str:
         n_seeds=table["seed"].nunique(),
         made_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         columns=COLUMNS,
+        verdicts=verdicts(standings),
         rows=[{"kind": row.kind, "cells": _cells(row)} for row in standings.itertuples()],
         map_png=_b64(figures.emergence_map(table)),
         curves=curves,
@@ -106,7 +113,11 @@ def _b64(png: bytes) -> str:
 
 
 def _tags(row) -> list[dict[str, str]]:  # noqa: ANN001 - a standings row
-    tags = [{"css": "blind", "text": "blind"} if row.blind else {"css": "posthoc", "text": "post-hoc"}]
+    tags = [
+        {"css": "blind", "text": "blind", "title": row.blind_rule}
+        if row.blind
+        else {"css": "posthoc", "text": "post-hoc", "title": row.blind_rule}
+    ]
     if row.kind != "forecaster":
         tags.append({"css": "", "text": "oracle, not ranked" if row.kind == "oracle" else "baseline"})
     return tags
@@ -127,6 +138,8 @@ def _cells(row) -> list[Cell]:  # noqa: ANN001 - a standings row
         Cell(t["brier_skill"], _key(row.brier_skill)),
         Cell(t["pinball"], _key(row.pinball), ci=t["pinball_ci"]),
         Cell(t["pinball_skill"], _key(row.pinball_skill)),
+        Cell(t["vs_uninformed"], _key(row.vs_uninformed), ci=t["vs_uninformed_ci"]),
+        Cell(t["p_first"], _key(row.p_first)),
         Cell(t["accuracy_mse"], _key(row.accuracy_mse)),
         Cell(t["coverage"], _key(row.coverage_brier)),
         Cell(t["submitted"], row.submitted_at, css="text"),

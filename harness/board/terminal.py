@@ -63,13 +63,14 @@ def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
         "Ranked within each group of forecasts that answered the same questions. Brier index: 100 is perfect, 0.5 "
         "everywhere about 50. Pinball: quantile loss of the emergence size in decades, lower is better. Skill: 1 - "
         "score / uninformed score, for Brier (B) and pinball (P). "
+        "P(1st): share of bootstrap resamples of tasks in which its Brier is the group's best (ties count for each). "
         "Coverage: share of rung questions / emergence sizes answered. Intervals: 95% bootstrap over tasks."
     )
     out = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for name, justify in (
         ("rank", "right"), ("forecaster", "left"), ("v", "right"), ("track", "left"), ("blind", "left"),
         ("Brier index [95% CI]", "right"), ("pinball [95% CI]", "right"), ("skill B / P", "right"),
-        ("coverage", "right"), ("submitted (UTC)", "left"),
+        ("P(1st)", "right"), ("coverage", "right"), ("submitted", "left"),
     ):  # fmt: skip
         out.add_column(name, justify=justify)
     group = None
@@ -82,7 +83,7 @@ def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
         track = t["group"].replace("extrapolation", "extrap.")
         out.add_row(
             t["rank"], who, t["version"], track, t["blind"], f"{t['brier_index']} {t['brier_index_ci']}",
-            f"{t['pinball']} {t['pinball_ci']}", f"{t['brier_skill']} / {t['pinball_skill']}", t["coverage"],
-            t["submitted"],
+            f"{t['pinball']} {t['pinball_ci']}", f"{t['brier_skill']} / {t['pinball_skill']}", t["p_first"],
+            t["coverage"], t["submitted"][:10],
         )  # fmt: skip
     return out

@@ -6,7 +6,7 @@ verify: verify (results and predictions), ledger verify, ledger migrate.
 Each command imports what it needs when it runs, so ``ladder --help`` starts fast.
 """
 
-from harness.cli import board, forecasts, neurons, training, truth, verify  # noqa: F401 - each registers its commands
+from harness.cli import board, forecasts, neurons, rounds, training, truth, verify  # noqa: F401 - each registers its commands
 from harness.cli.app import main
 
 __all__ = ["main"]

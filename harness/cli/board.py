@@ -73,6 +73,12 @@ def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: P
             f"Leaderboard of ladder '{board.ladder.name}' ({track} track{'s' * (track == 'all')}, ranked by {sort_by})",
         )
     )
+    from harness.board.fmt import verdicts
+
+    for line in verdicts(rows):
+        console.print(line)
+    for rule in dict.fromkeys(rows["blind_rule"]):
+        console.print(f"{(rows['blind_rule'] == rule).sum()} shown {rule}")
     if page is not None:
         from harness.board.page import write_report
 

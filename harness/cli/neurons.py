@@ -15,7 +15,7 @@ from harness.errors import UserError
 @click.option("--rung", required=True, help="Rung to load, e.g. c3.")
 @click.option("--seed", required=True, type=click.IntRange(min=0), help="Training seed of the pair to load.")
 @click.option("--step", default="final", show_default=True, help="Checkpoint step (one the pair saved), or 'final'.")
-@click.option("--task", required=True, help="Task whose examples the model reads (see 'ladder tasks').")
+@click.option("--task", required=True, help="Task of the ladder (its name in the ladder file) whose examples are read.")
 @click.option("--n", "n", default=64, show_default=True, type=click.IntRange(min=1), help="Number of examples.")
 @click.option(
     "--examples-seed",

@@ -14,19 +14,24 @@ from harness.training.executors import EXECUTORS
 
 @main.command()
 def tasks() -> None:
-    """List the registered tasks."""
+    """List the task families: their difficulty parameters (default and range) and what they ask at the defaults."""
     from harness.tasks import TASKS
 
-    table = Table("task", "version", "chance", "threshold", "length", "description")
-    for name in sorted(TASKS, key=lambda n: TASKS.get(n).tag):
+    table = Table("task", "version", "parameters: default (range)", "chance", "threshold", "length", "description")
+    for name in sorted(TASKS, key=lambda n: TASKS.get(n).home_tag):
         t = TASKS.get(name)
-        table.add_row(name, str(t.version), f"{t.chance:.3g}", f"{t.threshold:g}", str(t.seq_len), t.description)
+        knobs = "\n".join(f"{k}: {d} ({lo}-{hi})" for k, (d, lo, hi) in t.ranges().items()) or "-"
+        table.add_row(name, str(t.version), knobs, f"{t.chance:.3g}", f"{t.threshold:g}", str(t.seq_len), t.description)
     console.print(table)
+    console.print(
+        "A ladder holds a family at other parameters as "
+        "'NAME: {family: FAMILY, PARAMETER: VALUE, ..., weight: W}'; see docs/running.md#task-families."
+    )
 
 
 @main.command()
 def ladders() -> None:
-    """List the built-in ladders."""
+    """List the built-in ladders (the rounds drawn from them: 'ladder round list')."""
     from harness.training.ladder import builtin_ladders, load_ladder
 
     table = Table("ladder", "family", "rungs", "parameters", "tasks", "steps", "seeds")
@@ -46,6 +51,11 @@ def ladders() -> None:
             lad.hash[:12],
         )
     console.print(table)
+    for name in builtin_ladders():
+        if not load_ladder(name).spec.calibrated:
+            console.print(
+                f"'{name}' is UNCALIBRATED: nobody has trained it to check that its questions separate sizes."
+            )
 
 
 @main.command()

@@ -93,15 +93,15 @@ def migrate(predictions: Path) -> None:
 
 
 def _stores(ladder_name: str | None, out: Path) -> tuple[list, list[str]]:
-    """The results stores to check (the named ladder's, or every built-in one under ``out`` with a manifest), and
-    the names of folders with a manifest but no built-in ladder, which cannot be checked without their file."""
-    from harness.training.ladder import builtin_ladders, load_ladder
+    """The results stores to check (the named ladder's, or every built-in ladder's and round's under ``out`` with a
+    manifest), and the names of folders with a manifest but no such ladder, which cannot be checked without its file."""
+    from harness.training.ladder import builtin_ladders, load_ladder, round_ladders
     from harness.training.store import ResultsStore
 
     if ladder_name is not None:
         return [ResultsStore.of(load_ladder(ladder_name), out)], []
     names = sorted(p.parent.name for p in out.glob("*/manifest.json"))
-    known = set(builtin_ladders())
+    known = set(builtin_ladders()) | set(round_ladders())
     return [ResultsStore.of(load_ladder(n), out) for n in names if n in known], [n for n in names if n not in known]
 
 

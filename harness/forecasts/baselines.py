@@ -9,6 +9,9 @@
   an uncertainty that grows with the distance extrapolated.
 - oracle: reads the answers off the measured truth. It checks the scorer (it
   must score best) and is kept out of the ranking.
+- template-prior (blind, for rounds): the measured truth of the ladder a round
+  was drawn from, as if the new task settings changed nothing; it says how much
+  a round's questions differ from what is already known.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from harness.forecasts.schema import LEVELS, Forecast, TaskForecast, uninformed
 from harness.training.ladder import Ladder
 from harness.truth.emergence import pooled_points
 
-__all__ = ["extrapolator", "oracle", "uninformed"]
+__all__ = ["extrapolator", "oracle", "template_prior", "uninformed"]
 BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored point
 # Every number a built-in forecaster computes through a maths library (log10, scipy's fits) is rounded to
 # at most DECIMALS decimals, so its file does not depend on a machine's last float digit. The oracle's
@@ -33,26 +36,59 @@ BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored 
 # counts as the same forecast and is not submitted again.
 DECIMALS = 4
 TOLERANCE = 1e-3
+SPREAD = 0.3  # decades per standard normal unit around the template's point (about one cpu rung interval)
 
 
 def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
     """The truth as a forecast: seed fractions, the pooled emergence point at every quantile, mean accuracy."""
-    acc = table[table["metric"] == "accuracy"]
-    low, high = math.log10(ladder.rungs[0].params) - BEYOND, math.log10(ladder.rungs[-1].params) + BEYOND
     tasks = {}
-    pooled = pooled_points(acc, n_boot=0).set_index("task")["log_params"]
-    for task, rows in acc.groupby("task"):
-        per_rung = rows.groupby("rung").agg(p=("reached", "mean"), accuracy=("final", "mean"))
+    for task, per_rung, centre in _measured(ladder, table):
         # Every quantile at the measured point minimises the pinball loss exactly.
-        point = round(float(np.clip(pooled[task], low, high)), DECIMALS)
-        quantiles = dict.fromkeys(LEVELS, point)
-        tasks[str(task)] = TaskForecast(
+        quantiles = dict.fromkeys(LEVELS, round(centre, DECIMALS))
+        tasks[task] = TaskForecast(
             p_emerged={str(r): float(v) for r, v in per_rung["p"].items()},
             emergence_quantiles=quantiles,
             accuracy={str(r): float(v) for r, v in per_rung["accuracy"].items()},
         )
     return Forecast(forecaster="oracle", ladder=ladder.name, ladder_hash=ladder.hash, track="blind", tasks=tasks,
                     description="Answers read off the measured results; checks the scorer, never ranked.")  # fmt: skip
+
+
+def template_prior(ladder: Ladder, template: Ladder, table: pd.DataFrame) -> Forecast:
+    """A round's forecast from its template's emergence ``table``: each task as the template's task of that name.
+
+    Per rung, the template's fraction of seeds with the capability and its mean final accuracy; the
+    emergence quantiles spread the template's pooled point by SPREAD decades per standard normal unit.
+    """
+    tasks = {}
+    for task, per_rung, centre in _measured(ladder, table):
+        quantiles = {level: round(centre + SPREAD * float(stats.norm.ppf(level)), DECIMALS) for level in LEVELS}
+        tasks[task] = TaskForecast(
+            p_emerged={str(r): round(float(v), DECIMALS) for r, v in per_rung["p"].items()},
+            emergence_quantiles=quantiles,
+            accuracy={str(r): round(float(v), DECIMALS) for r, v in per_rung["accuracy"].items()},
+        )
+    description = (
+        f"The measured answers of ladder '{template.name}' ({template.hash[:12]}), which this round was drawn from, "
+        "as if the new task settings changed nothing."
+    )
+    return Forecast(forecaster="template-prior", ladder=ladder.name, ladder_hash=ladder.hash, track="blind",
+                    tasks=tasks, description=description)  # fmt: skip
+
+
+def _measured(ladder: Ladder, table: pd.DataFrame) -> list[tuple[str, pd.DataFrame, float]]:
+    """Per task of ``ladder`` measured in the emergence ``table``: per rung of ``ladder`` the fraction of seeds
+    with the capability (``p``) and the mean final accuracy, and the pooled point in log10 parameters, clipped
+    to BEYOND decades past the ladder's ends where it is censored."""
+    acc = table[(table["metric"] == "accuracy") & table["task"].isin(ladder.spec.tasks)]
+    acc = acc[acc["rung"].isin([r.name for r in ladder.rungs])]
+    low, high = math.log10(ladder.rungs[0].params) - BEYOND, math.log10(ladder.rungs[-1].params) + BEYOND
+    pooled = pooled_points(acc, n_boot=0).set_index("task")["log_params"]
+    return [
+        (str(task), rows.groupby("rung").agg(p=("reached", "mean"), accuracy=("final", "mean")),
+         float(np.clip(pooled[task], low, high)))
+        for task, rows in acc.groupby("task")
+    ]  # fmt: skip
 
 
 def extrapolator(

@@ -46,7 +46,7 @@ LEDGER = "ledger.jsonl"
 GENESIS = "0" * 64  # the ``prev`` of the first line
 Kind = Literal["forecaster", "baseline", "oracle"]
 # Names the built-in forecasters submit under; nobody else may use them.
-RESERVED = {"uninformed": "baseline", "extrapolator": "baseline", "oracle": "oracle"}
+RESERVED = {"uninformed": "baseline", "extrapolator": "baseline", "template-prior": "baseline", "oracle": "oracle"}
 STORED_NAME = re.compile(r"^(?P<forecaster>[a-z0-9][a-z0-9_-]*)-(?P<sha>[0-9a-f]{16})\.(yaml|json)$")
 RESTORE = "Restore it from version control (git checkout -- {path}) or from a backup."
 
@@ -400,8 +400,14 @@ def _re_record(copy: Path, predictions: Path, out: Path) -> Entry:
 def _entry(
     forecast: Forecast, sha: str, copy: Path, predictions: Path, out: Path, kind: Kind, ladder: Ladder | None
 ) -> Entry:
-    """The entry of a stored copy made now; results count as existing unless the forecast's ladder proves otherwise."""
-    existed = ladder is None or ladder.hash != forecast.ladder_hash or ResultsStore.of(ladder, out).exists()
+    """The entry of a stored copy made now; results count as existing unless the forecast's ladder proves otherwise.
+
+    Blind here means no result existed and no training of the version had started in ``out``; scoring judges
+    it again against the start recorded with the results it scores (``harness.forecasts.blindness``).
+    """
+    store = None if ladder is None or ladder.hash != forecast.ladder_hash else ResultsStore.of(ladder, out)
+    existed = store is None or store.exists()
+    started = store is not None and store.training_started()[0] is not None
     return Entry(
         sha256=sha,
         submitted_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -412,7 +418,7 @@ def _entry(
         revealed_up_to=forecast.revealed_up_to,
         file=copy.relative_to(predictions.resolve()).as_posix(),
         results_existed=existed,
-        blind=not existed,
+        blind=not existed and not started,
         kind=kind,
     )
 

@@ -17,5 +17,6 @@ HIGHER_IS_BETTER = {
 }
 SCORES = tuple(HIGHER_IS_BETTER)
 N_BOOT = 2000  # bootstrap resamples behind every interval, unless a caller asks for more
-# What scores.parquet says of each submission besides its scores (the ledger's words).
-SUBMISSION_COLUMNS = ["sha256", "forecaster", "kind", "track", "revealed_up_to", "blind", "submitted_at"]
+# What scores.parquet says of each submission besides its scores: the ledger's words, and whether it was blind
+# with the rule that decided it (``harness.forecasts.blindness``).
+SUBMISSION_COLUMNS = ["sha256", "forecaster", "kind", "track", "revealed_up_to", "blind", "blind_rule", "submitted_at"]

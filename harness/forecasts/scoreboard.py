@@ -14,12 +14,13 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.files import write_table
-from harness.forecasts import baselines, scoring
+from harness.forecasts import baselines, blindness, scoring
 from harness.forecasts.ledger import Entry, add, read_ledger, stored
 from harness.forecasts.schema import LEVELS, Forecast, dump, same_answers, uninformed
 from harness.forecasts.score_names import N_BOOT, SUBMISSION_COLUMNS
 from harness.forecasts.track import measured_curves, revealed_rung
 from harness.training.ladder import Ladder
+from harness.training.store import ResultsStore
 from harness.truth.ground_truth import GroundTruth, measure, thresholds
 
 SCORES_FILE = "scores.parquet"
@@ -37,7 +38,7 @@ def write_baselines(
     """
     up_to = up_to or ladder.rungs[len(ladder.rungs) // 2 - 1].name
     truth = truth or measure(ladder, out)
-    limits = thresholds(list(ladder.spec.tasks))
+    limits = thresholds(ladder.tasks)
     made = [
         (
             uninformed(
@@ -91,8 +92,8 @@ def score_ladder(
     ladder: Ladder, predictions: Path, out: Path, n_boot: int = N_BOOT, seed: int = 0, truth: GroundTruth | None = None
 ) -> Scoreboard:
     """Score every submission for this ladder version; keep ``OUT/<ladder>/scores.parquet`` up to date."""
+    entries = [e for e in read_ledger(predictions) if e.ladder == ladder.name]  # a broken ledger is refused first
     truth = truth or measure(ladder, out)
-    entries = [e for e in read_ledger(predictions) if e.ladder == ladder.name]
     current = list({e.sha256: e for e in entries if e.ladder_hash == ladder.hash}.values())  # one per stored file
     older = sum(e.ladder_hash != ladder.hash for e in entries)
     notes = (
@@ -108,14 +109,22 @@ def score_ladder(
         )
     forecasts = {e.sha256: stored(predictions, e) for e in current}
     out_table = scoring.outcomes(truth.table)
+    submissions, *answers = answer_tables(forecasts)
+    oracles = {e.sha256 for e in current if e.kind == "oracle"}  # reads the truth: never a contender
+    submissions["ranked"] = ~submissions["submission"].isin(oracles)
     scores = scoring.score(
         out_table,
-        *answer_tables(forecasts),
+        submissions,
+        *answers,
         uninformed_quantiles=uninformed_quantiles(ladder),
         n_boot=n_boot,
         seed=seed,
     )
-    meta = pd.DataFrame([asdict(e) for e in current])[SUBMISSION_COLUMNS]
+    # Blindness is judged now, against the start of training recorded with the results being scored.
+    started, recorded = ResultsStore.of(ladder, out).training_started()
+    judged = [blindness.judge(e.submitted_at, e.results_existed, started, recorded) for e in current]
+    rows = [{**asdict(e), "blind": blind, "blind_rule": rule} for e, (blind, rule) in zip(current, judged)]
+    meta = pd.DataFrame(rows)[SUBMISSION_COLUMNS]
     scores = scores.rename(columns={"submission": "sha256"}).merge(meta, on="sha256")
     scores.insert(0, "ladder", ladder.name)
     path = out / ladder.name / SCORES_FILE

@@ -23,6 +23,14 @@ answered. Brier and pinball are averaged per task, then over tasks, with
 bootstrap confidence intervals over tasks and skill relative to the uninformed
 forecaster on the same questions. Accuracy error averages answered questions only.
 
+Comparisons between forecasters are paired: every submission is scored on the
+same bootstrap resamples of tasks, so a difference's interval reflects how the
+two forecasts differ task by task, not how hard the tasks were. For Brier and
+pinball, each submission gets its difference to the uninformed forecaster on
+the same questions and to the leader of its group (the ranked submission with
+the best point score among those answering the same questions), each with a
+95% interval, and the share of resamples in which it scores best in its group.
+
 Every table is long and tidy; one call scores any number of submissions at once.
 """
 
@@ -105,10 +113,12 @@ def score(
 
     submissions: submission, floor (None on the blind track; on the
     extrapolation track the revealed rung, which with the rungs below it is
-    not scored, see ``scored_rungs``). probabilities: submission,
+    not scored, see ``scored_rungs``) and optionally ranked (False for a
+    submission left out of comparisons, the oracle; default True). probabilities: submission,
     task, rung, p. quantiles: submission, task, level, q (log10 parameters).
     accuracies: submission, task, rung, accuracy. uninformed_quantiles: level, q.
-    Returns submission, score, value, ci_low, ci_high, coverage, n_questions.
+    Returns submission, score, value, ci_low, ci_high, coverage, n_questions, and on the brier and pinball
+    rows the paired comparisons (COMPARISONS, see ``_compare``).
     """
     probabilities = probabilities.astype({"p": float})
     quantiles = quantiles.astype({"level": float, "q": float})
@@ -169,6 +179,8 @@ def score(
     rows = []
     rng = np.random.default_rng(seed)
     counts = _bootstrap_weights(rng, len(tasks), n_boot)  # (T, B)
+    ranked = submissions.set_index("submission")["ranked"] if "ranked" in submissions else None
+    groups = subs.set_index("submission")["floor"]
     for name, ref_name, frame, answered, n in (
         ("brier", "brier_ref", brier, grid.groupby("submission")["answered"].mean(), grid.groupby("submission").size()),
         (
@@ -192,16 +204,60 @@ def score(
         for score_name, (point, draws) in derived.items():
             low, high = np.nanpercentile(draws, [2.5, 97.5], axis=1) if draws.size else (np.nan, np.nan)
             coverage, n_questions = answered.reindex(values.index).to_numpy(), n.reindex(values.index).to_numpy()
-            rows.append(pd.DataFrame({
+            row = pd.DataFrame({
                 "submission": values.index, "score": score_name, "value": point, "ci_low": low, "ci_high": high,
                 "coverage": coverage, "n_questions": n_questions,
-            }))  # fmt: skip
+            })  # fmt: skip
+            if score_name == name:  # brier and pinball: lower is better
+                keep = ranked.reindex(values.index).fillna(True) if ranked is not None else None
+                row = row.join(_compare(values, refs, counts, groups.reindex(values.index), keep), on="submission")
+            rows.append(row)
 
     rows.append(_accuracy_error(grid))
     result = pd.concat(rows, ignore_index=True)
     return result.sort_values(
         ["submission", "score"], key=lambda s: s.map(SCORES.index) if s.name == "score" else s
     ).reset_index(drop=True)
+
+
+COMPARISONS = [
+    "vs_uninformed", "vs_uninformed_low", "vs_uninformed_high", "vs_leader", "vs_leader_low", "vs_leader_high",
+    "p_first",
+]  # fmt: skip
+
+
+def _compare(
+    values: pd.DataFrame, refs: pd.DataFrame, counts: np.ndarray, groups: pd.Series, ranked: pd.Series | None
+) -> pd.DataFrame:
+    """Paired comparisons of a lower-is-better score, one row per submission (COMPARISONS columns).
+
+    values, refs: (S, T) per-task scores of the submissions and of the uninformed forecaster on the same
+    questions; counts: (T, B) bootstrap weights shared by all; groups: each submission's set of questions
+    (its floor); ranked: whether it takes part in the leader and the share ranked first (default: all).
+    A difference is the submission's score minus the other's: negative means better.
+    """
+    v, r = values.to_numpy(), refs.to_numpy()  # (S, T)
+    ranked = np.ones(len(v), bool) if ranked is None else ranked.to_numpy(dtype=bool)
+    out = pd.DataFrame(index=values.index, columns=COMPARISONS, dtype=float)
+    diff_u = v - r
+    out["vs_uninformed"] = diff_u.mean(axis=1)
+    out["vs_uninformed_low"], out["vs_uninformed_high"] = np.percentile(diff_u @ counts, [2.5, 97.5], axis=1)
+    boot = v @ counts  # (S, B)
+    for group in groups.unique():
+        members = (groups == group).to_numpy()
+        contenders = members & ranked
+        if not contenders.any():
+            continue
+        mean = v.mean(axis=1)
+        leader = np.flatnonzero(contenders)[np.argmin(mean[contenders])]
+        diff_l = v[members] - v[leader]  # (S_g, T)
+        rows = values.index[members]
+        out.loc[rows, "vs_leader"] = diff_l.mean(axis=1)
+        low, high = np.percentile(diff_l @ counts, [2.5, 97.5], axis=1)
+        out.loc[rows, "vs_leader_low"], out.loc[rows, "vs_leader_high"] = low, high
+        best = boot[contenders].min(axis=0)  # (B,) the best score in each resample
+        out.loc[values.index[contenders], "p_first"] = (boot[contenders] == best).mean(axis=1)
+    return out
 
 
 def _per_task(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

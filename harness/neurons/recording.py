@@ -40,6 +40,8 @@ SAFETENSORS_DTYPES = {
 def examples(task: str | Task, n: int, seed: int) -> dict[str, torch.Tensor]:
     """``n`` examples of ``task`` as the model sees them.
 
+    ``task`` is a task at its setting (``ladder.task(name)``) or the name of a family at its defaults.
+
     input (n, T) int64: what the model reads; target (n, T) int64: the next token
     at each position; answer_mask (n, T) bool: True where the target is part of
     the answer (the positions the task is scored on).
@@ -47,7 +49,7 @@ def examples(task: str | Task, n: int, seed: int) -> dict[str, torch.Tensor]:
     task = TASKS.get(task) if isinstance(task, str) else task
     if n < 1:
         raise UserError(f"n must be at least 1, got {n}.")
-    rng = np.random.default_rng(np.random.SeedSequence(streams.RECORD, spawn_key=(seed, task.tag, task.version)))
+    rng = np.random.default_rng(np.random.SeedSequence(streams.RECORD, spawn_key=(seed, *task.stream_key)))
     block = task.examples(rng, n)
     tokens, answer_mask = torch.from_numpy(block.tokens), torch.from_numpy(block.answer_mask)  # (n, T + 1) each
     # Copies, not overlapping views of one array: each tensor can be saved or changed on its own.
@@ -244,8 +246,8 @@ def record_file(
     out: Path,
 ) -> dict[str, tuple[int, ...]]:
     """``ladder record``: load the verified checkpoint, record it to ``path`` with metadata saying what it is."""
-    the_task = TASKS.get(task)
     ckpt = loading.find_checkpoint(ladder, rung, seed, step, out)
+    the_task = ckpt.ladder.task(task)  # at the ladder's setting of it, with its tag slot
     model = loading.load_checkpoint(ckpt)
     metadata = {
         "ladder": ckpt.ladder.name,
@@ -258,7 +260,7 @@ def record_file(
         "step": str(ckpt.step),
         "checkpoint_sha256": ckpt.sha256,
         "task": task,
-        "task_version": str(the_task.version),
+        "task_version": str(the_task.identity),
         "n": str(n),
         "examples_seed": str(examples_seed),
         "examples_stream": str(streams.RECORD),

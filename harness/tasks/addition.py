@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
+from harness.documents import Strict
 from harness.tasks import vocab
 from harness.tasks.base import Task
 from harness.tasks.registry import task
@@ -15,9 +17,15 @@ def reversed_digits(values: np.ndarray, n_digits: int) -> np.ndarray:
     return (values[:, None] // powers) % 10
 
 
+class AdditionParams(Strict):
+    """n_digits: digits of each number (2-9: question and answer fit 32 positions, 1 leaves too few questions)."""
+
+    n_digits: int = Field(default=2, ge=2, le=9)
+
+
 @task
 class Addition(Task):
-    """Add two 2-digit numbers; digits are written least significant first.
+    """Add two ``n_digits``-digit numbers (2 by default); digits are written least significant first.
 
     Reversed digits let the model produce the carry in the order it is computed.
     Version 2 has 2 digits rather than 3: with 3, whether a run left the carry
@@ -31,12 +39,22 @@ class Addition(Task):
         TAG 5 7 9 8 SEP | 4 6 1
     """
 
-    name = "addition"
+    family = "addition"
+    summary = "Add two {n_digits}-digit numbers; digits are written least significant first."
     version = 2
-    tag = 4
+    home_tag = 4
     threshold = 0.5
-    n_digits = 2
-    chance = 10.0 ** -(n_digits + 1)
+    Params = AdditionParams
+    round_space = {"n_digits": (2, 3, 4)}
+    n_digits: int
+
+    @property
+    def chance(self) -> float:
+        return 10.0 ** -(self.n_digits + 1)
+
+    @property
+    def question_space(self) -> int:
+        return 100**self.n_digits
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = rng.integers(0, 10**self.n_digits, size=(2, n))  # (n,) each

@@ -17,9 +17,10 @@ class Copy(StringTask):
         TAG 3 14 0 7 7 2 9 11 SEP | 3 14 0 7 7 2 9 11
     """
 
-    name = "copy"
+    family = "copy"
+    summary = "Repeat a string of {length} symbols (alphabet {alphabet}) after the separator."
     version = 1
-    tag = 0
+    home_tag = 0
     threshold = 0.5
 
     def transform(self, x: np.ndarray) -> np.ndarray:

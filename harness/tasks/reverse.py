@@ -17,9 +17,10 @@ class Reverse(StringTask):
         TAG 3 14 0 7 7 2 9 11 SEP | 11 9 2 7 7 0 14 3
     """
 
-    name = "reverse"
+    family = "reverse"
+    summary = "Write a string of {length} symbols (alphabet {alphabet}) backwards after the separator."
     version = 1
-    tag = 1
+    home_tag = 1
     threshold = 0.5
 
     def transform(self, x: np.ndarray) -> np.ndarray:

@@ -17,9 +17,10 @@ class Sort(StringTask):
         TAG 3 14 0 7 7 2 9 11 SEP | 0 2 3 7 7 9 11 14
     """
 
-    name = "sort"
+    family = "sort"
+    summary = "Sort {length} symbols (alphabet {alphabet}, repeats allowed) in ascending order."
     version = 1
-    tag = 2
+    home_tag = 2
     threshold = 0.5
 
     def transform(self, x: np.ndarray) -> np.ndarray:

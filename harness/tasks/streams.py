@@ -10,6 +10,8 @@ TRAIN, HELDOUT and TABLE.
 from __future__ import annotations
 
 TRAIN = 0  # training batches: spawn key (seed, step, task tag)
-HELDOUT = 1  # each task's fixed evaluation set: spawn key (task tag, task version)
-TABLE = 2  # the facts task's table: spawn key (task tag, task version)
-RECORD = 3  # examples for recording activations: spawn key (examples seed, task tag, task version)
+# The fixed draws below are keyed by a task's ``stream_key``: (home tag, version) for a family at its
+# defaults, with a digest of its parameters appended at any other setting.
+HELDOUT = 1  # each task's fixed evaluation set: spawn key = stream_key
+TABLE = 2  # fixed tables and secrets (facts' table, sparse_parity's positions off the defaults): stream_key
+RECORD = 3  # examples for recording activations: spawn key (examples seed, *stream_key)

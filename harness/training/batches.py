@@ -30,9 +30,9 @@ GENERATION = 1
 
 
 def key(mixture: Mixture, seed: int, steps: int) -> str:
-    """What the batches depend on, hashed: tasks with versions and rows per batch, seed, steps."""
+    """What the batches depend on, hashed: tasks (identity and tag slot) and rows per batch, seed, steps."""
     what = {
-        "tasks": [[t.name, t.version, n] for t, n in zip(mixture.tasks, mixture.counts)],
+        "tasks": [[t.name, t.family, t.identity, t.tag, n] for t, n in zip(mixture.tasks, mixture.counts)],
         "seed": seed,
         "steps": steps,
         "generation": GENERATION,

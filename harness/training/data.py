@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import lightning as L
 import numpy as np
@@ -18,6 +19,9 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from harness.tasks import TASKS, Examples, Task, vocab
 from harness.tasks.base import train_rng
+
+if TYPE_CHECKING:
+    from harness.training.ladder import Ladder
 
 
 def apportion(weights: list[float], total: int) -> list[int]:
@@ -47,9 +51,16 @@ class Mixture:
     counts: tuple[int, ...]
 
     @classmethod
+    def of(cls, ladder: Ladder, batch_size: int | None = None) -> Mixture:
+        """A ladder's tasks, at their settings, apportioned over ``batch_size`` rows (default: the ladder's)."""
+        weights = ladder.spec.weights
+        rows = apportion([weights[t.name] for t in ladder.tasks], batch_size or ladder.spec.training.batch_size)
+        return cls(ladder.tasks, tuple(rows))
+
+    @classmethod
     def build(cls, weights: dict[str, float], batch_size: int) -> Mixture:
-        tasks = tuple(TASKS.get(name) for name in weights)
-        return cls(tasks, tuple(apportion(list(weights.values()), batch_size)))
+        """Registered families at their defaults, by name, with ``weights`` apportioned over ``batch_size`` rows."""
+        return cls(tuple(TASKS.get(name) for name in weights), tuple(apportion(list(weights.values()), batch_size)))
 
     @property
     def seq_len(self) -> int:

@@ -3,6 +3,11 @@
 A ladder is one model family, an ordered list of rungs (sizes), a training
 budget, a task mixture, an evaluation schedule and seeds. Built-in ladders live
 in the repository's ``ladders/NAME.yaml``; any other YAML file can be given by path.
+
+A task of the mixture is written ``copy: 1.1`` (the family at its defaults, under
+its own name) or ``parity_k3: {family: sparse_parity, k: 3, n_bits: 14, weight: 0.75}``
+(a setting of a family under a name of the ladder's choosing); one ladder may hold
+a family at several settings, each with its own tag token.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,13 +24,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.documents import Strict, describe_error, invalid_file, read_mapping
 from harness.errors import UserError, did_you_mean
-from harness.tasks import TASKS, vocab
+from harness.tasks import TASKS, Task, vocab
+from harness.tasks.registry import make
 from harness.training.families import FAMILIES
 from model_zoo import ModelConfig
 
-# The built-in ladders live beside results/ and predictions/ in the checkout the benchmark runs from.
+# The built-in ladders live beside results/ and predictions/ in the checkout the benchmark runs from, and so do
+# the rounds drawn from them (``ladder round new``), which are loaded by name like built-in ladders.
 LADDER_DIR = Path(__file__).resolve().parents[2] / "ladders"
+ROUND_DIR = LADDER_DIR.parent / "rounds"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+TASK_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 # Lightning strategies that run the command line again in one process per device: a second
 # `ladder run` cannot share the results store, so only strategies that spawn workers are allowed.
 RELAUNCHING = ("ddp", "ddp_find_unused_parameters_false", "ddp_find_unused_parameters_true")
@@ -98,13 +108,34 @@ class RungSpec(BaseModel):
     lr: float | None = Field(default=None, gt=0)
 
 
+class TaskEntry(BaseModel):
+    """A task of the mixture written out: its family (default: the entry's name), weight and parameters.
+
+    The parameters are the extra keys, validated by the family's own schema when the ladder is resolved.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    family: str | None = None
+    weight: float
+
+
+class RoundInfo(Strict):
+    """Where a round came from: ``ladder round new --template TEMPLATE --seed SEED``."""
+
+    template: str
+    template_hash: str
+    seed: int = Field(ge=0)
+
+
 class LadderSpec(Strict):
     """The whole ladder file."""
 
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
+    round: RoundInfo | None = None  # set on a round drawn from a template
     family: str
-    tasks: dict[str, float] = Field(min_length=1)  # task name -> mixture weight
+    # Task name -> entry; a bare number is the weight of the family of that name at its defaults.
+    tasks: dict[str, TaskEntry] = Field(min_length=1)
     training: TrainingSpec
     evaluation: EvaluationSpec = EvaluationSpec()
     seeds: list[int] = Field(min_length=1)
@@ -112,8 +143,34 @@ class LadderSpec(Strict):
     # The acceptance checks are judged on the other seeds, which no decision saw. Not part of the hash:
     # it records how the ladder was made, not what is trained.
     calibration_seeds: list[int] = []
+    # False for a ladder nobody has trained to check that its questions separate sizes (the gpu ladder, until a
+    # GPU runs it). Says how far the ladder was checked, not what is trained: not part of the hash.
+    calibrated: bool = True
     model: dict[str, Any] = {}  # shape fields shared by every rung; a rung's own fields win
     rungs: list[RungSpec] = Field(min_length=1)
+
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _bare_weights(cls, tasks: Any) -> Any:
+        if not isinstance(tasks, dict):
+            return tasks
+        return {name: entry if isinstance(entry, dict) else {"weight": entry} for name, entry in tasks.items()}
+
+    @field_validator("tasks")
+    @classmethod
+    def _task_names(cls, tasks: dict[str, TaskEntry]) -> dict[str, TaskEntry]:
+        bad = [name for name in tasks if not re.match(TASK_NAME_PATTERN, name)]
+        if bad:
+            raise ValueError(
+                f"task names {bad} are not allowed: use lower-case letters, digits and '_', starting with a letter, "
+                "at most 40 characters"
+            )
+        return tasks
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Task name -> mixture weight."""
+        return {name: entry.weight for name, entry in self.tasks.items()}
 
 
 @dataclass(frozen=True)
@@ -130,6 +187,7 @@ class Ladder:
 
     spec: LadderSpec
     rungs: tuple[Rung, ...]
+    tasks: tuple[Task, ...]  # in the ladder file's order, each at its setting and tag slot
     hash: str
     source: Path
 
@@ -138,8 +196,19 @@ class Ladder:
         return self.spec.name
 
     @property
-    def task_versions(self) -> dict[str, int]:
-        return {name: TASKS.get(name).version for name in self.spec.tasks}
+    def task_versions(self) -> dict[str, int | str]:
+        """Task name -> identity: its version at the family's defaults, else version and parameters."""
+        return {t.name: t.identity for t in self.tasks}
+
+    def task(self, name: str) -> Task:
+        """The ladder's task called ``name``; a "did you mean" ``UserError`` otherwise."""
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        names = [t.name for t in self.tasks]
+        raise UserError(
+            f"Ladder '{self.name}' has no task '{name}'.{did_you_mean(name, names)} Its tasks: {', '.join(names)}."
+        )
 
     def training(self, rung: Rung, shared: TrainingSpec | None = None) -> TrainingSpec:
         """What one rung trains with: the shared training spec (the ladder's, or ``shared``, e.g. with a
@@ -164,11 +233,22 @@ class Ladder:
     @property
     def cli_name(self) -> str:
         """What to pass to ``--ladder`` to get this ladder again: its name if built in, else its path."""
-        return self.name if self.source.parent == LADDER_DIR else str(self.source)
+        return self.name if self.source.parent in (LADDER_DIR, ROUND_DIR) else str(self.source)
 
 
 def builtin_ladders() -> list[str]:
+    """The ladders of ``ladders/``."""
     return sorted(p.stem for p in LADDER_DIR.glob("*.yaml"))
+
+
+def round_ladders() -> list[str]:
+    """The rounds of ``rounds/``."""
+    return sorted(p.stem for p in ROUND_DIR.glob("*.yaml"))
+
+
+def round_path(name: str) -> Path:
+    """Where the round called ``name`` is (or would be) written."""
+    return ROUND_DIR / f"{name}.yaml"
 
 
 def load_ladder(name_or_path: str | Path) -> Ladder:
@@ -182,13 +262,14 @@ def load_ladder(name_or_path: str | Path) -> Ladder:
                 f"{', '.join(builtin_ladders())}."
             )
     else:
-        known = builtin_ladders()
-        if text not in known:
+        known, rounds = builtin_ladders(), round_ladders()
+        if text not in known + rounds:
+            listed = f"; rounds: {', '.join(rounds)}" if rounds else ""
             raise UserError(
-                f"Unknown ladder '{text}'.{did_you_mean(text, known)} Built-in ladders: {', '.join(known)}; or give a "
-                "path to a ladder YAML file."
+                f"Unknown ladder '{text}'.{did_you_mean(text, known + rounds)} Built-in ladders: {', '.join(known)}"
+                f"{listed}; or give a path to a ladder YAML file."
             )
-        path = LADDER_DIR / f"{text}.yaml"
+        path = (LADDER_DIR if text in known else ROUND_DIR) / f"{text}.yaml"
     return parse_ladder(path)
 
 
@@ -200,19 +281,34 @@ def parse_ladder(path: Path) -> Ladder:
         raise invalid_file("Ladder file", path, [describe_error(err, LadderSpec) for err in exc.errors()]) from None
     problems: list[str] = []
     rungs = _resolve_rungs(spec, problems)
-    problems += _check_tasks(spec, rungs)
+    tasks = _resolve_tasks(spec, problems)
+    problems += _check_tasks(spec, rungs, tasks)
     if problems:
         raise invalid_file("Ladder file", path, problems)
-    # The hash names what is trained; how the work is spread over devices is left out.
-    payload = {
-        "ladder": spec.model_dump(mode="json", exclude={"training": {"strategy"}, "calibration_seeds": True}),
-        "task_versions": {t: TASKS.get(t).version for t in spec.tasks},
+    # The hash names what is trained; how the work is spread over devices is left out. A family at its
+    # defaults under its own name is written as its weight alone, however the file spells it, so ladders
+    # from before task families hash as they always did.
+    left_out = {
+        "training": {"strategy"},
+        "calibration_seeds": True,
+        "calibrated": True,
+        **({"round": True} if spec.round is None else {}),
     }
+    ladder = spec.model_dump(mode="json", exclude=left_out)
+    ladder["tasks"] = {t.name: _hashed_entry(t, spec.weights[t.name]) for t in tasks}
+    payload = {"ladder": ladder, "task_versions": {t.name: t.identity for t in tasks}}
     # A family's later versions build other networks from the same file; version 1 hashes as it always did.
     if spec.family in FAMILIES and (version := FAMILIES.get(spec.family).version) > 1:
         payload["family_version"] = version
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-    return Ladder(spec=spec, rungs=tuple(rungs), hash=digest, source=path)
+    return Ladder(spec=spec, rungs=tuple(rungs), tasks=tuple(tasks), hash=digest, source=path)
+
+
+def _hashed_entry(task: Task, weight: float) -> float | dict[str, Any]:
+    """A task as the hash sees it: its weight alone for a family at its defaults under its own name."""
+    if task.is_default and task.name == task.family:
+        return weight
+    return {"family": task.family, "weight": weight, **task.settings}
 
 
 def _resolve_rungs(spec: LadderSpec, problems: list[str]) -> list[Rung]:
@@ -250,15 +346,58 @@ def _resolve_rungs(spec: LadderSpec, problems: list[str]) -> list[Rung]:
     return rungs
 
 
-def _check_tasks(spec: LadderSpec, rungs: list[Rung]) -> list[str]:
-    problems = []
-    for name, weight in spec.tasks.items():
-        if name not in TASKS:
-            problems.append(f"tasks.{name}: unknown task.{did_you_mean(name, TASKS)} Run 'ladder tasks' for the list.")
+def _resolve_tasks(spec: LadderSpec, problems: list[str]) -> list[Task]:
+    """Each entry of ``tasks:`` as a task at its setting, with its tag slot; problems are appended."""
+    families = {}
+    for name, entry in spec.tasks.items():
+        family = entry.family or name
+        if family not in TASKS:
+            what = "unknown task" if family == name else f"unknown task family '{family}'"
+            problems.append(f"tasks.{name}: {what}.{did_you_mean(family, TASKS)} Run 'ladder tasks' for the list.")
+        else:
+            families[name] = family
+    if len(spec.tasks) > vocab.N_TAGS:
+        problems.append(
+            f"tasks: {len(spec.tasks)} tasks, but the vocabulary has {vocab.N_TAGS} task-tag slots; keep at most "
+            f"{vocab.N_TAGS}."
+        )
+        return []
+    tags = _tag_slots(families)
+    tasks = []
+    for name, entry in spec.tasks.items():
+        if name not in families:
             continue
-        task = TASKS.get(name)
+        settings = entry.model_extra or {}
+        try:
+            task = make(families[name], settings, name=name, tag=tags[name])
+        except ValidationError as exc:
+            schema = type(TASKS.get(families[name])).Params
+            problems += [describe_error(err, schema, f"tasks.{name}") for err in exc.errors()]
+            continue
+        problems += [f"tasks.{name}: {p}." for p in task.problems()]
+        tasks.append(task)
+    return tasks
+
+
+def _tag_slots(families: dict[str, str]) -> dict[str, int]:
+    """Task name -> tag slot: the first task of each family keeps the family's home slot (so a family at its
+    defaults keeps its tokens), every further setting takes the lowest slot left, in the file's order."""
+    tags: dict[str, int] = {}
+    for name, family in families.items():
+        home = TASKS.get(family).home_tag
+        if home not in tags.values():
+            tags[name] = home
+    free = iter(sorted(set(range(vocab.N_TAGS)) - set(tags.values())))
+    return {name: tags[name] if name in tags else next(free) for name in families}
+
+
+def _check_tasks(spec: LadderSpec, rungs: list[Rung], tasks: list[Task]) -> list[str]:
+    problems = []
+    for name, weight in spec.weights.items():
         if not weight > 0:
             problems.append(f"tasks.{name}: mixture weight must be positive, got {weight}.")
+    for task in tasks:
+        name = task.name
         for rung in rungs:
             if rung.config.n_ctx < task.seq_len - 1:
                 problems.append(

@@ -182,6 +182,8 @@ def train_missing(
         return store
     if options.restore:
         say("Restoring checkpoints by retraining; the stored curves and manifest are not changed.")
+    else:
+        store.mark_started()
     say(
         f"Training {len(jobs)} pair{'s' * (len(jobs) > 1)} with the {executor.name} executor "
         f"({executor.workers or 'as many as fit'} at once, {jobs[0].threads} torch "

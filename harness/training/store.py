@@ -20,6 +20,7 @@ with the checkpoints, for ``ladder verify``.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
@@ -214,6 +215,35 @@ class ResultsStore:
                 f"table of this harness. Restore it from git (git checkout -- {self.curves_path}) or a backup."
             )
         return curves
+
+    def mark_started(self) -> None:
+        """Record when training of this ladder version first started here (``training_started_at``), once.
+
+        A forecast counts as blind only if it was submitted before this moment; a later run leaves it as it is.
+        """
+        manifest = self.manifest()
+        if "training_started_at" not in manifest:
+            manifest["training_started_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            self._write_manifest(manifest)
+
+    def training_started(self) -> tuple[str | None, bool]:
+        """When training of this version started here, and whether that was recorded (not derived).
+
+        Stores written before the start was recorded give the earliest start of a finished pair (its finish
+        time less its wall time): no earlier than the true start, so a forecast judged blind against it may
+        have come while the first pair trained. None when nothing of this version has started here.
+        """
+        manifest = self._read_manifest()
+        if manifest is None or manifest["ladder_hash"] != self.ladder.hash:
+            return None, False
+        if "training_started_at" in manifest:
+            return manifest["training_started_at"], True
+        starts = [
+            dt.datetime.fromisoformat(run["finished_at"]) - dt.timedelta(seconds=run["wall_time_s"])
+            for run in manifest["runs"].values()
+            if "finished_at" in run and "wall_time_s" in run
+        ]
+        return (min(starts).isoformat(timespec="seconds") if starts else None), False
 
     def finished(self) -> set[tuple[str, int]]:
         return {(run["rung"], run["seed"]) for run in self.manifest()["runs"].values()}

@@ -147,7 +147,7 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
     torch.manual_seed(seed)  # model initialisation; the data has its own seeded stream
     family = FAMILIES.get(spec.family)
     model = family.build(rung.config)
-    mixture = Mixture.build(spec.tasks, training.batch_size)
+    mixture = Mixture.of(ladder, training.batch_size)
     eval_steps = log_steps(steps, spec.evaluation.n_points)
     # Checkpoints from 1% of training on: the first few steps change little worth keeping.
     ckpt_steps = snap(log_steps(steps, spec.evaluation.n_checkpoints, first=max(1, steps // 100)), eval_steps)

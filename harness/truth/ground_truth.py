@@ -16,7 +16,7 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.files import write_table
-from harness.tasks import TASKS
+from harness.tasks import Task
 from harness.training.ladder import Ladder
 from harness.training.store import ResultsStore
 from harness.truth.emergence import emergence_table
@@ -34,9 +34,8 @@ class GroundTruth:
     changed: bool  # whether this measurement changed the stored table (or wrote it for the first time)
 
 
-def thresholds(task_names: list[str]) -> dict[str, dict[str, float]]:
-    """metric -> task -> threshold, from the task registry."""
-    tasks = [TASKS.get(name) for name in task_names]
+def thresholds(tasks: tuple[Task, ...] | list[Task]) -> dict[str, dict[str, float]]:
+    """metric -> task name -> threshold, of a ladder's tasks at their settings."""
     return {"accuracy": {t.name: t.threshold for t in tasks}, "loss": {t.name: t.loss_threshold for t in tasks}}
 
 
@@ -55,7 +54,7 @@ def measure(ladder: Ladder, out: Path) -> GroundTruth:
     seeds = sorted(set(ladder.spec.seeds) | set(runs["seed"]))
     done = set(zip(runs["rung"], runs["seed"]))
     missing = [(r.name, s) for s in seeds for r in ladder.rungs if (r.name, s) not in done]
-    table = emergence_table(curves, thresholds(list(ladder.spec.tasks)))
+    table = emergence_table(curves, thresholds(ladder.tasks))
     table_path = store.folder / TABLE_FILE
     changed = write_table(table_path, table)
     return GroundTruth(table, curves, runs[["rung", "seed", "wall_time_s"]], missing, table_path, changed)

@@ -1,4 +1,5 @@
-"""The committed reference results (`cpu`, `induction`): complete, current, reproducible by `ladder emergence`."""
+"""The committed results (`cpu`, `induction`, `mixer`, the rounds): complete, current, reproducible by
+`ladder emergence`; the rounds' built-in forecasts blind by the recorded start of training."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.training.ladder import load_ladder
+from harness.forecasts.blindness import judge
+from harness.forecasts.ledger import read_ledger
+from harness.training.ladder import load_ladder, round_ladders
+from harness.training.store import ResultsStore
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 ROOT = RESULTS / "cpu"
@@ -20,7 +24,10 @@ LADDER = load_ladder("cpu")
 pytestmark = pytest.mark.skipif(not (ROOT / "manifest.json").exists(), reason="no committed cpu results")
 
 
-@pytest.mark.parametrize("name", ["cpu", "induction"])
+COMMITTED = ["cpu", "induction", "mixer", *round_ladders()]
+
+
+@pytest.mark.parametrize("name", COMMITTED)
 def test_results_are_of_the_current_ladder_and_complete(name):
     ladder, root = load_ladder(name), RESULTS / name
     manifest = json.loads((root / "manifest.json").read_text())
@@ -57,3 +64,24 @@ def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
         pd.read_parquet(copy / "emergence.parquet"), pd.read_parquet(ROOT / "emergence.parquet")
     )
     assert (copy / "emergence_map.png").stat().st_size > 10_000
+
+
+def test_at_least_four_resolved_forecasting_ladders_with_forty_task_questions():
+    """cpu, the mixer ladder and three or more rounds, 3 seeds or more each: questions across ladders."""
+    rounds = round_ladders()
+    assert len(rounds) >= 3
+    ladders = [load_ladder(name) for name in ["cpu", "mixer", *rounds]]
+    assert all(len(lad.spec.seeds) >= 3 for lad in ladders)
+    assert sum(len(lad.tasks) for lad in ladders) >= 40
+
+
+@pytest.mark.parametrize("name", round_ladders())
+def test_each_round_was_forecast_blind_before_its_training_started(name):
+    """The built-in forecasts of a committed round were submitted before its recorded training start."""
+    ladder = load_ladder(name)
+    started, recorded = ResultsStore.of(ladder, RESULTS).training_started()
+    assert recorded, f"results/{name} does not record when its training started"
+    builtin = [e for e in read_ledger(RESULTS.parent / "predictions") if e.ladder_hash == ladder.hash]
+    assert {e.forecaster for e in builtin} >= {"uninformed", "template-prior"}
+    for entry in builtin:
+        assert judge(entry.submitted_at, entry.results_existed, started, recorded)[0], entry

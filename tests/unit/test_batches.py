@@ -16,7 +16,7 @@ SMOKE = load_ladder("smoke")
 
 
 def smoke_mixture() -> Mixture:
-    return Mixture.build(SMOKE.spec.tasks, SMOKE.spec.training.batch_size)
+    return Mixture.of(SMOKE)
 
 
 def test_shared_batches_are_each_rungs_own_batches_at_every_step(tmp_path):

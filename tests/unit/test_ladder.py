@@ -114,6 +114,39 @@ BAD = {
     "d_vocab set": (GOOD.replace("n_ctx: 24", "n_ctx: 24, d_vocab: 99"), ["d_vocab: set by the harness"]),
     "negative rung lr": (GOOD.replace("n_heads: 2}", "n_heads: 2, lr: -1}", 1), ["rungs[0].lr", "greater than 0"]),
     "path in name": (GOOD.replace("name: tiny", "name: ../evil"), ["name: String should match pattern"]),
+    "parameter out of range": (
+        GOOD.replace("mod_add: 2.0", "mod_add: {modulus: 40, weight: 2.0}"),
+        ["tasks.mod_add.modulus", "less than or equal to 32", "(got 40)"],
+    ),
+    "unknown parameter": (
+        GOOD.replace("mod_add: 2.0", "mod_add: {modulos: 23, weight: 2.0}"),
+        ["tasks.mod_add.modulos: unknown key", "Did you mean 'modulus'"],
+    ),
+    "parameters that contradict": (
+        GOOD.replace("mod_add: 2.0", "p: {family: sparse_parity, n_bits: 11, k: 12, weight: 2.0}"),
+        ["tasks.p", "k=12 exceeds n_bits=11"],
+    ),
+    "unknown task family": (
+        GOOD.replace("mod_add: 2.0", "p: {family: parity, weight: 2.0}"),
+        ["tasks.p: unknown task family 'parity'", "Did you mean"],
+    ),
+    "too few distinct questions": (
+        GOOD.replace("mod_add: 2.0", "short: {family: copy, length: 3, alphabet: 6, weight: 2.0}"),
+        ["tasks.short: only 216 distinct questions", "choose harder parameters"],
+    ),
+    "question and answer longer than n_ctx": (
+        GOOD.replace("mod_add: 2.0", "long: {family: copy, length: 14, weight: 2.0}"),
+        ["too short for task 'long'", "set n_ctx >= 29"],
+    ),
+    "weight missing": (GOOD.replace("mod_add: 2.0", "mod_add: {modulus: 23}"), ["tasks.mod_add", "weight"]),
+    "bad task name": (GOOD.replace("mod_add: 2.0", "Mod-Add: {family: mod_add, weight: 2.0}"), ["task names"]),
+    "more tasks than tag slots": (
+        GOOD.replace(
+            "tasks: {copy: 1.0, mod_add: 2.0}",
+            "tasks: {" + ", ".join(f"m{i}: {{family: mod_add, modulus: {16 + i}, weight: 1}}" for i in range(17)) + "}",
+        ),
+        ["17 tasks, but the vocabulary has 16 task-tag slots"],
+    ),
 }
 
 
@@ -150,3 +183,40 @@ def test_unknown_builtin_name_suggests():
 def test_missing_path():
     with pytest.raises(UserError, match="does not exist"):
         load_ladder("nowhere/ladder.yaml")
+
+
+FAMILIES = GOOD.replace(
+    "tasks: {copy: 1.0, mod_add: 2.0}",
+    "tasks:\n  copy: 1.0\n  mod_add: 2.0\n  m23: {family: mod_add, modulus: 23, weight: 0.5}\n"
+    "  parity_k3: {family: sparse_parity, k: 3, n_bits: 14, weight: 0.75}",
+)
+
+
+def test_a_family_at_several_settings(tmp_path):
+    """One ladder holds mod_add twice; every setting gets its own tag slot, the first of a family its home slot."""
+    lad = load_ladder(write(tmp_path, FAMILIES))
+    tasks = {t.name: t for t in lad.tasks}
+    assert [t.name for t in lad.tasks] == ["copy", "mod_add", "m23", "parity_k3"]
+    assert tasks["copy"].tag == TASKS.get("copy").tag and tasks["mod_add"].tag == TASKS.get("mod_add").tag
+    assert tasks["parity_k3"].tag == TASKS.get("sparse_parity").home_tag  # the first sparse_parity: its home slot
+    assert len({t.tag for t in lad.tasks}) == 4
+    assert tasks["m23"].modulus == 23 and tasks["parity_k3"].k == 3 and len(tasks["parity_k3"].secret) == 3
+    assert lad.task_versions["mod_add"] == 2 and lad.task_versions["m23"] == "2:modulus=23"
+    assert lad.spec.weights == {"copy": 1.0, "mod_add": 2.0, "m23": 0.5, "parity_k3": 0.75}
+    with pytest.raises(UserError, match="Did you mean 'm23'"):
+        lad.task("m32")
+
+
+def test_parameters_are_part_of_the_hash(tmp_path):
+    """Another setting changes the hash; the defaults, however written, do not."""
+    base = load_ladder(write(tmp_path, GOOD)).hash
+    spelled = GOOD.replace("mod_add: 2.0", "mod_add: {family: mod_add, modulus: 31, weight: 2.0}")
+    assert load_ladder(write(tmp_path, spelled, "b.yaml")).hash == base
+    other = GOOD.replace("mod_add: 2.0", "mod_add: {modulus: 29, weight: 2.0}")
+    assert load_ladder(write(tmp_path, other, "c.yaml")).hash != base
+
+
+def test_the_committed_ladders_keep_their_hashes():
+    """Task families came after these results: the ladders trained before them hash as they did."""
+    assert load_ladder("cpu").hash.startswith("edc5b457f57c")
+    assert load_ladder("induction").hash.startswith("13f75977dd60")

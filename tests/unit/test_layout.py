@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RANK = {"": 0, "tasks": 1, "training": 2, "truth": 3, "neurons": 3, "forecasts": 4, "board": 5, "cli": 6}
+RANK = {"": 0, "tasks": 1, "training": 2, "truth": 3, "neurons": 3, "forecasts": 4, "board": 5, "rounds": 5, "cli": 6}
 TOP_LEVEL_ALLOWED = {"__init__", "__main__"}  # the package's entry points may reach any stage
 
 

@@ -30,6 +30,7 @@ def scores() -> pd.DataFrame:
             "track": track,
             "revealed_up_to": up_to,
             "blind": blind,
+            "blind_rule": "blind: no training of this ladder version has started" if blind else "post-hoc: test",
             "submitted_at": at,
         }
         values = {
@@ -100,3 +101,23 @@ def test_the_command_line_offers_every_sortable_score():
 
     option = next(p for p in leaderboard.params if p.name == "sort_by")
     assert list(option.type.choices) == list(SORTABLE)
+
+
+def test_verdicts_say_who_cannot_be_told_apart():
+    """Intervals holding 0 read as 'cannot be told apart'; one wholly below 0 as 'beats uninformed'."""
+    from harness.board.fmt import verdicts
+
+    rows = pd.DataFrame({
+        "rank": [1, 2, 3, pd.NA], "group": ["blind"] * 4, "forecaster": ["ann", "bo", "uninformed", "oracle"],
+        "version": [1, 1, 1, 1], "brier": [0.10, 0.12, 0.25, 0.0],
+        "vs_leader": [0.0, 0.02, 0.15, -0.1], "vs_leader_low": [0.0, -0.01, 0.05, -0.2],
+        "vs_leader_high": [0.0, 0.05, 0.25, -0.05],
+        "vs_uninformed": [-0.15, -0.13, 0.0, -0.25], "vs_uninformed_low": [-0.2, -0.3, 0.0, -0.3],
+        "vs_uninformed_high": [-0.1, 0.01, 0.0, -0.2],
+    })  # fmt: skip
+    lines = verdicts(rows)
+    assert lines[0].startswith("blind: cannot be told apart from the leader ann v1") and "bo v1 (+0.020" in lines[0]
+    assert "uninformed v1" not in lines[0]  # its interval excludes 0: told apart from the leader
+    assert "blind: ann v1 beats uninformed (Brier -0.150 [-0.200, -0.100])." in lines
+    assert "blind: bo v1 cannot be told apart from uninformed (Brier -0.130 [-0.300, +0.010])." in lines
+    assert not any("oracle" in line for line in lines)  # unranked rows are not judged

@@ -126,3 +126,62 @@ def test_proper_true_frequencies_beat_shifted_forecasts_in_expectation():
         honest = table.loc[("honest", metric), "value"]
         assert honest < table.loc[("shifted", metric), "value"]
         assert honest < table.loc[("hedged", metric), "value"]
+
+
+def comparison_case():
+    """Four tasks, all never learned (outcome 0 at every rung): a forecast's Brier on a task is p^2."""
+    tasks = ["a", "b", "c", "d"]
+    out = outcomes({t: [0, 0, 0] for t in tasks}, {t: [math.inf] * 3 for t in tasks})
+    p = {"sharp": [0.1, 0.1, 0.1, 0.1], "mixed": [0.1, 0.9, 0.1, 0.9], "twin": [0.1, 0.1, 0.1, 0.1]}
+    probs = [(f, t, r, v) for f, vals in p.items() for t, v in zip(tasks, vals) for r in ("r0", "r1", "r2")]
+    return out, probs
+
+
+def test_paired_differences_by_hand():
+    """Differences are per-task paired means; the leader is the best ranked point score of the group."""
+    out, probs = comparison_case()
+    table = run(out, probs)
+    sharp, mixed = table.loc[("sharp", "brier")], table.loc[("mixed", "brier")]
+    assert sharp["vs_uninformed"] == pytest.approx(0.01 - 0.25)
+    assert sharp["vs_uninformed_low"] == pytest.approx(-0.24) and sharp["vs_uninformed_high"] == pytest.approx(-0.24)
+    assert mixed["vs_uninformed"] == pytest.approx((0.01 - 0.25 + 0.81 - 0.25) / 2)
+    assert sharp["vs_leader"] == 0.0 and mixed["vs_leader"] == pytest.approx((0 + 0.8) / 2)
+    # Per task the difference is 0 or 0.8, so every resample's mean lies in [0, 0.8], and both ends occur.
+    assert 0 <= mixed["vs_leader_low"] < mixed["vs_leader"] < mixed["vs_leader_high"] <= 0.8
+    # Identical forecasts tie in every resample: each counts as first. The mixed one ties them only in the
+    # resamples that draw neither b nor d, (1/2)^4 = 1/16 of them.
+    assert sharp["p_first"] == 1.0 and table.loc[("twin", "brier"), "p_first"] == 1.0
+    assert mixed["p_first"] == pytest.approx(1 / 16, abs=0.03)
+    assert np.isnan(table.loc[("sharp", "brier_index"), "vs_leader"])  # comparisons sit on the brier rows
+
+
+def test_share_ranked_first_splits_when_forecasters_trade_tasks():
+    """Two forecasters each better on half the tasks: each is first in about half the resamples."""
+    tasks = ["a", "b", "c", "d", "e", "f"]
+    out = outcomes({t: [0, 0, 0] for t in tasks}, {t: [math.inf] * 3 for t in tasks})
+    p = {"x": [0.1, 0.1, 0.1, 0.5, 0.5, 0.5], "y": [0.5, 0.5, 0.5, 0.1, 0.1, 0.1]}
+    probs = [(f, t, r, v) for f, vals in p.items() for t, v in zip(tasks, vals) for r in ("r0", "r1", "r2")]
+    table = run(out, probs, n_boot=4000)
+    shares = table.loc[[("x", "brier"), ("y", "brier")], "p_first"].to_numpy()
+    assert shares.sum() >= 1.0  # ties (3 tasks of each drawn) count for both
+    assert 0.4 < shares[0] < 0.75 and 0.4 < shares[1] < 0.75
+    y = table.loc[("y", "brier")]  # x leads on the tie of point scores (the first of equals)
+    assert y["vs_leader"] == pytest.approx(0.0) and y["vs_leader_low"] < 0 < y["vs_leader_high"]  # not told apart
+
+
+def test_unranked_submissions_are_no_contenders():
+    """The oracle (ranked False) is compared but never the leader and never first."""
+    out, probs = comparison_case()
+    perfect = [("oracle", t, r, 0.0) for t in "abcd" for r in ("r0", "r1", "r2")]
+    subs = ["mixed", "oracle", "sharp", "twin"]
+    table = score(
+        out,
+        pd.DataFrame({"submission": subs, "floor": [None] * 4, "ranked": [True, False, True, True]}),
+        pd.DataFrame(probs + perfect, columns=["submission", "task", "rung", "p"]),
+        pd.DataFrame(columns=["submission", "task", "level", "q"]),
+        pd.DataFrame(columns=["submission", "task", "rung", "accuracy"]),
+        UNIFORM_Q,
+        n_boot=500,
+    ).set_index(["submission", "score"])
+    assert table.loc[("sharp", "brier"), "p_first"] == 1.0 and np.isnan(table.loc[("oracle", "brier"), "p_first"])
+    assert table.loc[("oracle", "brier"), "vs_leader"] == pytest.approx(-0.01)

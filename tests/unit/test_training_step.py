@@ -15,7 +15,7 @@ from harness.training.module import LadderModule
 from harness.training.schedule import lr_factor
 
 CPU = load_ladder("cpu")
-MIXTURE = Mixture.build(CPU.spec.tasks, CPU.spec.training.batch_size)
+MIXTURE = Mixture.of(CPU)
 
 
 def test_plan_hand_computed():

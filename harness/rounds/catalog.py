@@ -1,0 +1,110 @@
+"""Rounds on disk: drawing a new one into ``rounds/`` with its blind baselines, and where every ladder stands.
+
+``new_round`` validates everything before it writes: a name that exists, a
+template that is not a ladder or is itself a round, leave nothing behind. The
+round's file is written once, then the built-in forecasters that need no
+result of the round (uninformed, and template-prior when the template has
+results) are submitted to the ledger, before anything of the round is trained.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import UserError
+from harness.files import atomic_write
+from harness.forecasts import baselines, blindness
+from harness.forecasts.ledger import Entry, add, read_ledger
+from harness.forecasts.schema import Forecast, dump, uninformed
+from harness.rounds.draw import round_text
+from harness.training.ladder import (
+    NAME_PATTERN,
+    Ladder,
+    builtin_ladders,
+    load_ladder,
+    parse_ladder,
+    round_ladders,
+    round_path,
+)  # fmt: skip
+from harness.training.store import ResultsStore
+from harness.truth.ground_truth import measure
+
+
+@dataclass(frozen=True)
+class NewRound:
+    ladder: Ladder
+    path: Path
+    submitted: list[Entry]  # the built-in forecasts, submitted blind
+
+
+def next_seed(template: Ladder) -> int:
+    """The smallest seed from 1 whose default round name is free."""
+    taken = set(builtin_ladders()) | set(round_ladders())
+    return next(s for s in range(1, 10**6) if f"{template.name}-r{s}" not in taken)
+
+
+def new_round(template_name: str, seed: int | None, name: str | None, predictions: Path, out: Path) -> NewRound:
+    """Draw round ``name`` (default ``TEMPLATE-rSEED``) from ``template_name`` with ``seed``; write and submit."""
+    template = load_ladder(template_name)
+    if template.spec.round is not None:
+        raise UserError(
+            f"Ladder '{template.name}' is itself a round; draw from its template instead: --template "
+            f"{template.spec.round.template}."
+        )
+    seed = next_seed(template) if seed is None else seed
+    command = f"ladder round new --template {template.cli_name} --seed {seed}" + (f" --name {name}" if name else "")
+    name = name or f"{template.name}-r{seed}"
+    if not re.match(NAME_PATTERN, name):
+        raise UserError(f"--name '{name}' is not a valid ladder name: use lower-case letters, digits, '-' and '_'.")
+    path = round_path(name)
+    if name in builtin_ladders() or path.exists():
+        raise UserError(
+            f"A ladder named '{name}' exists ({path if path.exists() else 'a built-in ladder'}); rounds are never "
+            "overwritten. Choose another --seed or --name."
+        )
+    text = round_text(template, seed, name, command)
+    with tempfile.TemporaryDirectory() as scratch:  # validated before anything is written where it stays
+        probe = Path(scratch) / f"{name}.yaml"
+        probe.write_text(text, encoding="utf-8")
+        parse_ladder(probe)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text.encode("utf-8"))
+    ladder = load_ladder(name)
+    made: list[Forecast] = [
+        uninformed(ladder, "uninformed", description="Probability 0.5 everywhere; quantiles spread evenly in log size.")
+    ]
+    if ResultsStore.of(template, out).exists():
+        made.append(baselines.template_prior(ladder, template, measure(template, out).table))
+    submitted = [add(f, ladder, dump(f), "yaml", predictions, out, "baseline")[0] for f in made]
+    return NewRound(ladder, path, submitted)
+
+
+def catalog(predictions: Path, out: Path) -> pd.DataFrame:
+    """Every ladder and round: its questions, how far it is trained, its submissions and how many were blind.
+
+    Reads the ledger once; a broken ledger is refused with the same message as ``score`` and ``leaderboard``.
+    """
+    entries = read_ledger(predictions)
+    rows = []
+    for name in builtin_ladders() + round_ladders():
+        ladder = load_ladder(name)
+        store = ResultsStore.of(ladder, out)
+        started, recorded = store.training_started()
+        mine = [e for e in entries if e.ladder_hash == ladder.hash]
+        blind = sum(blindness.judge(e.submitted_at, e.results_existed, started, recorded)[0] for e in mine)
+        done = len(store.finished()) if store.exists() else 0
+        pairs = len(ladder.rungs) * len(ladder.spec.seeds)
+        status = "resolved" if done >= pairs else "training" if done or started else "open"
+        origin = ladder.spec.round
+        rows.append({
+            "ladder": name, "kind": "round" if origin else "ladder",
+            "template": origin.template if origin else "", "seed": origin.seed if origin else None,
+            "hash": ladder.hash[:12], "tasks": len(ladder.tasks), "questions": len(ladder.tasks) * len(ladder.rungs),
+            "pairs_done": done, "pairs": pairs, "status": status, "submissions": len(mine), "blind": blind,
+        })  # fmt: skip
+    return pd.DataFrame(rows)

@@ -1,0 +1,89 @@
+"""Drawing a round: a template ladder with every task moved to another setting of its family.
+
+A round is a pure function of (template, seed): the same template file and seed
+give the same ladder file, byte for byte, on every machine. Each task keeps its
+name, family and weight and gets parameters drawn from its family's
+``round_space`` (settings around those that emerge inside the cpu ladder's
+sizes), redrawn until the setting differs from the template's (so the template's
+measured answer is not the round's), is valid, and fits the rungs' context.
+Everything else (rungs, training, evaluation) is the template's; the seeds are
+the template's first three, and no calibration decision looks at them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import ValidationError
+
+from harness.errors import UserError
+from harness.tasks import Task
+from harness.tasks.registry import make
+from harness.training.ladder import Ladder
+
+ROUND_SEEDS = 3  # seeds a round is trained on
+MAX_DRAWS = 1000  # redraws per task before the family's round space is declared unusable for the template
+
+
+def draw_settings(template: Ladder, seed: int) -> dict[str, dict[str, int]]:
+    """Task name -> its drawn parameters, for every task of ``template``, in the template's order."""
+    entropy = [seed, int(template.hash[:16], 16)]
+    rng = np.random.default_rng(np.random.SeedSequence(entropy))
+    n_ctx = min(r.config.n_ctx for r in template.rungs)
+    return {task.name: _draw_one(task, rng, n_ctx) for task in template.tasks}
+
+
+def _draw_one(task: Task, rng: np.random.Generator, n_ctx: int) -> dict[str, int]:
+    space = type(task).round_space
+    if not space:
+        raise UserError(f"Task '{task.name}' (family {task.family}) has no round space: it cannot be drawn anew.")
+    for _ in range(MAX_DRAWS):
+        settings = {key: int(rng.choice(choices)) for key, choices in space.items()}
+        try:
+            candidate = make(task.family, settings)
+        except ValidationError:
+            continue  # parameters that contradict each other (e.g. more queries than pairs): draw again
+        if candidate.settings != task.settings and not candidate.problems() and candidate.seq_len - 1 <= n_ctx:
+            return candidate.settings
+    raise UserError(
+        f"No setting of task '{task.name}' (family {task.family}) in its round space differs from the template's "
+        f"and fits n_ctx={n_ctx}; widen the template's n_ctx."
+    )
+
+
+def round_ladder(template: Ladder, seed: int, name: str) -> dict[str, Any]:
+    """The round's ladder file as a mapping: the template with drawn tasks, its own name and seeds."""
+    spec = template.spec
+    settings = draw_settings(template, seed)
+    tasks = {}
+    for task in template.tasks:
+        entry = {} if task.name == task.family else {"family": task.family}
+        tasks[task.name] = {**entry, **settings[task.name], "weight": spec.weights[task.name]}
+    body = spec.model_dump(mode="json", exclude_unset=True, exclude={"calibration_seeds", "tasks"})
+    return {
+        "name": name,
+        "description": f"Round drawn from the {template.name} ladder with seed {seed}: its rungs and budget, every "
+        "task at another setting of its family.",
+        "round": {"template": template.name, "template_hash": template.hash, "seed": seed},
+        **{k: v for k, v in body.items() if k not in ("name", "description")},
+        "tasks": tasks,
+        "seeds": sorted(spec.seeds)[:ROUND_SEEDS],
+        "calibration_seeds": [],
+    }
+
+
+def round_text(template: Ladder, seed: int, name: str, command: str) -> str:
+    """The round's ladder file: a header saying how it was drawn, then the YAML."""
+    mapping = round_ladder(template, seed, name)
+    header = (
+        f"# Round '{name}', drawn by '{command}'.\n"
+        f"# Template: ladder '{template.name}' (hash {template.hash[:12]}); every task at a setting of its family\n"
+        "# drawn with that seed. Do not edit: forecasts are made against this file's hash, and the built-in\n"
+        "# forecasters were submitted for it before anything was trained.\n"
+    )
+    order = ["name", "description", "round", "family", "tasks", "training", "evaluation", "seeds",
+             "calibration_seeds", "model", "rungs"]  # fmt: skip
+    ordered = {key: mapping[key] for key in order if key in mapping}
+    return header + yaml.safe_dump(ordered, sort_keys=False, default_flow_style=None, width=120)

@@ -1,0 +1,67 @@
+"""Drawing rounds (a pure function of template and seed) and judging blindness (against the start of training)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from harness.forecasts.blindness import judge
+from harness.rounds.draw import draw_settings, round_ladder, round_text
+from harness.tasks import TASKS
+from harness.training.ladder import load_ladder, parse_ladder
+
+CPU = load_ladder("cpu")
+
+
+def test_a_round_is_a_pure_function_of_template_and_seed():
+    assert round_text(CPU, 5, "r", "cmd") == round_text(CPU, 5, "r", "cmd")
+    assert draw_settings(CPU, 5) != draw_settings(CPU, 6)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_task_moves_inside_its_round_space(seed):
+    """Each task keeps name, family and weight, and takes a valid setting that is not the template's."""
+    drawn = draw_settings(CPU, seed)
+    assert list(drawn) == [t.name for t in CPU.tasks]
+    for task in CPU.tasks:
+        space = type(task).round_space
+        assert drawn[task.name] != task.settings
+        assert all(drawn[task.name][k] in choices for k, choices in space.items())
+
+
+def test_a_round_file_is_a_valid_ladder_with_the_templates_rungs(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text(round_text(CPU, 3, "cpu-r3x", "ladder round new --seed 3"))
+    lad = parse_ladder(path)
+    assert lad.spec.round.template == "cpu" and lad.spec.round.template_hash == CPU.hash and lad.spec.round.seed == 3
+    assert [r.params for r in lad.rungs] == [r.params for r in CPU.rungs]
+    assert lad.spec.training == CPU.spec.training and lad.spec.seeds == [0, 1, 2] and lad.spec.calibration_seeds == []
+    assert lad.spec.weights == CPU.spec.weights
+    assert all(not t.is_default for t in lad.tasks) and lad.hash != CPU.hash
+    # Every task keeps its family's home tag slot, so the model sees the template's tag tokens.
+    assert [t.tag for t in lad.tasks] == [TASKS.get(t.family).home_tag for t in lad.tasks]
+    assert yaml.safe_load(path.read_text())["name"] == "cpu-r3x"
+
+
+def test_the_round_depends_on_the_template_content():
+    mapping = round_ladder(CPU, 3, "x")
+    assert mapping["round"]["template_hash"] == CPU.hash
+
+
+SUBMITTED = "2026-11-27T10:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("existed", "started", "recorded", "blind", "words"),
+    [
+        (False, None, False, True, "no training of this ladder version has started"),
+        (False, "2026-11-27T10:00:01+00:00", True, True, "submitted before training started (2026-11-27T10:00:01"),
+        (False, "2026-11-27T10:00:00+00:00", True, False, "submitted after training started"),
+        (False, "2026-11-27T09:00:00+00:00", False, False, "no later than, from the finished pairs"),
+        (True, None, False, False, "results of this ladder version existed"),
+        (True, "2026-11-28T00:00:00+00:00", True, False, "existed where it was submitted"),
+    ],
+)
+def test_blindness_is_judged_against_the_start_of_training(existed, started, recorded, blind, words):
+    verdict, rule = judge(SUBMITTED, existed, started, recorded)
+    assert verdict is blind and words in rule and rule.startswith("blind" if blind else "post-hoc")
