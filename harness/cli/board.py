@@ -111,3 +111,52 @@ def demo(predictions: Path, out: Path) -> None:
         console.print(f"Baseline {entry.forecaster}: {'submitted' if new else 'already in the ledger'}.")
     board = score_ladder(ladder, predictions, out, truth=truth)
     show_leaderboard(board, "all", "brier_index", False, out / ladder.name / "leaderboard.html")
+
+
+@main.command()
+@PREDICTIONS
+@RESULTS
+@click.option(
+    "--score",
+    "score_name",
+    type=click.Choice(["brier", "pinball"]),
+    default="brier",
+    show_default=True,
+    help="Per-task score to pool: Brier over the rungs, or pinball of the emergence size.",
+)
+@click.option("--bootstrap", "n_boot", default=1000, show_default=True, type=click.IntRange(min=200),
+              help="Bootstrap resamples of questions for the 95% intervals.")  # fmt: skip
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap.")
+def standings(predictions: Path, out: Path, score_name: str, n_boot: int, seed: int) -> None:
+    """One ranking over every resolved ladder and round, adjusted for how hard each forecaster's questions were."""
+    from rich.table import Table
+
+    from harness.board.fmt import interval, number
+    from harness.forecasts.scoreboard import pooled_task_scores
+    from harness.forecasts.standings import REFERENCE
+    from harness.forecasts.standings import standings as rank
+
+    scores, ladders = pooled_task_scores(predictions, out)
+    scores = scores[scores["score"] == score_name]
+    table = rank(scores, n_boot, seed)
+    blind = scores.groupby("forecaster")["blind"].mean()
+    out_table = Table(
+        "rank", "forecaster", "ladders", "questions", "blind", f"raw {score_name}",
+        f"{score_name} vs {REFERENCE}, adjusted [95% CI]",
+        title=f"Standings over {len(ladders)} resolved ladders: {', '.join(ladders)}", title_justify="left",
+        caption=(
+            f"Per question (a task of a ladder), {score_name} ~ question + forecaster, least squares; the forecaster "
+            f"effect is relative to {REFERENCE} on the same questions, negative is better; intervals: bootstrap "
+            "over questions. Each forecaster's latest blind-track forecast per ladder; the oracle is left out."
+        ),
+        caption_justify="left",
+    )  # fmt: skip
+    for r in table.itertuples():
+        out_table.add_row(
+            str(r.rank), r.forecaster, str(r.ladders), str(r.questions), f"{blind[r.forecaster]:.0%}",
+            number(r.raw, ".3f"), f"{number(r.effect, '+.3f')} {interval(r.low, r.high, '+.3f')}",
+        )  # fmt: skip
+    console.print(out_table)
+    for r in table[table["forecaster"] != REFERENCE].itertuples():
+        if r.low <= 0 <= r.high:
+            console.print(f"{r.forecaster} cannot be told apart from {REFERENCE} over its {r.questions} questions.")

@@ -27,7 +27,7 @@ from harness.forecasts.schema import LEVELS, Forecast, TaskForecast, uninformed
 from harness.training.ladder import Ladder
 from harness.truth.emergence import pooled_points
 
-__all__ = ["extrapolator", "oracle", "template_prior", "uninformed"]
+__all__ = ["extrapolator", "knows_nothing", "oracle", "template_prior", "uninformed"]
 BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored point
 # Every number a built-in forecaster computes through a maths library (log10, scipy's fits) is rounded to
 # at most DECIMALS decimals, so its file does not depend on a machine's last float digit. The oracle's
@@ -37,6 +37,15 @@ BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored 
 DECIMALS = 4
 TOLERANCE = 1e-3
 SPREAD = 0.3  # decades per standard normal unit around the template's point (about one cpu rung interval)
+
+
+def knows_nothing(ladder: Ladder) -> Forecast:
+    """The uninformed baseline as submitted by `ladder baselines` and `ladder round new`."""
+    return uninformed(
+        ladder,
+        "uninformed",
+        description="Probability 0.5 everywhere; quantiles spread evenly in log size over the ladder.",
+    )
 
 
 def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:

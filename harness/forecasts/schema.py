@@ -174,8 +174,12 @@ def read_stored(path: Path) -> Forecast:
 
 
 def same_answers(a: Forecast, b: Forecast, tolerance: float) -> bool:
-    """Whether two forecasts ask the same questions and give every answer within ``tolerance``."""
-    if a.model_dump(exclude={"tasks"}) != b.model_dump(exclude={"tasks"}) or a.tasks.keys() != b.tasks.keys():
+    """Whether two forecasts ask the same questions and give every answer within ``tolerance``.
+
+    The description is prose about the forecast, not part of it, and is not compared.
+    """
+    header = {"tasks", "description"}
+    if a.model_dump(exclude=header) != b.model_dump(exclude=header) or a.tasks.keys() != b.tasks.keys():
         return False
     for task, x in a.tasks.items():
         for kind in ("p_emerged", "emergence_quantiles", "accuracy"):

@@ -19,7 +19,7 @@ from harness.forecasts.ledger import Entry, add, read_ledger, stored
 from harness.forecasts.schema import LEVELS, Forecast, dump, same_answers, uninformed
 from harness.forecasts.score_names import N_BOOT, SUBMISSION_COLUMNS
 from harness.forecasts.track import measured_curves, revealed_rung
-from harness.training.ladder import Ladder
+from harness.training.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
 from harness.training.store import ResultsStore
 from harness.truth.ground_truth import GroundTruth, measure, thresholds
 
@@ -40,14 +40,7 @@ def write_baselines(
     truth = truth or measure(ladder, out)
     limits = thresholds(ladder.tasks)
     made = [
-        (
-            uninformed(
-                ladder,
-                "uninformed",
-                description="Probability 0.5 everywhere; quantiles spread evenly in log size over the ladder.",
-            ),
-            "baseline",
-        ),
+        (baselines.knows_nothing(ladder), "baseline"),
         (
             baselines.extrapolator(
                 ladder, measured_curves(ladder, out), revealed_rung(ladder, up_to), limits["loss"], limits["accuracy"]
@@ -152,3 +145,46 @@ def answer_tables(forecasts: dict[str, Forecast]) -> tuple[pd.DataFrame, ...]:
 def uninformed_quantiles(ladder: Ladder) -> pd.DataFrame:
     quantiles = next(iter(uninformed(ladder, "uninformed").tasks.values())).emergence_quantiles
     return pd.DataFrame({"level": list(LEVELS), "q": [quantiles[level] for level in LEVELS]})
+
+
+def pooled_task_scores(predictions: Path, out: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Per-task scores of every resolved ladder and round: the latest blind-track forecast of each forecaster.
+
+    Returns (ladder, task, forecaster, score, value, blind) rows, and the ladders pooled. A ladder counts
+    once every pair of its seeds is finished under ``out``; the oracle, which reads the truth, is left out.
+    """
+    entries = read_ledger(predictions)
+    frames, pooled = [], []
+    for name in builtin_ladders() + round_ladders():
+        ladder = load_ladder(name)
+        store = ResultsStore.of(ladder, out)
+        if not store.exists() or len(store.finished()) < len(ladder.rungs) * len(ladder.spec.seeds):
+            continue
+        latest = {
+            e.forecaster: e
+            for e in sorted(entries, key=lambda e: e.submitted_at)
+            if e.ladder_hash == ladder.hash and e.track == "blind" and e.kind != "oracle"
+        }
+        if not latest:
+            continue
+        started, recorded = store.training_started()
+        forecasts = {e.sha256: stored(predictions, e) for e in latest.values()}
+        subs, *answers = answer_tables(forecasts)
+        table = scoring.task_scores(
+            scoring.outcomes(measure(ladder, out).table), subs, *answers, uninformed_quantiles(ladder)
+        )
+        table["forecaster"] = table["submission"].map({e.sha256: e.forecaster for e in latest.values()})
+        table["blind"] = table["submission"].map(
+            {
+                e.sha256: blindness.judge(e.submitted_at, e.results_existed, started, recorded)[0]
+                for e in latest.values()
+            }
+        )
+        frames.append(table.assign(ladder=name))
+        pooled.append(name)
+    if not frames:
+        raise UserError(
+            f"No resolved ladder under '{out}' has blind-track submissions in '{predictions / 'ledger.jsonl'}'."
+        )
+    columns = ["ladder", "task", "forecaster", "score", "value", "blind"]
+    return pd.concat(frames, ignore_index=True)[columns], pooled

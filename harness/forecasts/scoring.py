@@ -99,27 +99,27 @@ def brier_index(brier: np.ndarray | float) -> np.ndarray | float:
     return 100 * (1 - np.sqrt(brier))
 
 
-def score(
+@dataclass(frozen=True)
+class _Questions:
+    """Every submission's answers against the outcomes, question by question (see ``_questions``)."""
+
+    subs: pd.DataFrame  # submission, floor, floor_log
+    grid: pd.DataFrame  # one row per (submission, task, scored rung): p, outcome, brier, accuracies
+    brier: pd.DataFrame  # brier, brier_ref per (submission, task)
+    sizes: pd.DataFrame  # one row per (submission, task, level): q, log_size, pinball
+    pin: pd.DataFrame  # pinball, pinball_ref per (submission, task)
+    pin_answered: pd.Series  # share of tasks with emergence quantiles, per submission
+
+
+def _questions(
     out: Outcomes,
     submissions: pd.DataFrame,
     probabilities: pd.DataFrame,
     quantiles: pd.DataFrame,
     accuracies: pd.DataFrame,
     uninformed_quantiles: pd.DataFrame,
-    n_boot: int = N_BOOT,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Score every submission; one row per (submission, score).
-
-    submissions: submission, floor (None on the blind track; on the
-    extrapolation track the revealed rung, which with the rungs below it is
-    not scored, see ``scored_rungs``) and optionally ranked (False for a
-    submission left out of comparisons, the oracle; default True). probabilities: submission,
-    task, rung, p. quantiles: submission, task, level, q (log10 parameters).
-    accuracies: submission, task, rung, accuracy. uninformed_quantiles: level, q.
-    Returns submission, score, value, ci_low, ci_high, coverage, n_questions, and on the brier and pinball
-    rows the paired comparisons (COMPARISONS, see ``_compare``).
-    """
+) -> _Questions:
+    """Score every answer, missing ones filled with the uninformed forecaster's, with the uninformed reference."""
     probabilities = probabilities.astype({"p": float})
     quantiles = quantiles.astype({"level": float, "q": float})
     accuracies = accuracies.astype({"accuracy": float})
@@ -176,19 +176,66 @@ def score(
     pin = _per_task(sizes, ["pinball"]).join(_per_task(ref, ["pinball_ref"]), how="outer")
     pin_answered = sizes.drop_duplicates(["submission", "task"]).groupby("submission")["answered"].mean()
 
+    return _Questions(subs, grid, brier, sizes, pin, pin_answered)
+
+
+def task_scores(
+    out: Outcomes,
+    submissions: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    quantiles: pd.DataFrame,
+    accuracies: pd.DataFrame,
+    uninformed_quantiles: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per (submission, task): score (brier, pinball), value, and ref (the uninformed forecaster's); tidy and long.
+
+    The same questions and rules as ``score``, before averaging over tasks: what standings across ladders pool.
+    """
+    q = _questions(out, submissions, probabilities, quantiles, accuracies, uninformed_quantiles)
+    frames = [
+        q.brier.rename(columns={"brier": "value", "brier_ref": "ref"}).assign(score="brier"),
+        q.pin.rename(columns={"pinball": "value", "pinball_ref": "ref"}).assign(score="pinball"),
+    ]
+    return pd.concat(frames).reset_index()[["submission", "task", "score", "value", "ref"]]
+
+
+def score(
+    out: Outcomes,
+    submissions: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    quantiles: pd.DataFrame,
+    accuracies: pd.DataFrame,
+    uninformed_quantiles: pd.DataFrame,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Score every submission; one row per (submission, score).
+
+    submissions: submission, floor (None on the blind track; on the
+    extrapolation track the revealed rung, which with the rungs below it is
+    not scored, see ``scored_rungs``) and optionally ranked (False for a
+    submission left out of comparisons, the oracle; default True). probabilities: submission,
+    task, rung, p. quantiles: submission, task, level, q (log10 parameters).
+    accuracies: submission, task, rung, accuracy. uninformed_quantiles: level, q.
+    Returns submission, score, value, ci_low, ci_high, coverage, n_questions, and on the brier and pinball
+    rows the paired comparisons (COMPARISONS, see ``_compare``).
+    """
+    q = _questions(out, submissions, probabilities, quantiles, accuracies, uninformed_quantiles)
+    tasks = out.tasks
     rows = []
     rng = np.random.default_rng(seed)
     counts = _bootstrap_weights(rng, len(tasks), n_boot)  # (T, B)
     ranked = submissions.set_index("submission")["ranked"] if "ranked" in submissions else None
-    groups = subs.set_index("submission")["floor"]
+    groups = q.subs.set_index("submission")["floor"]
+    by_sub = q.grid.groupby("submission")
     for name, ref_name, frame, answered, n in (
-        ("brier", "brier_ref", brier, grid.groupby("submission")["answered"].mean(), grid.groupby("submission").size()),
+        ("brier", "brier_ref", q.brier, by_sub["answered"].mean(), by_sub.size()),
         (
             "pinball",
             "pinball_ref",
-            pin,
-            pin_answered,
-            sizes.drop_duplicates(["submission", "task"]).groupby("submission").size(),
+            q.pin,
+            q.pin_answered,
+            q.sizes.drop_duplicates(["submission", "task"]).groupby("submission").size(),
         ),
     ):
         values = frame[name].unstack("task").reindex(columns=tasks)  # (S, T)
@@ -213,7 +260,7 @@ def score(
                 row = row.join(_compare(values, refs, counts, groups.reindex(values.index), keep), on="submission")
             rows.append(row)
 
-    rows.append(_accuracy_error(grid))
+    rows.append(_accuracy_error(q.grid))
     result = pd.concat(rows, ignore_index=True)
     return result.sort_values(
         ["submission", "score"], key=lambda s: s.map(SCORES.index) if s.name == "score" else s

@@ -20,7 +20,7 @@ from harness.errors import UserError
 from harness.files import atomic_write
 from harness.forecasts import baselines, blindness
 from harness.forecasts.ledger import Entry, add, read_ledger
-from harness.forecasts.schema import Forecast, dump, uninformed
+from harness.forecasts.schema import Forecast, dump
 from harness.rounds.draw import round_text
 from harness.training.ladder import (
     NAME_PATTERN,
@@ -75,9 +75,7 @@ def new_round(template_name: str, seed: int | None, name: str | None, prediction
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, text.encode("utf-8"))
     ladder = load_ladder(name)
-    made: list[Forecast] = [
-        uninformed(ladder, "uninformed", description="Probability 0.5 everywhere; quantiles spread evenly in log size.")
-    ]
+    made: list[Forecast] = [baselines.knows_nothing(ladder)]
     if ResultsStore.of(template, out).exists():
         made.append(baselines.template_prior(ladder, template, measure(template, out).table))
     submitted = [add(f, ladder, dump(f), "yaml", predictions, out, "baseline")[0] for f in made]

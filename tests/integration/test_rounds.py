@@ -80,6 +80,8 @@ def test_a_round_from_draw_to_leaderboard(place):
     scores = pd.read_parquet(place / "results" / "tiny-r4" / "scores.parquet").drop_duplicates("forecaster")
     verdict = scores.set_index("forecaster")["blind"]
     assert verdict["alice"] and verdict["uninformed"] and not verdict["bob"]
+    standing = cli("standings", *where, "--bootstrap", "200")
+    assert "Standings over 1 resolved ladders: tiny-r4" in standing and "alice" in standing and "bob" in standing
 
 
 def test_bad_round_requests_write_nothing(place):

@@ -185,3 +185,38 @@ def test_unranked_submissions_are_no_contenders():
     ).set_index(["submission", "score"])
     assert table.loc[("sharp", "brier"), "p_first"] == 1.0 and np.isnan(table.loc[("oracle", "brier"), "p_first"])
     assert table.loc[("oracle", "brier"), "vs_leader"] == pytest.approx(-0.01)
+
+
+def test_standings_adjust_for_the_difficulty_of_the_questions_answered():
+    """score = question difficulty + forecaster skill, exactly: the fit recovers each skill, whoever answered what.
+
+    'easy' answered only the easy ladder and 'hard' only the hard one; their raw means differ by the
+    difficulty, their adjusted effects are both their skill (-0.1), with a degenerate interval.
+    """
+    from harness.forecasts.standings import standings
+
+    difficulty = {("a", "t1"): 0.05, ("a", "t2"): 0.10, ("b", "t1"): 0.40, ("b", "t2"): 0.45}
+    skill = {"uninformed": 0.0, "easy": -0.1, "hard": -0.1, "both": -0.02}
+    answered = {"uninformed": "ab", "easy": "a", "hard": "b", "both": "ab"}
+    rows = [
+        (ladder, task, who, d + skill[who])
+        for (ladder, task), d in difficulty.items()
+        for who in skill
+        if ladder in answered[who]
+    ]
+    table = standings(pd.DataFrame(rows, columns=["ladder", "task", "forecaster", "value"]), n_boot=300)
+    table = table.set_index("forecaster")
+    assert table.loc["easy", "raw"] < table.loc["hard", "raw"]  # unadjusted, the easy ladder flatters
+    for who, s in skill.items():
+        assert table.loc[who, "effect"] == pytest.approx(s)
+        assert table.loc[who, "low"] == pytest.approx(s) and table.loc[who, "high"] == pytest.approx(s)
+    assert table.loc["easy", "rank"] == table.loc["hard", "rank"] == 1
+    assert table.loc["both", "questions"] == 4 and table.loc["easy", "ladders"] == 1
+
+
+def test_standings_need_the_reference_on_every_question():
+    from harness.forecasts.standings import standings
+
+    rows = pd.DataFrame([("a", "t", "x", 0.1)], columns=["ladder", "task", "forecaster", "value"])
+    with pytest.raises(ValueError, match="uninformed forecaster has no score"):
+        standings(rows)
