@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.board import figures
-from harness.board.fmt import leaderboard_texts, sci, verdicts
+from harness.board.fmt import interval, leaderboard_texts, number, sci, verdicts
 from harness.files import atomic_write
 from harness.forecasts.scoreboard import Scoreboard, answer_tables
 from harness.forecasts.scoring import scored_rungs
@@ -69,8 +69,9 @@ COLUMNS = [
 ]
 
 
-def render(board: Scoreboard, standings: pd.DataFrame) -> str:
-    """The page's HTML for ``standings`` (rows of ``harness.board.ranking.standings``) of ``board``."""
+def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | None = None) -> str:
+    """The page's HTML for ``standings`` (rows of ``harness.board.ranking.standings``) of ``board``, with the
+    standings across ladders (rows of ``harness.forecasts.standings.standings``) when ``across`` is given."""
     env = Environment(
         loader=PackageLoader("harness.board", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -96,6 +97,7 @@ def render(board: Scoreboard, standings: pd.DataFrame) -> str:
         made_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         columns=COLUMNS,
         verdicts=verdicts(standings),
+        across=[] if across is None else _across(across),
         rows=[{"kind": row.kind, "cells": _cells(row)} for row in standings.itertuples()],
         map_png=_b64(figures.emergence_map(table)),
         curves=curves,
@@ -103,9 +105,20 @@ def render(board: Scoreboard, standings: pd.DataFrame) -> str:
     )
 
 
-def write_report(board: Scoreboard, standings: pd.DataFrame, path: Path) -> Path:
-    atomic_write(path, render(board, standings).encode("utf-8"))
+def write_report(board: Scoreboard, standings: pd.DataFrame, path: Path, across: pd.DataFrame | None = None) -> Path:
+    atomic_write(path, render(board, standings, across).encode("utf-8"))
     return path
+
+
+def _across(table: pd.DataFrame) -> list[dict[str, str]]:
+    """Rows of the standings across ladders as text."""
+    return [
+        {
+            "rank": str(r.rank), "forecaster": r.forecaster, "ladders": str(r.ladders), "questions": str(r.questions),
+            "raw": number(r.raw, ".3f"), "effect": number(r.effect, "+.3f"), "ci": interval(r.low, r.high, "+.3f"),
+        }
+        for r in table.itertuples()
+    ]  # fmt: skip
 
 
 def _b64(png: bytes) -> str:

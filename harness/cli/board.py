@@ -82,7 +82,19 @@ def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: P
     if page is not None:
         from harness.board.page import write_report
 
-        console.print(f"Web page: {write_report(board, rows, page)}")
+        console.print(f"Web page: {write_report(board, rows, page, across_ladders(board.predictions, board.out))}")
+
+
+def across_ladders(predictions: Path, out: Path):  # noqa: ANN201 - a standings table, or None
+    """The standings across every resolved ladder (Brier), or None when no ladder has blind-track forecasts."""
+    from harness.forecasts.scoreboard import pooled_task_scores
+    from harness.forecasts.standings import standings
+
+    try:
+        scores, _ = pooled_task_scores(predictions, out)
+    except UserError:
+        return None
+    return standings(scores[scores["score"] == "brier"])
 
 
 @main.command()

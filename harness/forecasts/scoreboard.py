@@ -79,6 +79,8 @@ class Scoreboard:
     scores: pd.DataFrame  # the long table written to ``path``
     path: Path
     notes: list[str]  # what the user should know (submissions left out)
+    predictions: Path  # the predictions folder and results folder it was scored from
+    out: Path
 
 
 def score_ladder(
@@ -122,7 +124,7 @@ def score_ladder(
     scores.insert(0, "ladder", ladder.name)
     path = out / ladder.name / SCORES_FILE
     write_table(path, scores)
-    return Scoreboard(ladder, truth, out_table, current, forecasts, scores, path, notes)
+    return Scoreboard(ladder, truth, out_table, current, forecasts, scores, path, notes, predictions, out)
 
 
 def answer_tables(forecasts: dict[str, Forecast]) -> tuple[pd.DataFrame, ...]:
