@@ -163,7 +163,7 @@ def reveal(ladder_name: str, out: Path, up_to: str) -> None:
     "--up-to", "up_to", help="Highest rung the extrapolator sees (default: the top of the lower half of the ladder)."
 )
 def baselines(ladder_name: str, predictions: Path, out: Path, up_to: str | None) -> None:
-    """Regenerate and submit the built-in forecasters: uninformed, extrapolator, oracle."""
+    """Regenerate and submit the built-in forecasters: uninformed, extrapolator, two-step, oracle."""
     from harness.forecasts.scoreboard import write_baselines
     from harness.training.ladder import load_ladder
 

@@ -1,4 +1,4 @@
-"""The built-in forecasters: uninformed, extrapolator and oracle.
+"""The built-in forecasters: uninformed, extrapolator, two-step, oracle and template-prior.
 
 - uninformed: ``harness.forecasts.schema.uninformed``; the reference for skill scores.
 - extrapolator (extrapolation track): sees the revealed rungs only. Per task it
@@ -9,6 +9,13 @@
   an uncertainty that grows with the distance extrapolated.
 - oracle: reads the answers off the measured truth. It checks the scorer (it
   must score best) and is kept out of the ranking.
+- two-step (extrapolation track), in the style of AI2's model ladders (Bhagia
+  et al., 2024): per task, the answer loss as a power law of size fitted on the
+  revealed rungs; across tasks, one sigmoid from loss (relative to each task's
+  loss threshold, in log units) to accuracy, fitted on every revealed (task,
+  rung); the questions are read off the composition. Where the extrapolator
+  assumes accuracy crosses its threshold exactly where the loss crosses the
+  loss threshold, the two-step learns that relation from the revealed rungs.
 - template-prior (blind, for rounds): the measured truth of the ladder a round
   was drawn from, as if the new task settings changed nothing; it says how much
   a round's questions differ from what is already known.
@@ -27,7 +34,7 @@ from harness.forecasts.schema import LEVELS, Forecast, TaskForecast, uninformed
 from harness.training.ladder import Ladder
 from harness.truth.emergence import pooled_points
 
-__all__ = ["extrapolator", "knows_nothing", "oracle", "template_prior", "uninformed"]
+__all__ = ["extrapolator", "knows_nothing", "oracle", "template_prior", "two_step", "uninformed"]
 BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored point
 # Every number a built-in forecaster computes through a maths library (log10, scipy's fits) is rounded to
 # at most DECIMALS decimals, so its file does not depend on a machine's last float digit. The oracle's
@@ -130,6 +137,81 @@ def extrapolator(
         forecaster="extrapolator", ladder=ladder.name, ladder_hash=ladder.hash, track="extrapolation",
         revealed_up_to=up_to, tasks=tasks, description=description,
     )  # fmt: skip
+
+
+def two_step(
+    ladder: Ladder, curves: pd.DataFrame, up_to: str, loss_thresholds: dict[str, float], thresholds: dict[str, float]
+) -> Forecast:
+    """Loss against size per task, then one loss-to-accuracy sigmoid across tasks, both on the revealed rungs.
+
+    z = ln(loss / loss threshold) is 0 where the task's whole answer gets probability ``threshold``. Step 1:
+    ln(loss) = a + b log10(N) per task (b at most 0). Step 2: accuracy = 1 / (1 + exp(k (z - m))) over every
+    revealed (task, rung). A rung has the task when its predicted z is below the z at which the sigmoid
+    reaches the task's threshold; the uncertainty of z grows with the decades extrapolated.
+    """
+    names = [r.name for r in ladder.rungs]
+    log_all = np.log10([r.params for r in ladder.rungs])
+    seen = names[: names.index(up_to) + 1]
+    x = log_all[: len(seen)]
+    final = curves[curves["step"] == curves.groupby(["rung", "seed", "task", "metric"])["step"].transform("max")]
+    means = final[final["rung"].isin(seen)].groupby(["task", "metric", "rung"])["value"].mean()
+    fits, pairs = {}, []
+    for task in ladder.spec.tasks:
+        loss = means[task]["loss"].reindex(seen).to_numpy()
+        z = np.log(np.maximum(loss, 1e-12) / loss_thresholds[task])
+        fits[task] = _line(x, z)
+        pairs += list(zip(z, means[task]["accuracy"].reindex(seen).to_numpy()))
+    k, m = _sigmoid_fit(np.array(pairs))
+    tasks = {}
+    for task, (a, b) in fits.items():
+        z_needed = m + math.log(1 / thresholds[task] - 1) / k  # accuracy reaches the threshold at this z
+        centre = float(np.clip((z_needed - a) / b, x[0], x[-1] + 3.0)) if b < 0 else float(x[-1] + 3.0)
+        if a + b * x[-1] <= z_needed:  # already there at the top revealed rung: at the first revealed rung that is
+            centre = float(x[np.argmax(a + b * x <= z_needed)])
+        spread = 0.25 + 0.5 * max(0.0, centre - x[-1])  # decades, as the extrapolator
+        z_hat = a + b * log_all
+        z_sd = 0.3 + 0.5 * np.maximum(0.0, log_all - x[-1])  # in z units, growing with the distance extrapolated
+        p = stats.norm.cdf((z_needed - z_hat) / z_sd)
+        accuracy = 1 / (1 + np.exp(k * (z_hat - m)))
+        tasks[task] = TaskForecast(
+            p_emerged={n: round(float(v), DECIMALS) for n, v in zip(names, p) if n not in seen},
+            emergence_quantiles={level: round(float(centre + spread * stats.norm.ppf(level)), 3) for level in LEVELS},
+            accuracy={n: round(float(v), DECIMALS) for n, v in zip(names, accuracy) if n not in seen},
+        )
+    description = (
+        f"Two steps on the rungs up to {up_to}: each task's answer loss as a power law of size, then one "
+        f"loss-to-accuracy sigmoid across tasks (k={k:.2f}, midpoint z={m:.2f})."
+    )
+    return Forecast(
+        forecaster="two-step", ladder=ladder.name, ladder_hash=ladder.hash, track="extrapolation",
+        revealed_up_to=up_to, tasks=tasks, description=description,
+    )  # fmt: skip
+
+
+def _line(x: np.ndarray, z: np.ndarray) -> tuple[float, float]:
+    """Intercept and slope (at most 0: a loss that grows with size is taken as flat) of z against x."""
+    ok = np.isfinite(z)
+    if ok.sum() < 2:
+        return float(z[ok][-1]) if ok.any() else 0.0, 0.0
+    fit = stats.linregress(x[ok], z[ok])
+    if fit.slope >= 0:
+        return float(np.mean(z[ok])), 0.0
+    return float(fit.intercept), float(fit.slope)
+
+
+def _sigmoid_fit(pairs: np.ndarray) -> tuple[float, float]:
+    """(k, m) of accuracy = 1 / (1 + exp(k (z - m))) fitted to (z, accuracy) rows; (4, 0) if the fit fails."""
+    ok = np.isfinite(pairs).all(axis=1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (k, m), _ = optimize.curve_fit(
+                lambda z, k, m: 1 / (1 + np.exp(k * (z - m))), pairs[ok, 0], pairs[ok, 1],
+                p0=(4.0, 0.0), bounds=([0.5, -5.0], [50.0, 5.0]),
+            )  # fmt: skip
+    except (RuntimeError, ValueError, TypeError):
+        return 4.0, 0.0
+    return round(float(k), DECIMALS), round(float(m), DECIMALS)
 
 
 def _loss_crossing(x: np.ndarray, loss: np.ndarray, threshold: float) -> float:

@@ -29,7 +29,7 @@ SCORES_FILE = "scores.parquet"
 def write_baselines(
     ladder: Ladder, predictions: Path, out: Path, up_to: str | None = None, truth: GroundTruth | None = None
 ) -> list[tuple[Entry, bool]]:
-    """Regenerate and submit the three built-in forecasters (the oracle and extrapolator need results).
+    """Regenerate and submit the built-in forecasters (all but uninformed need results).
 
     The extrapolator sees the rungs up to ``up_to``, by default the lower half of
     the ladder. A baseline whose regenerated answers equal its last submission to
@@ -43,6 +43,12 @@ def write_baselines(
         (baselines.knows_nothing(ladder), "baseline"),
         (
             baselines.extrapolator(
+                ladder, measured_curves(ladder, out), revealed_rung(ladder, up_to), limits["loss"], limits["accuracy"]
+            ),
+            "baseline",
+        ),
+        (
+            baselines.two_step(
                 ladder, measured_curves(ladder, out), revealed_rung(ladder, up_to), limits["loss"], limits["accuracy"]
             ),
             "baseline",

@@ -29,17 +29,17 @@ def test_template_submit_baselines_score(work):
     out = cli("score", "--ladder", "cpu", "--predictions", preds, "--out", results, "--bootstrap", "1000")
     assert "alice" in out and "oracle" in out
     scores = pd.read_parquet(work / "results" / "cpu" / "scores.parquet")
-    assert set(scores["forecaster"]) == {"alice", "uninformed", "extrapolator", "oracle"}
+    assert set(scores["forecaster"]) == {"alice", "uninformed", "extrapolator", "two-step", "oracle"}
     value = scores.set_index(["forecaster", "score"])["value"]
     coverage = scores.set_index(["forecaster", "score"])["coverage"]
     # The oracle is the best on every score; the uninformed forecaster has zero skill by definition.
-    for name in ("alice", "uninformed", "extrapolator"):
+    for name in ("alice", "uninformed", "extrapolator", "two-step"):
         assert value[("oracle", "brier")] < value[(name, "brier")]
         assert value[("oracle", "pinball")] < value[(name, "pinball")]
     assert value[("uninformed", "brier_skill")] == pytest.approx(0.0)
     assert value[("oracle", "brier_index")] == pytest.approx(100.0)
     assert coverage[("alice", "brier")] < 1.0 and coverage[("uninformed", "brier")] == 1.0
-    assert set(scores.loc[scores["forecaster"] == "extrapolator", "track"]) == {"extrapolation"}
+    assert set(scores.loc[scores["forecaster"].isin(["extrapolator", "two-step"]), "track"]) == {"extrapolation"}
 
 
 def test_reveal_writes_only_the_lower_rungs(work):
