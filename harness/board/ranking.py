@@ -13,7 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
-from harness.forecasts.score_names import HIGHER_IS_BETTER, SUBMISSION_COLUMNS
+from harness.forecasts.score_names import COMPARISONS, HIGHER_IS_BETTER, SUBMISSION_COLUMNS
 
 Track = Literal["blind", "extrapolation", "all"]
 # Scores a leaderboard can sort by, and whether higher is better.
@@ -22,13 +22,8 @@ COLUMNS = [
     "rank", "forecaster", "version", "kind", "track", "revealed_up_to", "blind", "blind_rule", "sha256", "submitted_at",
     "brier_index", "brier_index_low", "brier_index_high", "brier", "brier_skill",
     "pinball", "pinball_low", "pinball_high", "pinball_skill", "accuracy_mse",
-    "coverage_brier", "coverage_pinball", "group",
-    "vs_uninformed", "vs_uninformed_low", "vs_uninformed_high", "vs_leader", "vs_leader_low", "vs_leader_high",
-    "p_first",
+    "coverage_brier", "coverage_pinball", "group", *COMPARISONS,
 ]  # fmt: skip
-# The paired comparisons shown come from the Brier rows (``harness.forecasts.scoring._compare``).
-COMPARED = ["vs_uninformed", "vs_uninformed_low", "vs_uninformed_high", "vs_leader", "vs_leader_low",
-            "vs_leader_high", "p_first"]  # fmt: skip
 
 
 def standings(
@@ -54,7 +49,7 @@ def standings(
         board[f"{name}_low"], board[f"{name}_high"] = wide[("ci_low", name)], wide[("ci_high", name)]
     board["coverage_brier"], board["coverage_pinball"] = wide[("coverage", "brier")], wide[("coverage", "pinball")]
     brier = scores[scores["score"] == "brier"].set_index("sha256")
-    for name in COMPARED:
+    for name in COMPARISONS:  # the paired comparisons shown are the Brier rows'
         board[name] = brier[name] if name in brier else float("nan")
     board = board.reset_index().sort_values("submitted_at", kind="stable")
     board["version"] = board.groupby("forecaster").cumcount() + 1

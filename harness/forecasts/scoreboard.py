@@ -166,7 +166,7 @@ def pooled_task_scores(predictions: Path, out: Path) -> tuple[pd.DataFrame, list
     for name in builtin_ladders() + round_ladders():
         ladder = load_ladder(name)
         store = ResultsStore.of(ladder, out)
-        if not store.exists() or len(store.finished()) < len(ladder.rungs) * len(ladder.spec.seeds):
+        if not store.resolved():
             continue
         latest = {
             e.forecaster: e

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from harness.forecasts.score_names import N_BOOT, SCORES
+from harness.forecasts.score_names import COMPARISONS, N_BOOT, SCORES
 from harness.truth.emergence import pooled_points
 
 UNINFORMED_P = 0.5
@@ -265,12 +265,6 @@ def score(
     return result.sort_values(
         ["submission", "score"], key=lambda s: s.map(SCORES.index) if s.name == "score" else s
     ).reset_index(drop=True)
-
-
-COMPARISONS = [
-    "vs_uninformed", "vs_uninformed_low", "vs_uninformed_high", "vs_leader", "vs_leader_low", "vs_leader_high",
-    "p_first",
-]  # fmt: skip
 
 
 def _compare(

@@ -97,7 +97,7 @@ def catalog(predictions: Path, out: Path) -> pd.DataFrame:
         blind = sum(blindness.judge(e.submitted_at, e.results_existed, started, recorded)[0] for e in mine)
         done = len(store.finished()) if store.exists() else 0
         pairs = len(ladder.rungs) * len(ladder.spec.seeds)
-        status = "resolved" if done >= pairs else "training" if done or started else "open"
+        status = "resolved" if store.resolved() else "training" if done or started else "open"
         origin = ladder.spec.round
         rows.append({
             "ladder": name, "kind": "round" if origin else "ladder",

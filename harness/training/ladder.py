@@ -202,13 +202,7 @@ class Ladder:
 
     def task(self, name: str) -> Task:
         """The ladder's task called ``name``; a "did you mean" ``UserError`` otherwise."""
-        for t in self.tasks:
-            if t.name == name:
-                return t
-        names = [t.name for t in self.tasks]
-        raise UserError(
-            f"Ladder '{self.name}' has no task '{name}'.{did_you_mean(name, names)} Its tasks: {', '.join(names)}."
-        )
+        return self._named(self.tasks, name, "task")
 
     def training(self, rung: Rung, shared: TrainingSpec | None = None) -> TrainingSpec:
         """What one rung trains with: the shared training spec (the ladder's, or ``shared``, e.g. with a
@@ -217,12 +211,15 @@ class Ladder:
 
     def rung(self, name: str) -> Rung:
         """The rung called ``name``; a "did you mean" ``UserError`` otherwise."""
-        for rung in self.rungs:
-            if rung.name == name:
-                return rung
-        names = [r.name for r in self.rungs]
+        return self._named(self.rungs, name, "rung")
+
+    def _named(self, items: tuple, name: str, kind: str):  # noqa: ANN202 - a Rung or a Task
+        for item in items:
+            if item.name == name:
+                return item
+        names = [item.name for item in items]
         raise UserError(
-            f"Ladder '{self.name}' has no rung '{name}'.{did_you_mean(name, names)} Its rungs: {', '.join(names)}."
+            f"Ladder '{self.name}' has no {kind} '{name}'.{did_you_mean(name, names)} Its {kind}s: {', '.join(names)}."
         )
 
     def split_seeds(self, seeds: list[int]) -> tuple[list[int], list[int]]:

@@ -245,6 +245,12 @@ class ResultsStore:
         ]
         return (min(starts).isoformat(timespec="seconds") if starts else None), False
 
+    def resolved(self) -> bool:
+        """Whether every (rung, seed) pair of the ladder's own seeds is finished here."""
+        return self.exists() and self.finished() >= {
+            (r.name, s) for r in self.ladder.rungs for s in self.ladder.spec.seeds
+        }
+
     def finished(self) -> set[tuple[str, int]]:
         return {(run["rung"], run["seed"]) for run in self.manifest()["runs"].values()}
 
