@@ -76,7 +76,11 @@ class LadderModule(L.LightningModule):
         pairs = ((decayed, spec.weight_decay), (plain, 0.0))
         groups = [{"params": [flatten(group)], "weight_decay": decay} for group, decay in pairs if group]
         self.flat = [group["params"][0] for group in groups]
-        optimizer = torch.optim.AdamW(groups, lr=spec.lr, betas=(0.9, 0.98), fused=True)
+        # Fused AdamW unscales inside its step, so Lightning's mixed-precision plugin refuses to clip
+        # gradients before it (under 16-mixed they are still scaled there). With two flat tensors the
+        # foreach kernels cost about the same, so mixed precision uses them.
+        mixed = self._trainer is not None and str(self._trainer.precision).endswith("-mixed")
+        optimizer = torch.optim.AdamW(groups, lr=spec.lr, betas=(0.9, 0.98), fused=not mixed, foreach=mixed)
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: lr_factor(step, spec.warmup_steps, spec.steps, spec.min_lr_ratio)
         )

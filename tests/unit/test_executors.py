@@ -120,6 +120,21 @@ def test_device_settings_reach_the_trainer(monkeypatch, tmp_path):
         assert seen["gradient_clip_val"] == training.grad_clip and seen["max_steps"] == training.steps
 
 
+def test_mixed_precision_trains_with_gradient_clipping(tmp_path):
+    """bf16-mixed through the real Trainer (on CPU): Lightning refuses to clip for a fused AdamW there.
+
+    The gpu ladder's first run on a GPU failed so; the CPU shows it without one.
+    """
+    ladder = load_ladder("smoke")
+    rung = ladder.rungs[0]
+    training = ladder.training(rung, device_settings(ladder, {"precision": "bf16-mixed"}))
+    training = training.model_copy(update={"steps": 12, "warmup_steps": 2})
+    assert training.grad_clip is not None
+    rows, entry = train_pair(Job(ladder, rung, 0, tmp_path, training, 1, "disabled"))
+    assert entry["devices"]["precision"] == "bf16-mixed" and entry["steps"] == 12
+    assert rows["value"].notna().all()
+
+
 def test_more_than_one_device_spawns_rather_than_relaunching():
     training = load_ladder("gpu").spec.training
     assert trainer_devices(training.model_copy(update={"devices": 8}))["strategy"] == "ddp_spawn"
