@@ -21,7 +21,7 @@ import numpy as np
 
 from harness.forecasts import scoring
 from harness.forecasts.ledger import read_ledger, stored
-from harness.forecasts.scoreboard import answer_tables, pooled_task_scores, uninformed_quantiles
+from harness.forecasts.scoreboard import answer_tables, pooled_task_scores, reference
 from harness.training.ladder import load_ladder
 from harness.truth.ground_truth import measure
 
@@ -30,10 +30,8 @@ def spread(predictions: Path, out: Path, forecaster: str) -> float:
     """Standard deviation over tasks of ``forecaster``'s per-task Brier minus uninformed's, on the cpu ladder."""
     ladder = load_ladder("cpu")
     entry = [e for e in read_ledger(predictions) if e.ladder_hash == ladder.hash and e.forecaster == forecaster][-1]
-    subs, *answers = answer_tables({entry.sha256: stored(predictions, entry)})
-    table = scoring.task_scores(
-        scoring.outcomes(measure(ladder, out).table), subs, *answers, uninformed_quantiles(ladder)
-    )
+    answers = answer_tables({entry.sha256: stored(predictions, entry)})
+    table = scoring.task_scores(scoring.outcomes(measure(ladder, out).table), answers, reference(ladder))
     brier = table[table["score"] == "brier"]
     return float((brier["value"] - brier["ref"]).std(ddof=1))
 

@@ -60,6 +60,10 @@ def leaderboard_texts(row) -> dict[str, str]:  # noqa: ANN001 - a row of harness
         "pinball": number(row.pinball, ".3f"),
         "pinball_ci": interval(row.pinball_low, row.pinball_high, ".3f"),
         "pinball_skill": number(row.pinball_skill, "+.2f"),
+        "pinball_loss": number(row.pinball_loss, ".3f"),
+        "pinball_loss_ci": interval(row.pinball_loss_low, row.pinball_loss_high, ".3f"),
+        "pinball_step": number(row.pinball_step, ".3f"),
+        "pinball_step_ci": interval(row.pinball_step_low, row.pinball_step_high, ".3f"),
         "accuracy_mse": number(row.accuracy_mse, ".4f"),
         "coverage": f"{number(row.coverage_brier, '.0%')} / {number(row.coverage_pinball, '.0%')}",
         "submitted": row.submitted_at.replace("T", " ")[:16],
@@ -86,7 +90,7 @@ def verdicts(board) -> list[str]:  # noqa: ANN001 - harness.board.ranking.standi
         if ties:
             lines.append(
                 f"{group}: cannot be told apart from the leader {leader.forecaster} v{leader.version} "
-                f"(paired Brier difference, 95% interval over tasks): {', '.join(ties)}."
+                f"(paired Brier difference, 95% interval over tasks and seeds): {', '.join(ties)}."
             )
         for r in rows[rows["forecaster"] != "uninformed"].itertuples():
             if missing(r.vs_uninformed_low):

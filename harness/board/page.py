@@ -49,7 +49,8 @@ COLUMNS = [
     Column("track", "blind, or extrapolation from the revealed rung", "text"),
     Column(
         "Brier index",
-        "100 (1 - sqrt(Brier)) on the rung questions; higher is better; 95% bootstrap interval over tasks",
+        "100 (1 - sqrt(Brier)) on the rung questions; higher is better; 95% bootstrap interval over tasks and "
+        "training seeds",
     ),
     Column("Brier skill", "1 - Brier / uninformed Brier; higher is better"),
     Column(
@@ -58,11 +59,21 @@ COLUMNS = [
     ),
     Column("pinball skill", "1 - pinball / uninformed pinball; higher is better"),
     Column(
+        "loss pinball",
+        "Quantile loss of the size at which the answer loss (the smooth metric) reaches its threshold, in decades; "
+        "lower is better; 95% interval",
+    ),
+    Column(
+        "step pinball",
+        "Quantile loss of the training step (log10) at which each rung first reaches the accuracy threshold; lower "
+        "is better; 95% interval",
+    ),
+    Column(
         "Brier vs uninformed",
         "Paired difference in Brier to the uninformed forecaster on the same questions; negative is better; 95% "
-        "bootstrap interval over tasks",
+        "bootstrap interval over tasks and training seeds",
     ),
-    Column("P(first)", "Share of bootstrap resamples of tasks in which its Brier is the best of its group"),
+    Column("P(first)", "Share of bootstrap resamples in which its Brier is the best of its group"),
     Column("accuracy MSE", "Squared error of the expected final accuracy over the answered rungs; lower is better"),
     Column("coverage", "Share of the rung questions and of the tasks' emergence sizes answered"),
     Column("submitted (UTC)", "When the file entered the ledger", "text"),
@@ -151,6 +162,8 @@ def _cells(row) -> list[Cell]:  # noqa: ANN001 - a standings row
         Cell(t["brier_skill"], _key(row.brier_skill)),
         Cell(t["pinball"], _key(row.pinball), ci=t["pinball_ci"]),
         Cell(t["pinball_skill"], _key(row.pinball_skill)),
+        Cell(t["pinball_loss"], _key(row.pinball_loss), ci=t["pinball_loss_ci"]),
+        Cell(t["pinball_step"], _key(row.pinball_step), ci=t["pinball_step_ci"]),
         Cell(t["vs_uninformed"], _key(row.vs_uninformed), ci=t["vs_uninformed_ci"]),
         Cell(t["p_first"], _key(row.p_first)),
         Cell(t["accuracy_mse"], _key(row.accuracy_mse)),
@@ -163,7 +176,8 @@ def _card(board: Scoreboard, row, order: list[str]) -> dict:  # noqa: ANN001 - a
     """One forecast's figure (predicted against measured emergence, reliability) and its header."""
     forecast = board.forecasts[row.sha256]
     rungs = board.outcomes.rungs
-    _, probs, quantiles, _ = answer_tables({row.sha256: forecast})
+    answers = answer_tables({row.sha256: forecast})
+    probs, quantiles = answers.probabilities, answers.quantiles
     scored = scored_rungs(rungs["rung"].tolist(), forecast.revealed_up_to)
     questions = probs[probs["rung"].isin(scored)].merge(board.outcomes.binary, on=["task", "rung"])
     # Shaded on the figure: the rungs a forecast on the extrapolation track saw (none on the blind track).

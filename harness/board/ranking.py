@@ -21,9 +21,12 @@ SORTABLE = HIGHER_IS_BETTER
 COLUMNS = [
     "rank", "forecaster", "version", "kind", "track", "revealed_up_to", "blind", "blind_rule", "sha256", "submitted_at",
     "brier_index", "brier_index_low", "brier_index_high", "brier", "brier_skill",
-    "pinball", "pinball_low", "pinball_high", "pinball_skill", "accuracy_mse",
-    "coverage_brier", "coverage_pinball", "group", *COMPARISONS,
+    "pinball", "pinball_low", "pinball_high", "pinball_skill",
+    "pinball_loss", "pinball_loss_low", "pinball_loss_high", "pinball_loss_skill",
+    "pinball_step", "pinball_step_low", "pinball_step_high", "pinball_step_skill", "accuracy_mse",
+    "coverage_brier", "coverage_pinball", "coverage_pinball_loss", "coverage_pinball_step", "group", *COMPARISONS,
 ]  # fmt: skip
+WITH_INTERVAL = ("brier_index", "pinball", "pinball_loss", "pinball_step")
 
 
 def standings(
@@ -43,11 +46,16 @@ def standings(
         index="sha256", columns="score", values=["value", "ci_low", "ci_high", "coverage"], aggfunc="first"
     )
     board = scores.drop_duplicates("sha256")[SUBMISSION_COLUMNS].set_index("sha256")
+    missing = pd.Series(float("nan"), index=wide.index)  # a score a ladder does not ask (no step questions, say)
     for name in SORTABLE:
-        board[name] = wide[("value", name)]
-    for name in ("brier_index", "pinball"):
-        board[f"{name}_low"], board[f"{name}_high"] = wide[("ci_low", name)], wide[("ci_high", name)]
-    board["coverage_brier"], board["coverage_pinball"] = wide[("coverage", "brier")], wide[("coverage", "pinball")]
+        board[name] = wide.get(("value", name), missing)
+    for name in WITH_INTERVAL:
+        board[f"{name}_low"], board[f"{name}_high"] = (
+            wide.get(("ci_low", name), missing),
+            wide.get(("ci_high", name), missing),
+        )
+    for name in ("brier", "pinball", "pinball_loss", "pinball_step"):
+        board[f"coverage_{name}"] = wide.get(("coverage", name), missing)
     brier = scores[scores["score"] == "brier"].set_index("sha256")
     for name in COMPARISONS:  # the paired comparisons shown are the Brier rows'
         board[name] = brier[name] if name in brier else float("nan")

@@ -61,15 +61,19 @@ def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
     caption = (
         "* built-in baseline; † oracle, reads the truth, never ranked. "
         "Ranked within each group of forecasts that answered the same questions. Brier index: 100 is perfect, 0.5 "
-        "everywhere about 50. Pinball: quantile loss of the emergence size in decades, lower is better. Skill: 1 - "
-        "score / uninformed score, for Brier (B) and pinball (P). "
-        "P(1st): share of bootstrap resamples of tasks in which its Brier is the group's best (ties count for each). "
-        "Coverage: share of rung questions / emergence sizes answered. Intervals: 95% bootstrap over tasks."
+        "everywhere about 50. Pinball: quantile loss of the emergence size in decades, lower is better. Loss / step: "
+        "the same for the size at which the answer loss reaches its threshold, and for the training step (log10) at "
+        "which each rung reaches the accuracy threshold. Skill: 1 - score / uninformed score, for Brier (B) and "
+        "pinball (P). "
+        "P(1st): share of bootstrap resamples in which its Brier is the group's best (ties count for each). "
+        "Coverage: share of rung questions / emergence sizes answered. Intervals: 95% bootstrap over tasks and "
+        "training seeds."
     )
     out = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for name, justify in (
         ("rank", "right"), ("forecaster", "left"), ("v", "right"), ("track", "left"), ("blind", "left"),
         ("Brier index [95% CI]", "right"), ("pinball [95% CI]", "right"), ("skill B / P", "right"),
+        ("loss / step", "right"),
         ("P(1st)", "right"), ("coverage", "right"), ("submitted", "left"),
     ):  # fmt: skip
         out.add_column(name, justify=justify)
@@ -83,7 +87,8 @@ def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
         track = t["group"].replace("extrapolation", "extrap.")
         out.add_row(
             t["rank"], who, t["version"], track, t["blind"], f"{t['brier_index']} {t['brier_index_ci']}",
-            f"{t['pinball']} {t['pinball_ci']}", f"{t['brier_skill']} / {t['pinball_skill']}", t["p_first"],
+            f"{t['pinball']} {t['pinball_ci']}", f"{t['brier_skill']} / {t['pinball_skill']}",
+            f"{t['pinball_loss']} / {t['pinball_step']}", t["p_first"],
             t["coverage"], t["submitted"][:10],
         )  # fmt: skip
     return out

@@ -131,10 +131,11 @@ def demo(predictions: Path, out: Path) -> None:
 @click.option(
     "--score",
     "score_name",
-    type=click.Choice(["brier", "pinball"]),
+    type=click.Choice(["brier", "pinball", "pinball_loss", "pinball_step"]),
     default="brier",
     show_default=True,
-    help="Per-task score to pool: Brier over the rungs, or pinball of the emergence size.",
+    help="Per-task score to pool: Brier over the rungs, pinball of the emergence size, of the smooth metric's, or of "
+    "the emergence steps.",
 )
 @click.option("--bootstrap", "n_boot", default=1000, show_default=True, type=click.IntRange(min=200),
               help="Bootstrap resamples of questions for the 95% intervals.")  # fmt: skip

@@ -29,8 +29,9 @@ def template(ladder_name: str, output: Path | None, forecaster: str) -> None:
     ladder = load_ladder(ladder_name)
     try:
         forecast = uninformed(
-            ladder, forecaster, description="Edit every value; delete what you do not want to forecast."
-        )
+            ladder, forecaster, every_question=True,
+            description="Edit every value; delete what you do not want to forecast.",
+        )  # fmt: skip
     except ValueError:
         raise UserError(
             f"--forecaster '{forecaster}' is not a valid name: use 1-64 lower-case letters, digits, '-' or '_'."
@@ -120,7 +121,7 @@ def submit(file: Path, forecaster: str | None, predictions: Path, out: Path) -> 
     default=N_BOOT,
     show_default=True,
     type=click.IntRange(min=1000),
-    help="Bootstrap resamples over tasks for the 95% intervals.",
+    help="Bootstrap resamples (of tasks and training seeds) for the 95% intervals.",
 )
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap.")
 def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int) -> None:

@@ -1,11 +1,16 @@
 """Prediction files: the schema, loading with every problem reported at once, and the template.
 
 A forecast is written for one ladder (by name and content hash) on one track.
-Per task it may give any of three kinds of answer:
+Per task it may give any of five kinds of answer:
 
 - ``p_emerged``: rung -> probability that the rung has the capability;
 - ``emergence_quantiles``: level (0.05 .. 0.95) -> log10 parameters at which the
   capability emerges; a value above the top rung says "not within this ladder";
+- ``loss_emergence_quantiles``: the same for the size at which the answer loss
+  (the smooth metric) reaches its threshold;
+- ``emergence_step_quantiles``: rung -> level -> log10 training steps at which
+  the rung first reaches the accuracy threshold; a value above the budget says
+  "not within training";
 - ``accuracy``: rung -> expected final exact-match accuracy.
 
 Tasks and rungs left out are allowed; the scorer counts them as missing.
@@ -32,25 +37,30 @@ LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)  # the template's quantile levels
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Level = Annotated[float, Field(ge=0.05, le=0.95, allow_inf_nan=False)]
 Log10Params = Annotated[float, Field(ge=0, le=15, allow_inf_nan=False)]
+Log10Steps = Annotated[float, Field(ge=0, le=12, allow_inf_nan=False)]
 
 
 class TaskForecast(Strict):
-    """The answers for one task; any of the three may be left out."""
+    """The answers for one task; any of the five may be left out."""
 
     p_emerged: dict[str, Probability] = {}
     emergence_quantiles: dict[Level, Log10Params] = {}
+    loss_emergence_quantiles: dict[Level, Log10Params] = {}
+    emergence_step_quantiles: dict[str, dict[Level, Log10Steps]] = {}
     accuracy: dict[str, Probability] = {}
 
     @model_validator(mode="after")
     def _monotone(self) -> TaskForecast:
-        levels = sorted(self.emergence_quantiles)
-        for lo, hi in itertools.pairwise(levels):
-            if self.emergence_quantiles[hi] < self.emergence_quantiles[lo]:
-                raise ValueError(
-                    f"emergence_quantiles must not decrease with the level, but level {hi} has "
-                    f"{self.emergence_quantiles[hi]} below level {lo}'s {self.emergence_quantiles[lo]}; reorder the "
-                    "values"
-                )
+        named = [("emergence_quantiles", self.emergence_quantiles),
+                 ("loss_emergence_quantiles", self.loss_emergence_quantiles)]  # fmt: skip
+        named += [(f"emergence_step_quantiles.{rung}", q) for rung, q in self.emergence_step_quantiles.items()]
+        for name, quantiles in named:
+            for lo, hi in itertools.pairwise(sorted(quantiles)):
+                if quantiles[hi] < quantiles[lo]:
+                    raise ValueError(
+                        f"{name} must not decrease with the level, but level {hi} has {quantiles[hi]} below level "
+                        f"{lo}'s {quantiles[lo]}; reorder the values"
+                    )
         return self
 
 
@@ -122,7 +132,7 @@ def check_against(raw: dict[str, Any], ladder: Ladder) -> list[str]:
                 f"tasks: {', '.join(ladder.spec.tasks)}."
             )
             continue
-        for kind in ("p_emerged", "accuracy"):
+        for kind in ("p_emerged", "emergence_step_quantiles", "accuracy"):
             per_rung = answers.get(kind) if isinstance(answers, dict) else None
             for rung in per_rung if isinstance(per_rung, dict) else ():
                 if rung not in rungs:
@@ -133,27 +143,46 @@ def check_against(raw: dict[str, Any], ladder: Ladder) -> list[str]:
     return problems
 
 
-def uninformed(ladder: Ladder, forecaster: str, **header: Any) -> Forecast:
+def uninformed(ladder: Ladder, forecaster: str, every_question: bool = False, **header: Any) -> Forecast:
     """Knowing nothing: probability 0.5 everywhere, quantiles evenly spread in log size over the ladder.
 
-    The quantiles run from the bottom rung to one rung interval (on average)
-    above the top, so the upper ones say "maybe not within this ladder".
+    ``every_question`` adds the smooth-metric and step questions (the template asks
+    every question). The uninformed baseline leaves them out, as it has since before
+    they existed: the scorer fills a missing answer with exactly these, so it scores
+    the same either way and its ledger entries stay current.
     """
-    low, high = math.log10(ladder.rungs[0].params), math.log10(ladder.rungs[-1].params)
-    high += (high - low) / max(1, len(ladder.rungs) - 1)
-    quantiles = {
-        level: round(low + (level - LEVELS[0]) / (LEVELS[-1] - LEVELS[0]) * (high - low), 3) for level in LEVELS
-    }
+    sizes, steps = size_quantiles(ladder), step_quantiles(ladder)
     rungs = [r.name for r in ladder.rungs]
+    more = (
+        {"loss_emergence_quantiles": sizes, "emergence_step_quantiles": dict.fromkeys(rungs, steps)}
+        if every_question
+        else {}
+    )
     tasks = {
         task: TaskForecast(
-            p_emerged=dict.fromkeys(rungs, 0.5), emergence_quantiles=quantiles, accuracy=dict.fromkeys(rungs, 0.5)
+            p_emerged=dict.fromkeys(rungs, 0.5), emergence_quantiles=sizes, accuracy=dict.fromkeys(rungs, 0.5), **more
         )
         for task in ladder.spec.tasks
     }
     return Forecast(
         forecaster=forecaster, ladder=ladder.name, ladder_hash=ladder.hash, tasks=tasks, **{"track": "blind", **header}
     )
+
+
+def size_quantiles(ladder: Ladder) -> dict[float, float]:
+    """The uninformed quantiles of log10 parameters: evenly spread from the bottom rung to one rung interval
+    (on average) above the top, so the upper ones say "maybe not within this ladder"."""
+    low, high = math.log10(ladder.rungs[0].params), math.log10(ladder.rungs[-1].params)
+    return _spread(low, high + (high - low) / max(1, len(ladder.rungs) - 1))
+
+
+def step_quantiles(ladder: Ladder) -> dict[float, float]:
+    """The uninformed quantiles of log10 steps: evenly spread from step 1 to a tenth (in log) past the budget."""
+    return _spread(0.0, 1.1 * math.log10(ladder.spec.training.steps))
+
+
+def _spread(low: float, high: float) -> dict[float, float]:
+    return {level: round(low + (level - LEVELS[0]) / (LEVELS[-1] - LEVELS[0]) * (high - low), 3) for level in LEVELS}
 
 
 def to_data(forecast: Forecast) -> dict[str, Any]:
@@ -181,9 +210,20 @@ def same_answers(a: Forecast, b: Forecast, tolerance: float) -> bool:
     header = {"tasks", "description"}
     if a.model_dump(exclude=header) != b.model_dump(exclude=header) or a.tasks.keys() != b.tasks.keys():
         return False
-    for task, x in a.tasks.items():
-        for kind in ("p_emerged", "emergence_quantiles", "accuracy"):
-            mine, theirs = getattr(x, kind), getattr(b.tasks[task], kind)
-            if mine.keys() != theirs.keys() or any(abs(mine[k] - theirs[k]) > tolerance for k in mine):
-                return False
-    return True
+    return all(_close(_flat(x), _flat(b.tasks[task]), tolerance) for task, x in a.tasks.items())
+
+
+def _flat(answers: TaskForecast) -> dict[tuple, float]:
+    """Every answer of a task by its path (kind, rung or level[, level])."""
+    flat = {}
+    for kind, values in answers.model_dump().items():
+        for key, value in values.items():
+            if isinstance(value, dict):
+                flat.update({(kind, key, level): v for level, v in value.items()})
+            else:
+                flat[(kind, key)] = value
+    return flat
+
+
+def _close(mine: dict[tuple, float], theirs: dict[tuple, float], tolerance: float) -> bool:
+    return mine.keys() == theirs.keys() and all(abs(mine[k] - theirs[k]) <= tolerance for k in mine)

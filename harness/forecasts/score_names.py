@@ -13,6 +13,10 @@ HIGHER_IS_BETTER = {
     "brier_skill": True,
     "pinball": False,
     "pinball_skill": True,
+    "pinball_loss": False,
+    "pinball_loss_skill": True,
+    "pinball_step": False,
+    "pinball_step_skill": True,
     "accuracy_mse": False,
 }
 SCORES = tuple(HIGHER_IS_BETTER)
@@ -20,8 +24,9 @@ N_BOOT = 2000  # bootstrap resamples behind every interval, unless a caller asks
 # What scores.parquet says of each submission besides its scores: the ledger's words, and whether it was blind
 # with the rule that decided it (``harness.forecasts.blindness``).
 SUBMISSION_COLUMNS = ["sha256", "forecaster", "kind", "track", "revealed_up_to", "blind", "blind_rule", "submitted_at"]
-# The paired comparisons on the brier and pinball rows (``harness.forecasts.scoring._compare``): differences to
-# the uninformed forecaster and to the group's leader with their 95% intervals, and the share ranked first.
+# The paired comparisons on the rows of brier and of each pinball score (``harness.forecasts.scoring._compare``):
+# differences to the uninformed forecaster and to the group's leader with their 95% intervals, and the share ranked
+# first.
 COMPARISONS = [
     "vs_uninformed", "vs_uninformed_low", "vs_uninformed_high", "vs_leader", "vs_leader_low", "vs_leader_high",
     "p_first",

@@ -16,7 +16,7 @@ from harness.errors import UserError
 from harness.files import write_table
 from harness.forecasts import baselines, blindness, scoring
 from harness.forecasts.ledger import Entry, add, read_ledger, stored
-from harness.forecasts.schema import LEVELS, Forecast, dump, same_answers, uninformed
+from harness.forecasts.schema import Forecast, dump, same_answers, size_quantiles, step_quantiles
 from harness.forecasts.score_names import N_BOOT, SUBMISSION_COLUMNS
 from harness.forecasts.track import measured_curves, revealed_rung
 from harness.training.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
@@ -109,18 +109,11 @@ def score_ladder(
             f"--ladder {ladder.name}'."
         )
     forecasts = {e.sha256: stored(predictions, e) for e in current}
-    out_table = scoring.outcomes(truth.table)
-    submissions, *answers = answer_tables(forecasts)
+    out_table = scoring.outcomes(truth.table, ladder.spec.training.steps)
+    answers = answer_tables(forecasts)
     oracles = {e.sha256 for e in current if e.kind == "oracle"}  # reads the truth: never a contender
-    submissions["ranked"] = ~submissions["submission"].isin(oracles)
-    scores = scoring.score(
-        out_table,
-        submissions,
-        *answers,
-        uninformed_quantiles=uninformed_quantiles(ladder),
-        n_boot=n_boot,
-        seed=seed,
-    )
+    answers.submissions["ranked"] = ~answers.submissions["submission"].isin(oracles)
+    scores = scoring.score(out_table, answers, reference(ladder), n_boot=n_boot, seed=seed)
     # Blindness is judged now, against the start of training recorded with the results being scored.
     started, recorded = ResultsStore.of(ladder, out).training_started()
     judged = [blindness.judge(e.submitted_at, e.results_existed, started, recorded) for e in current]
@@ -133,26 +126,38 @@ def score_ladder(
     return Scoreboard(ladder, truth, out_table, current, forecasts, scores, path, notes, predictions, out)
 
 
-def answer_tables(forecasts: dict[str, Forecast]) -> tuple[pd.DataFrame, ...]:
-    """Forecasts (by submission id) as the scorer's tables: submissions, probabilities, quantiles, accuracies."""
-    subs, probs, quants, accs = [], [], [], []
+def answer_tables(forecasts: dict[str, Forecast]) -> scoring.Answers:
+    """Forecasts (by submission id) as the scorer's tables, one per kind of answer."""
+    subs, probs, quants, accs, losses, steps = [], [], [], [], [], []
     for sid, f in forecasts.items():
         subs.append((sid, f.revealed_up_to))
         for task, answers in f.tasks.items():
             probs += [(sid, task, rung, p) for rung, p in answers.p_emerged.items()]
             quants += [(sid, task, level, q) for level, q in answers.emergence_quantiles.items()]
             accs += [(sid, task, rung, a) for rung, a in answers.accuracy.items()]
-    return (
+            losses += [(sid, task, level, q) for level, q in answers.loss_emergence_quantiles.items()]
+            steps += [
+                (sid, task, rung, level, q)
+                for rung, quantiles in answers.emergence_step_quantiles.items()
+                for level, q in quantiles.items()
+            ]
+    return scoring.Answers(
         pd.DataFrame(subs, columns=["submission", "floor"]),
         pd.DataFrame(probs, columns=["submission", "task", "rung", "p"]),
         pd.DataFrame(quants, columns=["submission", "task", "level", "q"]),
         pd.DataFrame(accs, columns=["submission", "task", "rung", "accuracy"]),
+        pd.DataFrame(losses, columns=["submission", "task", "level", "q"]),
+        pd.DataFrame(steps, columns=["submission", "task", "rung", "level", "q"]),
     )
 
 
-def uninformed_quantiles(ladder: Ladder) -> pd.DataFrame:
-    quantiles = next(iter(uninformed(ladder, "uninformed").tasks.values())).emergence_quantiles
-    return pd.DataFrame({"level": list(LEVELS), "q": [quantiles[level] for level in LEVELS]})
+def reference(ladder: Ladder) -> scoring.Reference:
+    """The uninformed forecaster's quantiles of size and of steps on ``ladder``, as the scorer's tables."""
+
+    def table(quantiles: dict[float, float]) -> pd.DataFrame:
+        return pd.DataFrame({"level": list(quantiles), "q": list(quantiles.values())})
+
+    return scoring.Reference(table(size_quantiles(ladder)), table(step_quantiles(ladder)))
 
 
 def pooled_task_scores(predictions: Path, out: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -177,9 +182,10 @@ def pooled_task_scores(predictions: Path, out: Path) -> tuple[pd.DataFrame, list
             continue
         started, recorded = store.training_started()
         forecasts = {e.sha256: stored(predictions, e) for e in latest.values()}
-        subs, *answers = answer_tables(forecasts)
         table = scoring.task_scores(
-            scoring.outcomes(measure(ladder, out).table), subs, *answers, uninformed_quantiles(ladder)
+            scoring.outcomes(measure(ladder, out).table, ladder.spec.training.steps),
+            answer_tables(forecasts),
+            reference(ladder),
         )
         table["forecaster"] = table["submission"].map({e.sha256: e.forecaster for e in latest.values()})
         table["blind"] = table["submission"].map(

@@ -1,51 +1,75 @@
 """Proper scores of forecasts against measured emergence: pure functions over pandas tables.
 
-Three kinds of question, all scored with proper rules:
+Five kinds of question, each scored with a proper rule:
 
 - binary, per (task, rung): "does this rung have the capability?" The outcome
   is the fraction of seeds whose rung reached the threshold; the score is the
   Brier score (p - outcome)^2, reported also as a 0-100 Brier index,
   100 * (1 - sqrt(Brier)): 100 is perfect and 0.5 everywhere scores at least 50.
 - emergence size, per task: quantiles of log10 parameters scored with the
-  pinball (quantile) loss, in decades, against the robust emergence point
-  pooled over seeds (``harness.truth.emergence``), which one seed's late jump
-  cannot move far. Censoring: forecasts and outcomes are
-  both clipped to the scored range [floor, top] in log10 parameters, so a
-  quantile above the top rung costs nothing when the task never emerged, and
-  one below the floor costs nothing when it was there from the start. Clipping
-  both sides keeps the rule proper for what the ladder can show.
+  pinball (quantile) loss, in decades, against the robust emergence point of
+  accuracy pooled over seeds (``harness.truth.emergence``), which one seed's
+  late jump cannot move far. Censoring: forecasts and outcomes are both clipped
+  to the scored range [floor, top] in log10 parameters, so a quantile above the
+  top rung costs nothing when the task never emerged, and one below the floor
+  costs nothing when it was there from the start. Clipping both sides keeps the
+  rule proper for what the ladder can show (the quantiles of a clipped variable
+  are the clipped quantiles).
+- smooth-metric emergence size, per task: the same question and rule for the
+  size at which the answer loss reaches its threshold (``pinball_loss``),
+  censored both ways alike.
+- emergence step, per (task, rung): quantiles of log10 training steps at which
+  the rung first reaches the accuracy threshold, against the median over seeds
+  (a seed that never reaches it counts as +inf, right-censored). Both are
+  clipped to [0, log10 of the training budget], so a quantile beyond the budget
+  costs nothing for a rung that never got there (``pinball_step``).
 - expected accuracy, per (task, rung), if given: squared error against the
   mean final accuracy over seeds.
 
 Missing answers are filled with the uninformed forecaster's (0.5, evenly spread
 quantiles), so leaving a question out never helps; coverage says how much was
-answered. Brier and pinball are averaged per task, then over tasks, with
-bootstrap confidence intervals over tasks and skill relative to the uninformed
-forecaster on the same questions. Accuracy error averages answered questions only.
+answered. Each score is averaged per task, then over tasks. Accuracy error
+averages answered questions only and has no interval.
+
+Intervals are bootstrap percentile intervals. Each resample draws the tasks
+with replacement and, when the outcomes come with their per-seed table, also
+the training seeds: the truth (fraction of seeds with the capability, pooled
+emergence points, median emergence steps) is recomputed from the drawn seeds,
+so a ladder whose seeds disagree gets wider intervals. Seeds are drawn in
+``SEED_DRAWS`` resamples, each shared by an equal block of the task resamples,
+since refitting the pooled points is the costly part; with seeds
+that agree exactly every draw gives the same truth and the intervals are those
+of the task bootstrap alone.
 
 Comparisons between forecasters are paired: every submission is scored on the
-same bootstrap resamples of tasks, so a difference's interval reflects how the
-two forecasts differ task by task, not how hard the tasks were. For Brier and
-pinball, each submission gets its difference to the uninformed forecaster on
-the same questions and to the leader of its group (the ranked submission with
-the best point score among those answering the same questions), each with a
-95% interval, and the share of resamples in which it scores best in its group.
+same resamples, so a difference's interval reflects how the two forecasts
+differ task by task, not how hard the tasks were. For every lower-is-better
+score, each submission gets its difference to the uninformed forecaster on the
+same questions and to the leader of its group (the ranked submission with the
+best point score among those answering the same questions), each with a 95%
+interval, and the share of resamples in which it scores best in its group.
 
 Every table is long and tidy; one call scores any number of submissions at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import math
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from harness.forecasts.score_names import COMPARISONS, N_BOOT, SCORES
-from harness.truth.emergence import pooled_points
+from harness.truth.emergence import pooled_log_sizes
 
 UNINFORMED_P = 0.5
 BLIND = ""  # the floor of a blind-track submission inside the scorer's tables
+SEED_DRAWS = 100  # distinct seed resamples behind the intervals (see the module docstring)
+# The lower-is-better scores, one per kind of question with an interval; each also gets a skill score.
+QUESTION_SCORES = ("brier", "pinball", "pinball_loss", "pinball_step")
 
 
 @dataclass(frozen=True)
@@ -53,34 +77,154 @@ class Outcomes:
     """What was measured, as the scorer needs it.
 
     rungs: rung, log_params (ascending). binary: task, rung, outcome (fraction
-    of seeds). sizes: task, log_size (log10 of the robust emergence point pooled
-    over seeds, -inf/+inf when censored below/above). accuracy: task, rung,
-    accuracy (mean over seeds).
+    of seeds). sizes: task, log_size (log10 of the robust emergence point of
+    accuracy pooled over seeds, -inf/+inf when censored below/above). accuracy:
+    task, rung, accuracy (mean over seeds). loss_sizes: task, log_size of the
+    answer loss, likewise. steps: task, rung, log_step (median over seeds of
+    log10 of the first step at the accuracy threshold, +inf when never).
+    log_steps: log10 of the training budget. table: the per-seed emergence
+    table these came from, for resampling seeds (None: intervals over tasks only).
+    Without loss_sizes or steps those questions are not scored.
     """
 
     rungs: pd.DataFrame
     binary: pd.DataFrame
     sizes: pd.DataFrame
     accuracy: pd.DataFrame
+    loss_sizes: pd.DataFrame | None = None
+    steps: pd.DataFrame | None = None
+    log_steps: float = math.nan
+    table: pd.DataFrame | None = None
 
     @property
     def tasks(self) -> list[str]:
         return sorted(self.binary["task"].unique())
 
 
-def outcomes(table: pd.DataFrame) -> Outcomes:
-    """Outcomes from the accuracy rows of an emergence table (``harness.truth.emergence.emergence_table``)."""
+@dataclass(frozen=True)
+class Answers:
+    """Every submission's answers, one tidy table per kind of question.
+
+    submissions: submission, floor (None on the blind track; on the
+    extrapolation track the revealed rung, which with the rungs below it is not
+    scored, see ``scored_rungs``) and optionally ranked (False for a submission
+    left out of comparisons, the oracle; default True). probabilities:
+    submission, task, rung, p. quantiles and loss_quantiles: submission, task,
+    level, q (log10 parameters). accuracies: submission, task, rung, accuracy.
+    step_quantiles: submission, task, rung, level, q (log10 steps).
+    """
+
+    submissions: pd.DataFrame
+    probabilities: pd.DataFrame
+    quantiles: pd.DataFrame
+    accuracies: pd.DataFrame
+    loss_quantiles: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["submission", "task", "level", "q"])
+    )
+    step_quantiles: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["submission", "task", "rung", "level", "q"])
+    )
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The uninformed forecaster's quantiles (level, q): of log10 parameters (the size and smooth-metric
+    questions) and of log10 steps (the step questions)."""
+
+    sizes: pd.DataFrame
+    steps: pd.DataFrame | None = None
+
+
+def outcomes(table: pd.DataFrame, steps: int | None = None) -> Outcomes:
+    """Outcomes from an emergence table (``harness.truth.emergence.emergence_table``).
+
+    ``steps``, the ladder's training budget, sets the range of the step questions; without it they are not scored.
+    """
     acc = table[table["metric"] == "accuracy"]
     rungs = acc.drop_duplicates("rung").sort_values("params")[["rung", "params"]]
     rungs = pd.DataFrame(
         {"rung": rungs["rung"].to_numpy(), "log_params": np.log10(rungs["params"].to_numpy(dtype=float))}
     )
-    per_rung = acc.groupby(["task", "rung"], as_index=False).agg(
-        outcome=("reached", "mean"), accuracy=("final", "mean")
+    per_seed = _PerSeed.of(table, rungs["rung"].tolist())
+    truth = per_seed.truth(np.arange(len(per_seed.seeds))[None, :])[0]
+    tasks, names = per_seed.tasks, per_seed.rungs
+    grid = pd.MultiIndex.from_product([tasks, names], names=["task", "rung"]).to_frame(index=False)
+    binary = grid.assign(outcome=truth.binary.ravel()).dropna(subset=["outcome"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a (task, rung) no seed finished: left out with its outcome
+        accuracy = grid.assign(accuracy=np.nanmean(per_seed.final, axis=2).ravel()).loc[binary.index]
+    has_loss = (table["metric"] == "loss").any()
+    return Outcomes(
+        rungs,
+        binary.reset_index(drop=True),
+        pd.DataFrame({"task": tasks, "log_size": truth.sizes}),
+        accuracy.reset_index(drop=True),
+        pd.DataFrame({"task": tasks, "log_size": truth.loss_sizes}) if has_loss else None,
+        grid.assign(log_step=truth.steps.ravel()).loc[binary.index].reset_index(drop=True) if steps else None,
+        math.log10(steps) if steps else math.nan,
+        table,
     )
-    pooled = pooled_points(acc, n_boot=0)
-    sizes = pd.DataFrame({"task": pooled["task"].to_numpy(), "log_size": pooled["log_params"].to_numpy(dtype=float)})
-    return Outcomes(rungs, per_rung[["task", "rung", "outcome"]], sizes, per_rung[["task", "rung", "accuracy"]])
+
+
+@dataclass(frozen=True)
+class _Truth:
+    """The outcomes as dense arrays over the scorer's tasks (T) and rungs (R), in that order."""
+
+    binary: np.ndarray  # (T, R) fraction of seeds with the capability
+    sizes: np.ndarray  # (T,) log10 pooled emergence point of accuracy
+    loss_sizes: np.ndarray  # (T,) of the answer loss
+    steps: np.ndarray  # (T, R) median log10 emergence step
+
+
+@dataclass(frozen=True)
+class _PerSeed:
+    """The accuracy rows of an emergence table as (T, R, S) arrays, and the table itself, to draw seeds from."""
+
+    table: pd.DataFrame
+    tasks: list[str]
+    rungs: list[str]
+    seeds: np.ndarray  # (S,) ascending
+    reached: np.ndarray  # (T, R, S) 1/0, NaN where the pair is not finished
+    final: np.ndarray  # (T, R, S) final accuracy
+    log_step: np.ndarray  # (T, R, S) log10 first step at the threshold, +inf never, NaN not finished
+
+    @classmethod
+    def of(cls, table: pd.DataFrame, rungs: list[str]) -> _PerSeed:
+        acc = table[table["metric"] == "accuracy"]
+        tasks, seeds = sorted(acc["task"].unique()), np.sort(acc["seed"].unique())
+        index = pd.MultiIndex.from_product([tasks, rungs, seeds], names=["task", "rung", "seed"])
+        rows = acc.set_index(["task", "rung", "seed"]).reindex(index)
+        shape = (len(tasks), len(rungs), len(seeds))
+        steps = rows["emergence_step"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore"):  # a rung there at step 0 is censored left: -inf
+            log_step = np.where(np.isnan(steps), math.inf, np.log10(steps))
+        log_step[rows["reached"].isna().to_numpy()] = math.nan
+        return cls(
+            table, tasks, rungs, seeds,
+            rows["reached"].to_numpy(dtype=float).reshape(shape),
+            rows["final"].to_numpy(dtype=float).reshape(shape),
+            log_step.reshape(shape),
+        )  # fmt: skip
+
+    def truth(self, draws: np.ndarray) -> list[_Truth]:
+        """The outcomes of each row of ``draws`` (M, S): the indices of the seeds drawn (with repeats)."""
+        weights = np.stack([np.bincount(d, minlength=len(self.seeds)) for d in draws]).astype(float)  # (M, S)
+        pooled = pooled_log_sizes(self.table, weights)
+        sizes = {
+            metric: pooled[pooled["metric"] == metric]
+            .pivot(index="draw", columns="task", values="log_params")
+            .reindex(index=range(len(draws)), columns=self.tasks)
+            .to_numpy(dtype=float)
+            for metric in ("accuracy", "loss")
+        }  # (M, T) each
+        truths = []
+        for m, drawn in enumerate(draws):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a (task, rung) no drawn seed finished: NaN
+                binary = np.nanmean(self.reached[:, :, drawn], axis=2)
+                steps = np.nanmedian(self.log_step[:, :, drawn], axis=2)
+            truths.append(_Truth(binary, sizes["accuracy"][m], sizes["loss"][m], steps))
+        return truths
 
 
 def scored_rungs(rungs: list[str], floor: str | None) -> list[str]:
@@ -100,210 +244,340 @@ def brier_index(brier: np.ndarray | float) -> np.ndarray | float:
 
 
 @dataclass(frozen=True)
+class _Rows:
+    """One kind of quantile answer, one row per (unit, level), as arrays: the unit's (submission, task) key,
+    task and rung codes, the quantile already clipped to its range, level, the range [lo, top], whether it
+    was answered, and the rows per key (the outcomes change from one seed draw to the next, these do not)."""
+
+    key: np.ndarray
+    t: np.ndarray
+    r: np.ndarray
+    q: np.ndarray
+    level: np.ndarray
+    lo: np.ndarray
+    top: float
+    answered: np.ndarray
+    per_key: np.ndarray
+
+    def pinball(self, outcome: np.ndarray) -> np.ndarray:
+        """(keys,) mean pinball loss per key against the clipped outcome, indexed by t (and r)."""
+        y = outcome[self.t] if outcome.ndim == 1 else outcome[self.t, self.r]
+        diff = np.clip(y, self.lo, self.top) - self.q
+        return _group_mean(self.key, diff * (self.level - (diff < 0)), self.per_key)
+
+
+@dataclass(frozen=True)
 class _Questions:
-    """Every submission's answers against the outcomes, question by question (see ``_questions``)."""
+    """Every submission's answers against every scored question, built once and scored against any truth."""
 
     subs: pd.DataFrame  # submission, floor, floor_log
-    grid: pd.DataFrame  # one row per (submission, task, scored rung): p, outcome, brier, accuracies
-    brier: pd.DataFrame  # brier, brier_ref per (submission, task)
-    sizes: pd.DataFrame  # one row per (submission, task, level): q, log_size, pinball
-    pin: pd.DataFrame  # pinball, pinball_ref per (submission, task)
-    pin_answered: pd.Series  # share of tasks with emergence quantiles, per submission
+    tasks: list[str]
+    top: float  # log10 parameters of the top rung
+    log_steps: float
+    grid: pd.DataFrame  # one row per (submission, task, scored rung): key, t, r, p, answered, accuracy
+    sizes: _Rows
+    sizes_ref: _Rows
+    loss: _Rows | None
+    loss_ref: _Rows | None
+    steps: _Rows | None
+    steps_ref: _Rows | None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.subs), len(self.tasks)
+
+    def per_task(self, truth: _Truth) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """score -> (values, references), each (S, T): per-task scores of the submissions and of the uninformed."""
+        o = truth.binary[self.grid_t, self.grid_r]
+        found = {
+            "brier": (_group_mean(self.grid_key, (self.grid_p - o) ** 2, self.grid_per_key),
+                      _group_mean(self.grid_key, (UNINFORMED_P - o) ** 2, self.grid_per_key)),
+            "pinball": (self.sizes.pinball(truth.sizes), self.sizes_ref.pinball(truth.sizes)),
+        }  # fmt: skip
+        if self.loss is not None:
+            found["pinball_loss"] = (self.loss.pinball(truth.loss_sizes), self.loss_ref.pinball(truth.loss_sizes))
+        if self.steps is not None:
+            found["pinball_step"] = (self.steps.pinball(truth.steps), self.steps_ref.pinball(truth.steps))
+        return {name: (v.reshape(self.shape), r.reshape(self.shape)) for name, (v, r) in found.items()}
+
+    @property
+    def grid_key(self) -> np.ndarray:
+        return self.grid["key"].to_numpy()
+
+    @property
+    def grid_t(self) -> np.ndarray:
+        return self.grid["t"].to_numpy()
+
+    @property
+    def grid_r(self) -> np.ndarray:
+        return self.grid["r"].to_numpy()
+
+    @property
+    def grid_p(self) -> np.ndarray:
+        return self.grid["p"].to_numpy(dtype=float)
+
+    @property
+    def grid_per_key(self) -> np.ndarray:
+        return np.bincount(self.grid_key, minlength=len(self.subs) * len(self.tasks))
 
 
-def _questions(
-    out: Outcomes,
-    submissions: pd.DataFrame,
-    probabilities: pd.DataFrame,
-    quantiles: pd.DataFrame,
-    accuracies: pd.DataFrame,
-    uninformed_quantiles: pd.DataFrame,
-) -> _Questions:
-    """Score every answer, missing ones filled with the uninformed forecaster's, with the uninformed reference."""
-    probabilities = probabilities.astype({"p": float})
-    quantiles = quantiles.astype({"level": float, "q": float})
-    accuracies = accuracies.astype({"accuracy": float})
+def _group_mean(key: np.ndarray, values: np.ndarray, per_key: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` per key in 0 .. len(per_key)-1, ``per_key`` rows each; NaN values left out."""
+    n = len(per_key)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if not np.isnan(values).any():
+            return np.bincount(key, values, n) / per_key
+        ok = ~np.isnan(values)
+        return np.bincount(key[ok], values[ok], n) / np.bincount(key[ok], minlength=n)
+
+
+def _questions(out: Outcomes, answers: Answers, reference: Reference) -> _Questions:
+    """Every answer, missing ones filled with the uninformed forecaster's, with the uninformed reference."""
     names, logs = out.rungs["rung"].tolist(), out.rungs["log_params"].to_numpy()
-    floors = submissions["floor"].where(submissions["floor"].notna(), BLIND)
-    # Quantiles and outcomes are clipped from the floor up (from the lowest rung on the blind track).
-    subs = pd.DataFrame(
-        {
-            "submission": submissions["submission"],
-            "floor": floors,
-            "floor_log": floors.map(dict(zip(names, logs))).fillna(logs[0]),
-        }
-    )
-    top = logs[-1]
     tasks = out.tasks
+    floors = answers.submissions["floor"].where(answers.submissions["floor"].notna(), BLIND)
+    # Quantiles and outcomes are clipped from the floor up (from the lowest rung on the blind track).
+    subs = pd.DataFrame({
+        "submission": answers.submissions["submission"].to_numpy(), "floor": floors.to_numpy(),
+        "floor_log": floors.map(dict(zip(names, logs))).fillna(logs[0]).to_numpy(), "s": range(len(floors)),
+    })  # fmt: skip
     scored = pd.DataFrame(
         [(f, r) for f in subs["floor"].unique() for r in scored_rungs(names, None if f == BLIND else f)],
         columns=["floor", "rung"],
     )
-    grid = subs.merge(scored, on="floor").merge(out.binary, on="rung")
-    grid = grid.merge(probabilities, on=["submission", "task", "rung"], how="left")
-    grid = grid.merge(accuracies, on=["submission", "task", "rung"], how="left").merge(
-        out.accuracy.rename(columns={"accuracy": "measured"}), on=["task", "rung"]
-    )
+    codes = {"t": {t: i for i, t in enumerate(tasks)}, "r": {r: i for i, r in enumerate(names)}}
+    units = subs.merge(pd.DataFrame({"task": tasks}), how="cross")  # (submission, task)
+    units = units.assign(t=units["task"].map(codes["t"]), key=units["s"] * len(tasks) + units["task"].map(codes["t"]))
+    grid = units.merge(scored, on="floor").merge(out.binary[["task", "rung"]], on=["task", "rung"])  # measured only
+    grid["r"] = grid["rung"].map(codes["r"])
+    grid = grid.merge(answers.probabilities.astype({"p": float}), on=["submission", "task", "rung"], how="left")
+    grid = grid.merge(answers.accuracies.astype({"accuracy": float}), on=["submission", "task", "rung"], how="left")
     grid["answered"] = grid["p"].notna()
-    grid["brier"] = (grid["p"].fillna(UNINFORMED_P) - grid["outcome"]) ** 2
-    grid["brier_ref"] = (UNINFORMED_P - grid["outcome"]) ** 2
-    brier = _per_task(grid, ["brier", "brier_ref"])
-
-    # Emergence size: every (task, level), missing tasks given the uninformed quantiles.
-    given = quantiles[["submission", "task"]].drop_duplicates()
-    missing = (
-        subs[["submission"]].merge(pd.DataFrame({"task": tasks}), how="cross").merge(given, how="left", indicator=True)
-    )
-    missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
-    filled = pd.concat(
-        [quantiles.assign(answered=True), missing.merge(uninformed_quantiles, how="cross").assign(answered=False)]
-    )
-    sizes = filled.merge(subs, on="submission").merge(out.sizes, on="task")
-    lo, y = sizes["floor_log"].to_numpy(), sizes["log_size"].to_numpy()
-    level = sizes["level"].to_numpy()
-    sizes["pinball"] = pinball(np.clip(sizes["q"].to_numpy(), lo, top), np.clip(y, lo, top), level)
-    ref = (
-        sizes[["submission", "task", "floor_log", "log_size"]]
-        .drop_duplicates()
-        .merge(uninformed_quantiles, how="cross")
-    )
-    ref_lo = ref["floor_log"].to_numpy()
-    ref["pinball_ref"] = pinball(
-        np.clip(ref["q"].to_numpy(), ref_lo, top),
-        np.clip(ref["log_size"].to_numpy(), ref_lo, top),
-        ref["level"].to_numpy(),
-    )
-    pin = _per_task(sizes, ["pinball"]).join(_per_task(ref, ["pinball_ref"]), how="outer")
-    pin_answered = sizes.drop_duplicates(["submission", "task"]).groupby("submission")["answered"].mean()
-
-    return _Questions(subs, grid, brier, sizes, pin, pin_answered)
+    grid["p"] = grid["p"].fillna(UNINFORMED_P)
+    n, top = len(subs) * len(tasks), float(logs[-1])
+    by_task = functools.partial(_rows, units, keys=["submission", "task"], n=n, top=top)
+    sizes = (by_task(answers.quantiles, reference.sizes), by_task(None, reference.sizes))
+    loss = (by_task(answers.loss_quantiles, reference.sizes), by_task(None, reference.sizes))
+    step_units = grid[["submission", "task", "rung", "key", "t", "r", "floor_log"]]
+    by_rung = functools.partial(
+        _rows, step_units, keys=["submission", "task", "rung"], n=n, top=out.log_steps, lo=0.0
+    )  # steps are clipped to [step 1, the budget] whatever the floor
+    has_steps = out.steps is not None and reference.steps is not None and math.isfinite(out.log_steps)
+    steps = (by_rung(answers.step_quantiles, reference.steps), by_rung(None, reference.steps)) if has_steps else None
+    return _Questions(
+        subs, tasks, top, out.log_steps, grid, *sizes, *(loss if out.loss_sizes is not None else (None, None)),
+        *(steps or (None, None)),
+    )  # fmt: skip
 
 
-def task_scores(
-    out: Outcomes,
-    submissions: pd.DataFrame,
-    probabilities: pd.DataFrame,
-    quantiles: pd.DataFrame,
-    accuracies: pd.DataFrame,
-    uninformed_quantiles: pd.DataFrame,
-) -> pd.DataFrame:
-    """Per (submission, task): score (brier, pinball), value, and ref (the uninformed forecaster's); tidy and long.
+def _rows(
+    units: pd.DataFrame,
+    given: pd.DataFrame | None,
+    fill: pd.DataFrame,
+    keys: list[str],
+    n: int,
+    top: float,
+    lo: float | None = None,
+) -> _Rows:
+    """Quantile rows of every unit: its given quantiles, or ``fill``'s (the uninformed) where it gave none.
+
+    ``given`` None: every unit gets ``fill``, the reference. Each row is clipped to [``lo``, else its floor,
+    ``top``]; ``n`` keys in all.
+    """
+    if given is None or given.empty:
+        rows = units.merge(fill, how="cross").assign(answered=False)
+    else:
+        given = given.astype({"level": float, "q": float})
+        answered = units.merge(given, on=keys).assign(answered=True)
+        seen = given[keys].drop_duplicates()
+        missing = units.merge(seen, on=keys, how="left", indicator=True)
+        missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
+        rows = pd.concat([answered, missing.merge(fill, how="cross").assign(answered=False)], ignore_index=True)
+    r = rows["r"].to_numpy() if "r" in rows else np.zeros(len(rows), int)
+    low = np.full(len(rows), lo) if lo is not None else rows["floor_log"].to_numpy(dtype=float)
+    key = rows["key"].to_numpy()
+    return _Rows(
+        key, rows["t"].to_numpy(), r, np.clip(rows["q"].to_numpy(dtype=float), low, top),
+        rows["level"].to_numpy(dtype=float), low, top, rows["answered"].to_numpy(dtype=bool),
+        np.bincount(key, minlength=n),
+    )  # fmt: skip
+
+
+def task_scores(out: Outcomes, answers: Answers, reference: Reference) -> pd.DataFrame:
+    """Per (submission, task, score): value and ref (the uninformed forecaster's); tidy and long.
 
     The same questions and rules as ``score``, before averaging over tasks: what standings across ladders pool.
     """
-    q = _questions(out, submissions, probabilities, quantiles, accuracies, uninformed_quantiles)
+    q = _questions(out, answers, reference)
+    index = pd.MultiIndex.from_product([q.subs["submission"], q.tasks], names=["submission", "task"])
     frames = [
-        q.brier.rename(columns={"brier": "value", "brier_ref": "ref"}).assign(score="brier"),
-        q.pin.rename(columns={"pinball": "value", "pinball_ref": "ref"}).assign(score="pinball"),
+        pd.DataFrame({"value": v.ravel(), "ref": r.ravel()}, index=index).reset_index().assign(score=name)
+        for name, (v, r) in q.per_task(_truth(out, q)).items()
     ]
-    return pd.concat(frames).reset_index()[["submission", "task", "score", "value", "ref"]]
+    return pd.concat(frames, ignore_index=True)[["submission", "task", "score", "value", "ref"]]
+
+
+def _truth(out: Outcomes, q: _Questions) -> _Truth:
+    """The outcomes' tidy tables as dense arrays over the scorer's tasks and rungs (NaN where not measured)."""
+    names = out.rungs["rung"].tolist()
+
+    def dense(frame: pd.DataFrame | None, column: str, per_rung: bool) -> np.ndarray:
+        if frame is None:
+            return np.full((len(q.tasks), len(names)) if per_rung else len(q.tasks), np.nan)
+        if per_rung:
+            return frame.pivot_table(index="task", columns="rung", values=column, aggfunc="first").reindex(
+                index=q.tasks, columns=names
+            ).to_numpy(dtype=float)  # fmt: skip
+        return frame.groupby("task")[column].first().reindex(q.tasks).to_numpy(dtype=float)
+
+    return _Truth(
+        dense(out.binary, "outcome", True), dense(out.sizes, "log_size", False),
+        dense(out.loss_sizes, "log_size", False), dense(out.steps, "log_step", True),
+    )  # fmt: skip
 
 
 def score(
     out: Outcomes,
-    submissions: pd.DataFrame,
-    probabilities: pd.DataFrame,
-    quantiles: pd.DataFrame,
-    accuracies: pd.DataFrame,
-    uninformed_quantiles: pd.DataFrame,
+    answers: Answers,
+    reference: Reference,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    resample_seeds: bool = True,
 ) -> pd.DataFrame:
     """Score every submission; one row per (submission, score).
 
-    submissions: submission, floor (None on the blind track; on the
-    extrapolation track the revealed rung, which with the rungs below it is
-    not scored, see ``scored_rungs``) and optionally ranked (False for a
-    submission left out of comparisons, the oracle; default True). probabilities: submission,
-    task, rung, p. quantiles: submission, task, level, q (log10 parameters).
-    accuracies: submission, task, rung, accuracy. uninformed_quantiles: level, q.
-    Returns submission, score, value, ci_low, ci_high, coverage, n_questions, and on the brier and pinball
-    rows the paired comparisons (COMPARISONS, see ``_compare``).
+    Returns submission, score, value, ci_low, ci_high, coverage, n_questions, and on the rows of the
+    lower-is-better scores (QUESTION_SCORES) the paired comparisons (COMPARISONS, see ``_compare``).
+    ``resample_seeds``: draw training seeds too in each resample (when ``out`` has its per-seed table).
     """
-    q = _questions(out, submissions, probabilities, quantiles, accuracies, uninformed_quantiles)
-    tasks = out.tasks
-    rows = []
+    q = _questions(out, answers, reference)
+    base = q.per_task(_truth(out, q))
     rng = np.random.default_rng(seed)
-    counts = _bootstrap_weights(rng, len(tasks), n_boot)  # (T, B)
-    ranked = submissions.set_index("submission")["ranked"] if "ranked" in submissions else None
+    counts = _bootstrap_weights(rng, len(q.tasks), n_boot)  # (T, B)
+    boots = _boots(out, q, base, counts, seed) if resample_seeds else None
+    ranked = answers.submissions.set_index("submission")["ranked"] if "ranked" in answers.submissions else None
+    index = pd.Index(q.subs["submission"], name="submission")
     groups = q.subs.set_index("submission")["floor"]
-    by_sub = q.grid.groupby("submission")
-    for name, ref_name, frame, answered, n in (
-        ("brier", "brier_ref", q.brier, by_sub["answered"].mean(), by_sub.size()),
-        (
-            "pinball",
-            "pinball_ref",
-            q.pin,
-            q.pin_answered,
-            q.sizes.drop_duplicates(["submission", "task"]).groupby("submission").size(),
-        ),
-    ):
-        values = frame[name].unstack("task").reindex(columns=tasks)  # (S, T)
-        refs = frame[ref_name].unstack("task").reindex(index=values.index, columns=tasks)
-        boot = values.to_numpy() @ counts  # (S, B)
-        boot_ref = refs.to_numpy() @ counts
-        mean, ref_mean = values.mean(axis=1).to_numpy(), refs.mean(axis=1).to_numpy()
+    keep = ranked.reindex(index).fillna(True).to_numpy(dtype=bool) if ranked is not None else np.ones(len(index), bool)
+    coverage = _coverage(q)
+    rows = []
+    for name, (values, refs) in base.items():
+        boot, boot_ref = boots[name] if boots is not None else (values @ counts, refs @ counts)  # (S, B) each
+        mean, ref_mean = np.nanmean(values, axis=1), np.nanmean(refs, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             skill, boot_skill = 1 - mean / ref_mean, 1 - boot / boot_ref
         derived = {name: (mean, boot), f"{name}_skill": (skill, boot_skill)}
         if name == "brier":
             derived["brier_index"] = (brier_index(mean), brier_index(boot))
+        answered, n = coverage[name]
         for score_name, (point, draws) in derived.items():
-            low, high = np.nanpercentile(draws, [2.5, 97.5], axis=1) if draws.size else (np.nan, np.nan)
-            coverage, n_questions = answered.reindex(values.index).to_numpy(), n.reindex(values.index).to_numpy()
+            low, high = _interval(draws)
             row = pd.DataFrame({
-                "submission": values.index, "score": score_name, "value": point, "ci_low": low, "ci_high": high,
-                "coverage": coverage, "n_questions": n_questions,
+                "submission": index, "score": score_name, "value": point, "ci_low": low, "ci_high": high,
+                "coverage": answered, "n_questions": n,
             })  # fmt: skip
-            if score_name == name:  # brier and pinball: lower is better
-                keep = ranked.reindex(values.index).fillna(True) if ranked is not None else None
-                row = row.join(_compare(values, refs, counts, groups.reindex(values.index), keep), on="submission")
+            if score_name == name:
+                row = row.join(_compare(values, refs, boot, boot_ref, groups.reindex(index), keep), on="submission")
             rows.append(row)
-
-    rows.append(_accuracy_error(q.grid))
+    rows.append(_accuracy_error(q.grid, out))
     result = pd.concat(rows, ignore_index=True)
     return result.sort_values(
         ["submission", "score"], key=lambda s: s.map(SCORES.index) if s.name == "score" else s
     ).reset_index(drop=True)
 
 
+def _boots(
+    out: Outcomes, q: _Questions, base: dict[str, tuple[np.ndarray, np.ndarray]], counts: np.ndarray, seed: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """score -> (S, B) resampled means of the submissions and of the uninformed, seeds drawn too; None if
+    the outcomes have no per-seed table or one seed."""
+    if out.table is None:
+        return None
+    per_seed = _PerSeed.of(out.table, out.rungs["rung"].tolist())
+    n_seeds, n_boot = len(per_seed.seeds), counts.shape[1]
+    if n_seeds < 2 or per_seed.tasks != q.tasks:
+        return None
+    rng = np.random.default_rng([seed, 1])  # a stream of its own: the task draws stay those of the plain bootstrap
+    draws = np.sort(rng.integers(0, n_seeds, size=(min(SEED_DRAWS, n_boot), n_seeds)), axis=1)  # (D, S)
+    distinct, which = np.unique(draws, axis=0, return_inverse=True)
+    # Resample b takes seed draw b * D // B: the task draws are independent of b, so any fixed assignment
+    # will do, and in the order of the distinct draws each one's resamples form one contiguous block.
+    which = np.sort(which.ravel())[np.arange(n_boot) * len(draws) // n_boot]  # (B,) ascending
+    edges = np.searchsorted(which, np.arange(len(distinct) + 1))
+    boots = {name: (np.empty((len(q.subs), n_boot)), np.empty((len(q.subs), n_boot))) for name in base}
+    for m, truth in enumerate(per_seed.truth(distinct)):
+        cols = slice(edges[m], edges[m + 1])
+        for name, (values, refs) in q.per_task(truth).items():
+            boots[name][0][:, cols] = values @ counts[:, cols]
+            boots[name][1][:, cols] = refs @ counts[:, cols]
+    return boots
+
+
+def _coverage(q: _Questions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """score -> (share of questions answered, questions asked) per submission, in q.subs order."""
+    s = len(q.subs)
+
+    def share(key: np.ndarray, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sub = key // len(q.tasks)
+        n = np.bincount(sub, minlength=s)
+        with np.errstate(invalid="ignore"):
+            return np.bincount(sub, answered.astype(float), s) / n, n
+
+    found = {"brier": share(q.grid["key"].to_numpy(), q.grid["answered"].to_numpy())}
+    for name, rows in (("pinball", q.sizes), ("pinball_loss", q.loss), ("pinball_step", q.steps)):
+        if rows is not None:
+            units = pd.DataFrame({"key": rows.key, "t": rows.t, "r": rows.r, "answered": rows.answered})
+            units = units.drop_duplicates(["key", "r"])
+            found[name] = share(units["key"].to_numpy(), units["answered"].to_numpy())
+    return found
+
+
 def _compare(
-    values: pd.DataFrame, refs: pd.DataFrame, counts: np.ndarray, groups: pd.Series, ranked: pd.Series | None
+    values: np.ndarray,
+    refs: np.ndarray,
+    boot: np.ndarray,
+    boot_ref: np.ndarray,
+    groups: pd.Series,
+    ranked: np.ndarray,
 ) -> pd.DataFrame:
     """Paired comparisons of a lower-is-better score, one row per submission (COMPARISONS columns).
 
     values, refs: (S, T) per-task scores of the submissions and of the uninformed forecaster on the same
-    questions; counts: (T, B) bootstrap weights shared by all; groups: each submission's set of questions
-    (its floor); ranked: whether it takes part in the leader and the share ranked first (default: all).
-    A difference is the submission's score minus the other's: negative means better.
+    questions; boot, boot_ref: (S, B) their means in each resample (the same resamples for all); groups: each
+    submission's set of questions (its floor); ranked: whether it takes part in the leader and the share
+    ranked first. A difference is the submission's score minus the other's: negative means better.
     """
-    v, r = values.to_numpy(), refs.to_numpy()  # (S, T)
-    ranked = np.ones(len(v), bool) if ranked is None else ranked.to_numpy(dtype=bool)
-    out = pd.DataFrame(index=values.index, columns=COMPARISONS, dtype=float)
-    diff_u = v - r
-    out["vs_uninformed"] = diff_u.mean(axis=1)
-    out["vs_uninformed_low"], out["vs_uninformed_high"] = np.percentile(diff_u @ counts, [2.5, 97.5], axis=1)
-    boot = v @ counts  # (S, B)
+    out = pd.DataFrame(index=groups.index, columns=COMPARISONS, dtype=float)
+    out["vs_uninformed"] = np.nanmean(values - refs, axis=1)
+    out["vs_uninformed_low"], out["vs_uninformed_high"] = np.percentile(boot - boot_ref, [2.5, 97.5], axis=1)
+    mean = np.nanmean(values, axis=1)
     for group in groups.unique():
         members = (groups == group).to_numpy()
         contenders = members & ranked
         if not contenders.any():
             continue
-        mean = v.mean(axis=1)
         leader = np.flatnonzero(contenders)[np.argmin(mean[contenders])]
-        diff_l = v[members] - v[leader]  # (S_g, T)
-        rows = values.index[members]
-        out.loc[rows, "vs_leader"] = diff_l.mean(axis=1)
-        low, high = np.percentile(diff_l @ counts, [2.5, 97.5], axis=1)
+        rows = groups.index[members]
+        out.loc[rows, "vs_leader"] = np.nanmean(values[members] - values[leader], axis=1)
+        low, high = np.percentile(boot[members] - boot[leader], [2.5, 97.5], axis=1)
         out.loc[rows, "vs_leader_low"], out.loc[rows, "vs_leader_high"] = low, high
         best = boot[contenders].min(axis=0)  # (B,) the best score in each resample
-        out.loc[values.index[contenders], "p_first"] = (boot[contenders] == best).mean(axis=1)
+        out.loc[groups.index[contenders], "p_first"] = (boot[contenders] == best).mean(axis=1)
     return out
 
 
-def _per_task(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Mean of ``columns`` per (submission, task), indexed by both."""
-    return frame.groupby(["submission", "task"])[columns].mean()
+def _interval(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% percentile interval of each row of ``draws`` (S, B), NaN draws left out.
+
+    numpy's nanpercentile works row by row in Python; the plain one is used wherever no draw is NaN.
+    """
+    if not draws.size:
+        return np.full(len(draws), np.nan), np.full(len(draws), np.nan)
+    if not np.isnan(draws).any():
+        return tuple(np.percentile(draws, [2.5, 97.5], axis=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a submission without any outcome: NaN
+        return tuple(np.nanpercentile(draws, [2.5, 97.5], axis=1))
 
 
 def _bootstrap_weights(rng: np.random.Generator, n_tasks: int, n_boot: int) -> np.ndarray:
@@ -314,10 +588,13 @@ def _bootstrap_weights(rng: np.random.Generator, n_tasks: int, n_boot: int) -> n
     return counts / n_tasks
 
 
-def _accuracy_error(grid: pd.DataFrame) -> pd.DataFrame:
+def _accuracy_error(grid: pd.DataFrame, out: Outcomes) -> pd.DataFrame:
     """Mean squared error of expected accuracy over each submission's answered (task, rung) questions."""
+    grid = grid.merge(out.accuracy.rename(columns={"accuracy": "measured"}), on=["task", "rung"])
     grid = grid.assign(sq=(grid["accuracy"] - grid["measured"]) ** 2)
-    agg = grid.groupby("submission").agg(value=("sq", "mean"), answered=("sq", "count"), possible=("sq", "size"))
+    agg = grid.groupby("submission", sort=False).agg(
+        value=("sq", "mean"), answered=("sq", "count"), possible=("sq", "size")
+    )
     return pd.DataFrame({
         "submission": agg.index, "score": "accuracy_mse", "value": agg["value"].to_numpy(),
         "ci_low": np.nan, "ci_high": np.nan,

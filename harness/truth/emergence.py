@@ -238,15 +238,11 @@ def pooled_points(table: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> p
     rng = np.random.default_rng(seed)
     ladder_params = rung_sizes(table)["params"].to_numpy(dtype=float)
     out = []
-    for (metric, task), g in table.groupby(["metric", "task"], sort=True):
-        grid = g.pivot_table(index="seed", columns="params", values="reached", aggfunc="first")  # (S, R)
-        finals = g.pivot_table(index="seed", columns="params", values="final", aggfunc="first", dropna=False)
-        sizes, have = grid.columns.to_numpy(dtype=float), grid.to_numpy(dtype=float)
-        finals = finals.reindex(index=grid.index, columns=grid.columns).to_numpy(dtype=float)  # (S, R)
-        seen = ~np.isnan(have)  # a seed may lack an unfinished rung
-        threshold = float(g["threshold"].iloc[0])
+    for metric, task, (sizes, have, finals, seen, threshold) in _grids(table):
         point = _pooled(sizes, have, finals, seen, np.ones(len(have)), threshold)
-        counts = rng.multinomial(len(have), np.full(len(have), 1 / len(have)), size=n_boot)  # (B, S) draws per seed
+        present = seen.any(axis=1)  # (S,) seeds with a finished rung: the bootstrap draws among them
+        have, finals, seen, n = have[present], finals[present], seen[present], int(present.sum())
+        counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot)  # (B, S) draws per seed
         draws = np.array(
             [_position(_pooled(sizes, have, finals, seen, c, threshold), ladder_params) for c in counts]
         )  # (B,)
@@ -256,10 +252,43 @@ def pooled_points(table: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> p
         position = _position(point, ladder_params)
         log_params = math.log10(point.params) if point.censoring == "none" else position
         out.append({
-            "metric": metric, "task": task, "n_seeds": len(have), "params": point.params, "log_params": log_params,
+            "metric": metric, "task": task, "n_seeds": n, "params": point.params, "log_params": log_params,
             "position": position, "censoring": point.censoring, "low": float(lo), "high": float(hi),
         })  # fmt: skip
     return pd.DataFrame(out)
+
+
+def pooled_log_sizes(table: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
+    """The pooled robust point of every (metric, task) under each row of seed ``weights``, in log10 parameters.
+
+    weights (M, S): how often each of the table's seeds (ascending) counts, e.g. one
+    bootstrap resample of the seeds per row. Returns metric, task, draw (0 .. M-1) and
+    log_params (-inf / +inf when censored left / right), as ``pooled_points`` places them.
+    """
+    ladder_params = rung_sizes(table)["params"].to_numpy(dtype=float)
+    rows = []
+    for metric, task, (sizes, have, finals, seen, threshold) in _grids(table):
+        for draw, w in enumerate(weights):
+            point = _pooled(sizes, have, finals, seen, w, threshold)
+            log = math.log10(point.params) if point.censoring == "none" else _position(point, ladder_params)
+            rows.append((metric, task, draw, log))
+    return pd.DataFrame(rows, columns=["metric", "task", "draw", "log_params"])
+
+
+def _grids(table: pd.DataFrame):  # noqa: ANN202 - yields (metric, task, arrays)
+    """Per (metric, task): rung sizes (R,), have, finals and seen (S, R) over every seed of the table, and threshold.
+
+    Rows follow the table's seeds in ascending order, so seed weights line up; a seed
+    that lacks a rung (unfinished) is not ``seen`` there and weighs nothing.
+    """
+    seeds = np.sort(table["seed"].unique())
+    for (metric, task), g in table.groupby(["metric", "task"], sort=True):
+        sizes = np.unique(g["params"].to_numpy(dtype=float))  # (R,)
+        at = (np.searchsorted(seeds, g["seed"].to_numpy()), np.searchsorted(sizes, g["params"].to_numpy(dtype=float)))
+        have, finals = np.full((len(seeds), len(sizes)), np.nan), np.full((len(seeds), len(sizes)), np.nan)
+        have[at], finals[at] = g["reached"].to_numpy(dtype=float), g["final"].to_numpy(dtype=float)  # (S, R)
+        seen = ~np.isnan(have)  # a seed may lack an unfinished rung
+        yield metric, task, (sizes, have, finals, seen, float(g["threshold"].iloc[0]))
 
 
 def _pooled(

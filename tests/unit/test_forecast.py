@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import multiprocessing
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def test_template_is_valid_and_complete(good):
         assert set(answers.p_emerged) == {r.name for r in ladder.rungs}
         values = [answers.emergence_quantiles[k] for k in sorted(answers.emergence_quantiles)]
         assert values == sorted(values)
+        # Every question is asked: the smooth metric's size, and the step of every rung within the budget.
+        assert answers.loss_emergence_quantiles == answers.emergence_quantiles
+        assert set(answers.emergence_step_quantiles) == {r.name for r in ladder.rungs}
+        steps = next(iter(answers.emergence_step_quantiles.values()))
+        assert steps[0.05] == 0.0 and steps[0.95] > math.log10(ladder.spec.training.steps)
     result = CliRunner().invoke(main, ["validate", str(good)])
     assert result.exit_code == 0 and "is a valid forecast by 'alice'" in result.output
 
@@ -78,6 +84,11 @@ def rename_rung(data):  # noqa: ANN001, ANN201
     data["tasks"]["copy"]["p_emerged"]["s11"] = data["tasks"]["copy"]["p_emerged"].pop("s1")
 
 
+def rename_step_rung(data):  # noqa: ANN001, ANN201
+    steps = data["tasks"]["copy"]["emergence_step_quantiles"]
+    steps["s9"] = steps.pop("s1")
+
+
 BAD_EDITS = {
     "probability above 1": (
         set_in("tasks", "copy", "p_emerged", "s0", value=1.5),
@@ -102,6 +113,22 @@ BAD_EDITS = {
     "quantile level out of range": (
         set_in("tasks", "copy", "emergence_quantiles", 0.99, value=9.0),
         ["tasks.copy.emergence_quantiles.0.99", "0.95"],
+    ),
+    "step quantiles out of order": (
+        set_in("tasks", "copy", "emergence_step_quantiles", "s1", 0.75, value=0.1),
+        ["tasks.copy", "emergence_step_quantiles.s1 must not decrease"],
+    ),
+    "negative log step": (
+        set_in("tasks", "copy", "emergence_step_quantiles", "s1", 0.05, value=-1.0),
+        ["tasks.copy.emergence_step_quantiles.s1.0.05", "greater than or equal to 0"],
+    ),
+    "smooth-metric quantiles out of order": (
+        set_in("tasks", "copy", "loss_emergence_quantiles", 0.25, value=9.0),
+        ["tasks.copy", "loss_emergence_quantiles must not decrease"],
+    ),
+    "unknown rung of a step question": (
+        rename_step_rung,
+        ["tasks.copy.emergence_step_quantiles.s9", "unknown rung"],
     ),
     "unknown task": (rename_task, ["tasks.cpoy", "Did you mean 'copy'"]),
     "unknown rung": (rename_rung, ["tasks.copy.p_emerged.s11", "unknown rung", "Did you mean 's1'"]),
