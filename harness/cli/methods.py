@@ -124,6 +124,9 @@ def backtest(method_name: str, ladders: tuple[str, ...], up_to: str | None, out:
 
     result = run_backtest(find(method_name), out, list(ladders), up_to, n_boot, seed)
     console.print(backtest_table(result))
+    pinball = result.scores[result.scores["score"] == "pinball"]
+    for ladder in dict.fromkeys(pinball.loc[pinball["n_questions"] < 2, "ladder"]):  # one emergence size per task
+        console.print(f"{ladder} has one task: its intervals over tasks hold that task's score alone.")
     for line in result.skipped:
         console.print(f"Not answered: {line}.")
 

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from harness.documents import describe_error
 from harness.errors import UserError
 from harness.forecasts import baselines
-from harness.forecasts.ledger import Entry, Kind, add, read_ledger, stored
+from harness.forecasts.ledger import RESERVED, Entry, Kind, add, read_ledger, stored
 from harness.forecasts.methods import Method, builtin_methods
 from harness.forecasts.question import Question, ask
 from harness.forecasts.schema import Forecast, check_against, dump, same_answers, to_data
@@ -41,6 +41,11 @@ def answer(method: Method, question: Question, forecaster: str | None = None) ->
         raise UserError(
             f"{said} would submit as '{name}', which is not a valid forecaster name; pass --forecaster NAME (1-64 "
             f"lower-case letters, digits, '-' or '_'). {NOTHING}"
+        )
+    if name in RESERVED and not (method.builtin and name == method.name):
+        raise UserError(
+            f"{said} would submit as '{name}', a name reserved for the built-in forecasters ({', '.join(RESERVED)}); "
+            f"pass --forecaster NAME with another name. {NOTHING}"
         )
     why = method.cannot_answer(question)
     if why is not None:
