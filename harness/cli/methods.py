@@ -67,6 +67,7 @@ def forecast(
     """Run a forecasting method on a ladder: print its forecast, or write it (-o) and submit it (--submit)."""
     from harness.files import atomic_write
     from harness.forecasts.answers import answer, submit
+    from harness.forecasts.ledger import read_ledger
     from harness.forecasts.methods import find
     from harness.forecasts.question import ask
     from harness.forecasts.schema import dump
@@ -74,6 +75,8 @@ def forecast(
 
     if output is not None and output.exists():
         raise UserError(f"'{output}' already exists; ladder forecast never overwrites a file. Give another -o path.")
+    if submit_it:
+        read_ledger(predictions)  # a broken ledger is refused before anything is written
     method, ladder = find(method_name), load_ladder(ladder_name)
     made = answer(method, ask(ladder, out, up_to), forecaster)
     fmt = "json" if output is not None and output.suffix.lower() == ".json" else "yaml"

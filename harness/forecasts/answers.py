@@ -23,7 +23,7 @@ from harness.documents import describe_error
 from harness.errors import UserError
 from harness.forecasts import baselines
 from harness.forecasts.ledger import RESERVED, Entry, Kind, add, read_ledger, stored
-from harness.forecasts.methods import Method, builtin_methods
+from harness.forecasts.methods import Method, builtin_methods, said
 from harness.forecasts.question import Question, ask
 from harness.forecasts.schema import Forecast, check_against, dump, same_answers, to_data
 from harness.forecasts.track import default_revealed, revealed_rung
@@ -36,33 +36,32 @@ NOTHING = "Nothing was written or submitted."
 def answer(method: Method, question: Question, forecaster: str | None = None) -> Forecast:
     """Run ``method`` on (a copy of) ``question``; its forecast, checked, under ``forecaster`` or its own name."""
     name = forecaster or method.forecaster
-    said = f"Method '{method.name}' ({method.origin})"
+    who = f"Method '{method.name}' ({method.origin})"
     if not re.match(NAME_PATTERN, name):
         raise UserError(
-            f"{said} would submit as '{name}', which is not a valid forecaster name; pass --forecaster NAME (1-64 "
+            f"{who} would submit as '{name}', which is not a valid forecaster name; pass --forecaster NAME (1-64 "
             f"lower-case letters, digits, '-' or '_'). {NOTHING}"
         )
     if name in RESERVED and not (method.builtin and name == method.name):
         raise UserError(
-            f"{said} would submit as '{name}', a name reserved for the built-in forecasters ({', '.join(RESERVED)}); "
+            f"{who} would submit as '{name}', a name reserved for the built-in forecasters ({', '.join(RESERVED)}); "
             f"pass --forecaster NAME with another name. {NOTHING}"
         )
     why = method.cannot_answer(question)
     if why is not None:
         hint = "leave out --up-to" if question.up_to else "give --up-to RUNG"
-        raise UserError(f"{said} {why}{'' if question.track in method.tracks else '; ' + hint}. {NOTHING}")
+        raise UserError(f"{who} {why}{'' if question.track in method.tracks else '; ' + hint}. {NOTHING}")
     asked = f"ladder '{question.ladder.name}' on the {_track(question)}"
     try:
         returned = method.function(question.copied())
     except Exception as exc:  # the method's own bug, whatever it is
         raise UserError(
-            f"{said} raised {type(exc).__name__}: {exc} ({_where(exc)}) while forecasting {asked}. Fix the method. "
-            f"{NOTHING}"
+            f"{who} raised {said(exc)} ({_where(exc)}) while forecasting {asked}. Fix the method. {NOTHING}"
         ) from None
     problems, forecast = _check(returned, question, name)
     if problems:
         raise UserError(
-            f"{said} returned an invalid forecast for {asked}: {' '.join(problems)} Fix the method. {NOTHING}"
+            f"{who} returned an invalid forecast for {asked}: {' '.join(problems)} Fix the method. {NOTHING}"
         )
     return forecast
 
@@ -95,7 +94,7 @@ def _check(returned: Any, question: Question, name: str) -> tuple[list[str], For
     except ValidationError as exc:
         problems += [describe_error(err, Forecast) for err in exc.errors()]
         forecast = None
-    problems += check_against(raw, ladder)
+    problems += check_against(raw if forecast is None else to_data(forecast), ladder)  # plain data, every rung seen
     return problems, forecast
 
 

@@ -43,6 +43,12 @@ GROUP = "emergence_ladder.forecasters"
 PATH = re.compile(r"^(?P<module>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)$")
 
 
+def said(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message`` of an exception from someone's code, on one line and at most ``limit`` characters."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def declare(tracks: tuple[str, ...] = TRACKS, needs_template: bool = False) -> Callable[[Callable], Callable]:
     """Decorator: the tracks a method answers and whether it needs a round's template results."""
 
@@ -194,7 +200,7 @@ def _load(name: str, point: metadata.EntryPoint) -> Method:
         function = point.load()
     except Exception as exc:  # whatever importing someone else's module raises
         raise UserError(
-            f"Method '{name}' ({origin}) does not load: {type(exc).__name__}: {exc}. Fix or reinstall that package, "
+            f"Method '{name}' ({origin}) does not load: {said(exc)}. Fix or reinstall that package, "
             f"or uninstall it to drop the method."
         ) from None
     return Method(name, function, origin)
@@ -216,7 +222,7 @@ def _from_path(path: str) -> Method:
         module = importlib.import_module(module_name)
     except Exception as exc:  # a missing module, a syntax error, or anything its top level raises
         raise UserError(
-            f"Method '{path}' does not import: importing module '{module_name}' raised {type(exc).__name__}: {exc}. "
+            f"Method '{path}' does not import: importing module '{module_name}' raised {said(exc)}. "
             "Check the module is on the path (the current folder or an installed package) and imports on its own "
             f"(python -c 'import {module_name}')."
         ) from None

@@ -15,6 +15,7 @@ from harness.errors import UserError
 from harness.forecasts.answers import answer
 from harness.forecasts.methods import GROUP, Method, declare, find, registered
 from harness.forecasts.question import Question, ask
+from harness.forecasts.schema import TaskForecast
 from harness.forecasts.schema import uninformed as uninformed_forecast
 from harness.training.ladder import load_ladder
 from harness.training.store import empty_curves
@@ -38,6 +39,14 @@ def blind_half(question: Question) -> dict:
 
 def crashes(question: Question) -> dict:
     return {"tasks": {"copy": {"p_emerged": {"c0": 1 / 0}}}}
+
+
+def crashes_on_two_lines(question: Question) -> dict:
+    raise ValueError("first line\nsecond line")
+
+
+def typed_but_wrong(question: Question) -> dict:
+    return {"tasks": {"copy": TaskForecast(p_emerged={"c99": 0.3})}}
 
 
 def returns_a_number(question: Question) -> int:
@@ -132,6 +141,8 @@ def test_a_method_changes_only_its_own_copy():
     "name,words",
     [
         ("crashes", "raised ZeroDivisionError: division by zero (at "),
+        ("crashes_on_two_lines", "raised ValueError: first line second line (at "),
+        ("typed_but_wrong", "tasks.copy.p_emerged.c99: unknown rung."),
         ("returns_a_number", "returned an invalid forecast for ladder 'cpu' on the blind track: it returned int"),
         ("out_of_range", "tasks.copy.p_emerged.c0: Input should be less than or equal to 1"),
         ("out_of_range", "tasks.copy.p_emerged.c99: unknown rung."),
