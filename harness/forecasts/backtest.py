@@ -24,6 +24,7 @@ from harness.forecasts import scoring
 from harness.forecasts.answers import answer
 from harness.forecasts.methods import Method
 from harness.forecasts.question import ask
+from harness.forecasts.schema import Forecast
 from harness.forecasts.score_names import N_BOOT
 from harness.forecasts.scoreboard import answer_tables, uninformed_quantiles
 from harness.forecasts.track import default_revealed
@@ -64,16 +65,14 @@ def backtest(
     _check_choice(chosen, out, up_to)
     frames, skipped = [], []
     for ladder in chosen:
-        outcomes = scoring.outcomes(measure(ladder, out, write=False).table)
+        truth = measure(ladder, out, write=False).table
         for track in method.tracks:
             question = ask(ladder, out, None if track == "blind" else up_to or default_revealed(ladder))
             why = method.cannot_answer(question)
             if why is not None:
                 skipped.append(f"{ladder.name} ({track}): {why}")
                 continue
-            forecast = answer(method, question)
-            subs, *answers = answer_tables({method.forecaster: forecast})
-            table = scoring.score(outcomes, subs, *answers, uninformed_quantiles(ladder), n_boot=n_boot, seed=seed)
+            table = score_alone(answer(method, question), ladder, truth, n_boot, seed)
             frames.append(table.assign(ladder=ladder.name, track=track, revealed_up_to=question.up_to))
     if not frames:
         raise UserError(
@@ -82,6 +81,14 @@ def backtest(
         )
     scores = pd.concat(frames, ignore_index=True)[COLUMNS + PAIRED]
     return Backtest(method, scores, skipped)
+
+
+def score_alone(forecast: Forecast, ladder: Ladder, truth: pd.DataFrame, n_boot: int, seed: int) -> pd.DataFrame:
+    """The scorer's rows (``scoring.score``) of one forecast of ``ladder`` against its emergence table ``truth``,
+    with the resamples ``ladder score`` draws for the same ``n_boot`` and ``seed``."""
+    subs, *answers = answer_tables({forecast.forecaster: forecast})
+    reference = uninformed_quantiles(ladder)
+    return scoring.score(scoring.outcomes(truth), subs, *answers, reference, n_boot=n_boot, seed=seed)
 
 
 def _check_choice(ladders: list[Ladder], out: Path, up_to: str | None) -> None:
