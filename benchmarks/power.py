@@ -31,7 +31,9 @@ def spread(predictions: Path, out: Path, forecaster: str) -> float:
     ladder = load_ladder("cpu")
     entry = [e for e in read_ledger(predictions) if e.ladder_hash == ladder.hash and e.forecaster == forecaster][-1]
     answers = answer_tables({entry.sha256: stored(predictions, entry)})
-    table = scoring.task_scores(scoring.outcomes(measure(ladder, out).table), answers, reference(ladder))
+    table = scoring.task_scores(
+        scoring.outcomes(measure(ladder, out).table, ladder.spec.training.steps), answers, reference(ladder)
+    )
     brier = table[table["score"] == "brier"]
     return float((brier["value"] - brier["ref"]).std(ddof=1))
 

@@ -1,12 +1,13 @@
 """The ``ladder`` command line: one module per stage, each adding its commands to ``main``.
 
 training: tasks, ladders, run. truth: emergence. forecasts: template, validate,
-submit, score, reveal, baselines. board: leaderboard, demo. neurons: record.
+submit, score, reveal, baselines. methods: methods, forecast, backtest. rounds:
+round new, round list. board: leaderboard, standings, demo. neurons: record.
 verify: verify (results and predictions), ledger verify, ledger migrate.
 Each command imports what it needs when it runs, so ``ladder --help`` starts fast.
 """
 
-from harness.cli import board, forecasts, neurons, rounds, training, truth, verify  # noqa: F401 - each registers its commands
+from harness.cli import board, forecasts, methods, neurons, rounds, training, truth, verify  # noqa: F401 - each registers its commands
 from harness.cli.app import main
 
 __all__ = ["main"]

@@ -102,7 +102,8 @@ def across_ladders(predictions: Path, out: Path):  # noqa: ANN201 - a standings 
 @RESULTS
 def demo(predictions: Path, out: Path) -> None:
     """Leaderboard in one command: the committed cpu results (or a fresh smoke run), baselines, scores, page."""
-    from harness.forecasts.scoreboard import score_ladder, write_baselines
+    from harness.forecasts.answers import write_baselines
+    from harness.forecasts.scoreboard import score_ladder
     from harness.training.ladder import load_ladder
     from harness.training.runner import RunOptions, run_ladder
     from harness.training.store import ResultsStore

@@ -161,11 +161,13 @@ def reveal(ladder_name: str, out: Path, up_to: str) -> None:
 @PREDICTIONS
 @RESULTS
 @click.option(
-    "--up-to", "up_to", help="Highest rung the extrapolator sees (default: the top of the lower half of the ladder)."
+    "--up-to",
+    "up_to",
+    help="Highest rung the extrapolation-track methods see (default: the top of the lower half of the ladder).",
 )
 def baselines(ladder_name: str, predictions: Path, out: Path, up_to: str | None) -> None:
-    """Regenerate and submit the built-in forecasters: uninformed, extrapolator, two-step, oracle."""
-    from harness.forecasts.scoreboard import write_baselines
+    """Regenerate and submit the built-in methods (uninformed, extrapolator, two-step) and the oracle."""
+    from harness.forecasts.answers import write_baselines
     from harness.training.ladder import load_ladder
 
     ladder = load_ladder(ladder_name)

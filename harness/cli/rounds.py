@@ -26,7 +26,7 @@ def round() -> None:  # noqa: A001 - the verb users type
 @PREDICTIONS
 @RESULTS
 def new(template: str, seed: int | None, name: str | None, predictions: Path, out: Path) -> None:
-    """Draw a round from TEMPLATE: every task at another setting, written to rounds/, built-in forecasts submitted."""
+    """Draw a round from TEMPLATE: every task at another setting, written to rounds/, every method's forecast in."""
     from harness.rounds.catalog import new_round
 
     made = new_round(template, seed, name, predictions, out)
@@ -38,7 +38,9 @@ def new(template: str, seed: int | None, name: str | None, predictions: Path, ou
     console.print(table)
     console.print(
         f"Wrote {made.path}: {len(ladder.tasks)} tasks x {len(ladder.rungs)} rungs, nothing trained yet. Submitted "
-        f"blind: {', '.join(e.forecaster for e in made.submitted)}.\n"
+        f"blind: {', '.join(e.forecaster for e in made.submitted)}."
+        + "".join(f" Not by {why}." for why in made.skipped)
+        + "\n"
         f"Forecast it: ladder template --ladder {ladder.name} -o my-forecast.yaml, edit, then ladder submit "
         "my-forecast.yaml (blind while no training of it has started).\n"
         f"Resolve it: ladder run --ladder {ladder.name} --workers 2, then ladder leaderboard --ladder {ladder.name}."

@@ -1,8 +1,7 @@
 """Scoring every submission of a ladder: ledger + stored files + measured truth -> ``scores.parquet``.
 
 The glue between the ledger, the prediction files and the pure scorer in
-``harness.forecasts.scoring``; it also regenerates and submits the built-in
-baselines.
+``harness.forecasts.scoring``.
 """
 
 from __future__ import annotations
@@ -14,63 +13,15 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.files import write_table
-from harness.forecasts import baselines, blindness, scoring
-from harness.forecasts.ledger import Entry, add, read_ledger, stored
-from harness.forecasts.schema import Forecast, dump, same_answers, size_quantiles, step_quantiles
+from harness.forecasts import blindness, scoring
+from harness.forecasts.ledger import Entry, read_ledger, stored
+from harness.forecasts.schema import Forecast, size_quantiles, step_quantiles
 from harness.forecasts.score_names import N_BOOT, SUBMISSION_COLUMNS
-from harness.forecasts.track import measured_curves, revealed_rung
 from harness.training.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
 from harness.training.store import ResultsStore
-from harness.truth.ground_truth import GroundTruth, measure, thresholds
+from harness.truth.ground_truth import GroundTruth, measure
 
 SCORES_FILE = "scores.parquet"
-
-
-def write_baselines(
-    ladder: Ladder, predictions: Path, out: Path, up_to: str | None = None, truth: GroundTruth | None = None
-) -> list[tuple[Entry, bool]]:
-    """Regenerate and submit the built-in forecasters (all but uninformed need results).
-
-    The extrapolator sees the rungs up to ``up_to``, by default the lower half of
-    the ladder. A baseline whose regenerated answers equal its last submission to
-    within ``baselines.TOLERANCE`` is not submitted again: its numbers depend on a
-    machine's last float digit, its meaning does not.
-    """
-    up_to = up_to or ladder.rungs[len(ladder.rungs) // 2 - 1].name
-    truth = truth or measure(ladder, out)
-    limits = thresholds(ladder.tasks)
-    made = [
-        (baselines.knows_nothing(ladder), "baseline"),
-        (
-            baselines.extrapolator(
-                ladder, measured_curves(ladder, out), revealed_rung(ladder, up_to), limits["loss"], limits["accuracy"]
-            ),
-            "baseline",
-        ),
-        (
-            baselines.two_step(
-                ladder, measured_curves(ladder, out), revealed_rung(ladder, up_to), limits["loss"], limits["accuracy"]
-            ),
-            "baseline",
-        ),
-        (baselines.oracle(ladder, truth.table), "oracle"),
-    ]
-    return [
-        _unchanged(forecast, ladder, predictions)
-        or add(forecast, ladder, dump(forecast), "yaml", predictions, out, kind)
-        for forecast, kind in made
-    ]
-
-
-def _unchanged(forecast: Forecast, ladder: Ladder, predictions: Path) -> tuple[Entry, bool] | None:
-    """The last ledger entry of this baseline on the same questions, if its stored answers are the same."""
-    questions = (forecast.forecaster, ladder.hash, forecast.track, forecast.revealed_up_to)
-    same_questions = [
-        e for e in read_ledger(predictions) if (e.forecaster, e.ladder_hash, e.track, e.revealed_up_to) == questions
-    ]
-    if same_questions and same_answers(stored(predictions, same_questions[-1]), forecast, baselines.TOLERANCE):
-        return same_questions[-1], False
-    return None
 
 
 @dataclass(frozen=True)

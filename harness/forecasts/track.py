@@ -39,11 +39,25 @@ def measured_curves(ladder: Ladder, out: Path) -> pd.DataFrame:
     return curves
 
 
-def reveal(ladder: Ladder, out: Path, up_to: str) -> Path:
-    """Write the measured curves of the rungs up to ``up_to`` (nothing above it) for forecasters to study."""
+def default_revealed(ladder: Ladder) -> str:
+    """The rung a forecaster sees up to when none is named: the top of the ladder's lower half (c3 of 8 rungs).
+
+    ``ladder baselines`` and ``ladder backtest`` share it, so a backtest scores the same questions as the
+    extrapolation-track baselines in the ledger.
+    """
+    return ladder.rungs[len(ladder.rungs) // 2 - 1].name
+
+
+def revealed_curves(ladder: Ladder, out: Path, up_to: str) -> pd.DataFrame:
+    """The measured curves of the rungs up to ``up_to`` and of no rung above it: all the extrapolation track shows."""
     names = [r.name for r in ladder.rungs]
     keep = names[: names.index(revealed_rung(ladder, up_to)) + 1]
     curves = measured_curves(ladder, out)
+    return curves[curves["rung"].isin(keep)].reset_index(drop=True)
+
+
+def reveal(ladder: Ladder, out: Path, up_to: str) -> Path:
+    """Write the measured curves of the rungs up to ``up_to`` (nothing above it) for forecasters to study."""
     path = out / ladder.name / f"revealed_up_to_{up_to}.parquet"
-    write_table(path, curves[curves["rung"].isin(keep)])
+    write_table(path, revealed_curves(ladder, out, up_to))
     return path

@@ -1,10 +1,13 @@
 """Rounds on disk: drawing a new one into ``rounds/`` with its blind baselines, and where every ladder stands.
 
 ``new_round`` validates everything before it writes: a name that exists, a
-template that is not a ladder or is itself a round, leave nothing behind. The
-round's file is written once, then the built-in forecasters that need no
-result of the round (uninformed, and template-prior when the template has
-results) are submitted to the ledger, before anything of the round is trained.
+template that is not a ladder or is itself a round, leave nothing behind. Every
+registered forecasting method that answers the blind track (the built-ins
+uninformed, and template-prior when the template has results, and each method
+an installed package registers, ``harness.forecasts.methods``) forecasts the
+drawn round first; a method that fails stops the round with nothing written.
+Then the round's file is written once and the forecasts are submitted to the
+ledger, before anything of the round is trained.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.files import atomic_write
-from harness.forecasts import baselines, blindness
-from harness.forecasts.ledger import Entry, add, read_ledger
-from harness.forecasts.schema import Forecast, dump
+from harness.forecasts import blindness
+from harness.forecasts.answers import answer, submit
+from harness.forecasts.ledger import Entry, read_ledger
+from harness.forecasts.methods import Method, registered
+from harness.forecasts.question import ask
+from harness.forecasts.schema import Forecast
 from harness.rounds.draw import round_text
 from harness.training.ladder import (
     NAME_PATTERN,
@@ -32,14 +38,14 @@ from harness.training.ladder import (
     round_path,
 )  # fmt: skip
 from harness.training.store import ResultsStore
-from harness.truth.ground_truth import measure
 
 
 @dataclass(frozen=True)
 class NewRound:
     ladder: Ladder
     path: Path
-    submitted: list[Entry]  # the built-in forecasts, submitted blind
+    submitted: list[Entry]  # the forecasts of every registered method that answers it, submitted blind
+    skipped: list[str]  # "method, which ...": each blind-track method that cannot answer it, and why
 
 
 def next_seed(template: Ladder) -> int:
@@ -68,18 +74,31 @@ def new_round(template_name: str, seed: int | None, name: str | None, prediction
             "overwritten. Choose another --seed or --name."
         )
     text = round_text(template, seed, name, command)
-    with tempfile.TemporaryDirectory() as scratch:  # validated before anything is written where it stays
+    with tempfile.TemporaryDirectory() as scratch:  # validated and forecast before anything is written where it stays
         probe = Path(scratch) / f"{name}.yaml"
         probe.write_text(text, encoding="utf-8")
-        parse_ladder(probe)
+        made, skipped = blind_forecasts(parse_ladder(probe), template, out)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, text.encode("utf-8"))
     ladder = load_ladder(name)
-    made: list[Forecast] = [baselines.knows_nothing(ladder)]
-    if ResultsStore.of(template, out).exists():
-        made.append(baselines.template_prior(ladder, template, measure(template, out).table))
-    submitted = [add(f, ladder, dump(f), "yaml", predictions, out, "baseline")[0] for f in made]
-    return NewRound(ladder, path, submitted)
+    submitted = [submit(forecast, ladder, method, predictions, out)[0] for forecast, method in made]
+    return NewRound(ladder, path, submitted, skipped)
+
+
+def blind_forecasts(ladder: Ladder, template: Ladder, out: Path) -> tuple[list[tuple[Forecast, Method]], list[str]]:
+    """The forecast of every registered method that answers the blind track of ``ladder``, and why any of those
+    cannot answer it (template-prior, when the template has no results here). A failing method is a ``UserError``."""
+    made, skipped = [], []
+    question = ask(ladder, out, template=template)  # each method gets its own copy of it (answers.answer)
+    for method in registered():
+        if "blind" not in method.tracks:  # it needs results of the round, which nobody has yet
+            continue
+        why = method.cannot_answer(question)
+        if why is None:
+            made.append((answer(method, question), method))
+        else:
+            skipped.append(f"{method.name}, which {why}")
+    return made, skipped
 
 
 def catalog(predictions: Path, out: Path) -> pd.DataFrame:

@@ -39,8 +39,11 @@ def thresholds(tasks: tuple[Task, ...] | list[Task]) -> dict[str, dict[str, floa
     return {"accuracy": {t.name: t.threshold for t in tasks}, "loss": {t.name: t.loss_threshold for t in tasks}}
 
 
-def measure(ladder: Ladder, out: Path) -> GroundTruth:
-    """Emergence of every task over the finished pairs of ``ladder`` under the results folder ``out``."""
+def measure(ladder: Ladder, out: Path, write: bool = True) -> GroundTruth:
+    """Emergence of every task over the finished pairs of ``ladder`` under the results folder ``out``.
+
+    ``write=False`` only reads: a backtest, which must leave the results folder as it found it, measures so.
+    """
     store = ResultsStore.of(ladder, out)
     manifest = store.manifest()
     if not manifest["runs"]:
@@ -56,5 +59,5 @@ def measure(ladder: Ladder, out: Path) -> GroundTruth:
     missing = [(r.name, s) for s in seeds for r in ladder.rungs if (r.name, s) not in done]
     table = emergence_table(curves, thresholds(ladder.tasks))
     table_path = store.folder / TABLE_FILE
-    changed = write_table(table_path, table)
+    changed = write_table(table_path, table) if write else False
     return GroundTruth(table, curves, runs[["rung", "seed", "wall_time_s"]], missing, table_path, changed)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +16,11 @@ from click.testing import CliRunner
 
 import harness.training.ladder as ladders
 from harness.cli import main
+from harness.forecasts.ledger import read_ledger
+from harness.forecasts.methods import GROUP
 from harness.training.ladder import load_ladder
 from harness.training.store import ResultsStore
-from tests.integration.common import cli, cli_fails
+from tests.integration.common import ROOT, cli, cli_fails
 
 TEMPLATE = textwrap.dedent(
     """\
@@ -108,3 +112,34 @@ def test_round_list_refuses_a_broken_ledger(place):
     scored = CliRunner().invoke(main, ["leaderboard", "--ladder", "tiny-r2", *where])
     assert listed.exit_code == scored.exit_code == 1  # damaged, not a mistake in what was typed
     assert "line 1 does not match its own hash" in listed.output and listed.output == scored.output
+
+
+def installed(monkeypatch, name: str, value: str) -> None:
+    """Pretend an installed package registers the method ``value`` as ``name``."""
+    points = [metadata.EntryPoint(name=name, value=value, group=GROUP)]
+    monkeypatch.setattr(metadata, "entry_points", lambda group: points if group == GROUP else [])
+
+
+def test_round_new_submits_every_registered_method_blind(place, monkeypatch):
+    installed(monkeypatch, "ramp", "tests.integration.test_methods:size_ramp")
+    (place / "results" / "cpu").mkdir(parents=True)
+    for name in ("curves.parquet", "manifest.json"):
+        shutil.copy(ROOT / "results" / "cpu" / name, place / "results" / "cpu" / name)
+    where = ("--predictions", str(place / "predictions"), "--out", str(place / "results"))
+    out = " ".join(cli("round", "new", "--template", "cpu", "--seed", "11", *where).split())
+    assert "Submitted blind: uninformed, template-prior, ramp." in out
+    entries = read_ledger(place / "predictions")
+    assert {(e.forecaster, e.kind, e.blind) for e in entries} == {
+        ("uninformed", "baseline", True), ("template-prior", "baseline", True), ("ramp", "forecaster", True),
+    }  # fmt: skip
+    out = " ".join(cli("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "5", *where).split())
+    assert "Submitted blind: uninformed, ramp. Not by template-prior, which needs a round whose template has" in out
+
+
+def test_a_failing_method_stops_the_round_with_nothing_written(place, monkeypatch):
+    installed(monkeypatch, "shaky", "tests.integration.test_methods:breaks")
+    where = ("--predictions", str(place / "predictions"), "--out", str(place / "results"))
+    message = cli_fails("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "6", *where)
+    assert "Method 'shaky' (entry point 'tests.integration.test_methods:breaks') raised RuntimeError" in message
+    assert "while forecasting ladder 'tiny-r6' on the blind track" in message
+    assert not (place / "rounds").exists() and not (place / "predictions").exists()

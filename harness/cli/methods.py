@@ -1,0 +1,170 @@
+"""Forecasters as code: ``ladder methods``, ``ladder forecast`` and ``ladder backtest``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harness.cli.app import LADDER, PREDICTIONS, RESULTS, console, main
+from harness.errors import UserError
+from harness.forecasts.score_names import N_BOOT
+
+METHOD = click.option(
+    "--method",
+    "method_name",
+    required=True,
+    help="A built-in or installed method's name (see 'ladder methods'), or a path package.module:function.",
+)
+
+
+@main.command()
+def methods() -> None:
+    """List the forecasting methods: built-in, and those installed packages register."""
+    from rich.table import Table
+
+    from harness.forecasts.methods import GROUP, registered
+
+    table = Table("method", "tracks", "needs", "from", "what it does", title="Forecasting methods")
+    for method in registered():
+        needs = "a round's template results" if method.needs_template else "-"
+        table.add_row(method.name, ", ".join(method.tracks), needs, method.origin, method.summary)
+    console.print(table)
+    console.print(
+        f"Packages add methods under the entry-point group '{GROUP}'; any function is also a method as "
+        "--method package.module:function."
+    )
+
+
+@main.command()
+@METHOD
+@LADDER
+@click.option(
+    "--up-to",
+    "up_to",
+    help="Extrapolation track: the highest rung whose curves the method sees. Left out: the blind track.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the forecast here (.yaml or .json) instead of to standard output; never overwrites a file.",
+)
+@click.option("--submit", "submit_it", is_flag=True, help="Record the forecast in the ledger, as 'ladder submit'.")
+@click.option("--forecaster", help="Name the forecast [default: the method's name].")
+@PREDICTIONS
+@RESULTS
+def forecast(
+    method_name: str,
+    ladder_name: str,
+    up_to: str | None,
+    output: Path | None,
+    submit_it: bool,
+    forecaster: str | None,
+    predictions: Path,
+    out: Path,
+) -> None:
+    """Run a forecasting method on a ladder: print its forecast, or write it (-o) and submit it (--submit)."""
+    from harness.files import atomic_write
+    from harness.forecasts.answers import answer, submit
+    from harness.forecasts.ledger import read_ledger
+    from harness.forecasts.methods import find
+    from harness.forecasts.question import ask
+    from harness.forecasts.schema import dump
+    from harness.training.ladder import load_ladder
+
+    if output is not None and output.exists():
+        raise UserError(f"'{output}' already exists; ladder forecast never overwrites a file. Give another -o path.")
+    if submit_it:
+        read_ledger(predictions)  # a broken ledger is refused before anything is written
+    method, ladder = find(method_name), load_ladder(ladder_name)
+    made = answer(method, ask(ladder, out, up_to), forecaster)
+    fmt = "json" if output is not None and output.suffix.lower() == ".json" else "yaml"
+    if output is None and not submit_it:
+        click.echo(dump(made, fmt).decode("utf-8"), nl=False)
+        return
+    track = "blind track" if up_to is None else f"extrapolation track from {up_to}"
+    if output is not None:
+        atomic_write(output, dump(made, fmt))
+        console.print(f"Wrote {output}: the forecast of method '{method.name}' for ladder '{ladder.name}', {track}.")
+    if submit_it:
+        entry, new = submit(made, ladder, method, predictions, out, fmt)
+        state = "Submitted" if new else "Already in the ledger, unchanged:"
+        blind = "blind" if entry.blind else "not blind: measured results of this ladder already existed"
+        console.print(
+            f"{state} '{entry.forecaster}' as {predictions / entry.file} (sha256 {entry.sha256[:12]}) at "
+            f"{entry.submitted_at}, {track}, {blind}."
+        )
+
+
+@main.command()
+@METHOD
+@click.option(
+    "--ladder",
+    "ladders",
+    multiple=True,
+    help="Backtest on this ladder only (repeat for several) [default: every resolved ladder and round].",
+)
+@click.option(
+    "--up-to",
+    "up_to",
+    help="Extrapolation track: the rung revealed on every ladder [default: the top of each ladder's lower half].",
+)
+@RESULTS
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    default=N_BOOT,
+    show_default=True,
+    type=click.IntRange(min=1000),
+    help="Bootstrap resamples over tasks for the 95% intervals.",
+)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap.")
+def backtest(method_name: str, ladders: tuple[str, ...], up_to: str | None, out: Path, n_boot: int, seed: int) -> None:
+    """Run a method on every resolved ladder and score it there; submits and writes nothing."""
+    from harness.forecasts.backtest import backtest as run_backtest
+    from harness.forecasts.methods import find
+
+    result = run_backtest(find(method_name), out, list(ladders), up_to, n_boot, seed)
+    console.print(backtest_table(result))
+    pinball = result.scores[result.scores["score"] == "pinball"]
+    for ladder in dict.fromkeys(pinball.loc[pinball["n_questions"] < 2, "ladder"]):  # one emergence size per task
+        console.print(f"{ladder} has one task: its intervals over tasks hold that task's score alone.")
+    for line in result.skipped:
+        console.print(f"Not answered: {line}.")
+
+
+def backtest_table(result):  # noqa: ANN001, ANN201 - a harness.forecasts.backtest.Backtest; a rich Table
+    """One row per (ladder, track) of a backtest, ladders in sections: each score with its 95% interval."""
+    from rich.table import Table
+
+    from harness.board.fmt import interval, number
+
+    caption = (
+        "Track: blind, or extrapolation from the rung named (its curves and those below it seen). Brier index: 100 is "
+        "perfect, 0.5 everywhere about 50. Brier skill: 1 - Brier / uninformed Brier. Pinball: quantile loss of the "
+        "emergence size in decades. vs uninformed: paired difference to the uninformed forecaster on the same "
+        "questions, negative is better. Intervals: 95% bootstrap over tasks. Scored, never submitted."
+    )
+    table = Table(
+        "ladder", "track", "Brier index", "Brier skill", "pinball", "Brier vs uninformed", "pinball vs uninformed",
+        title=f"Backtest of method '{result.method.name}'", title_justify="left",
+        caption=caption, caption_justify="left",
+    )  # fmt: skip
+    last = None
+    for (ladder, track), rows in result.scores.groupby(["ladder", "track"], sort=False):
+        if last is not None and ladder != last:
+            table.add_section()
+        last = ladder
+        r = rows.set_index("score")
+        cells = [f"{number(r.value[s], f)} {interval(r.ci_low[s], r.ci_high[s], f)}" for s, f in SHOWN]
+        cells += [
+            f"{number(r.vs_uninformed[s], '+.3f')} {interval(r.vs_uninformed_low[s], r.vs_uninformed_high[s], '+.3f')}"
+            for s in ("brier", "pinball")
+        ]
+        up_to = r.revealed_up_to.iloc[0]
+        table.add_row(ladder, "blind" if track == "blind" else f"from {up_to}", *cells)
+    return table
+
+
+SHOWN = (("brier_index", ".1f"), ("brier_skill", "+.2f"), ("pinball", ".3f"))

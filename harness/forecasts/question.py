@@ -1,0 +1,105 @@
+"""What a forecasting method is told: the ladder, the track, and on the extrapolation track the revealed curves.
+
+A method (``harness.forecasts.methods``) is a function of one ``Question``, and the question is all the
+harness hands it, so what a question holds is the rule of the track:
+
+- always, the ladder's definition: its name and hash, its tasks at their settings with their thresholds,
+  its rungs with their exact parameter counts and the training budget (``harness.training.ladder.Ladder``);
+- on the extrapolation track, the measured curves of the rungs up to ``up_to`` and of no rung above it;
+  on the blind track, no measured curve of the ladder at all;
+- for a round, the ladder it was drawn from and that template's measured emergence table, when results of
+  the template version it was drawn from exist: those answers are public, the round's are not.
+
+A question cannot hold a curve of a rung above its revealed one: it refuses to be built with one, so no
+method can be handed an unrevealed curve by mistake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from harness.errors import UserError
+from harness.forecasts.track import revealed_curves
+from harness.training.ladder import Ladder, load_ladder
+from harness.training.store import ResultsStore, empty_curves
+from harness.truth.ground_truth import measure, thresholds
+
+Track = Literal["blind", "extrapolation"]
+TRACKS: tuple[Track, ...] = ("blind", "extrapolation")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One forecasting question as a method receives it."""
+
+    ladder: Ladder  # the definition: ladder.tasks (family, settings, thresholds), ladder.rungs (name, params)
+    track: Track
+    up_to: str | None  # the highest revealed rung on the extrapolation track; None on the blind track
+    curves: pd.DataFrame  # curves.parquet rows (rung, params, seed, task, step, metric, value, ...) of revealed rungs
+    template: Ladder | None = None  # a round's template, when its measured results are at hand
+    template_truth: pd.DataFrame | None = None  # the template's emergence table (harness.truth.emergence)
+
+    def __post_init__(self) -> None:
+        if (self.track == "extrapolation") != (self.up_to is not None):
+            raise ValueError(f"a {self.track}-track question has up_to={self.up_to!r}")
+        shown = set(self.curves["rung"]) - set(self.revealed)
+        if shown:
+            raise ValueError(
+                f"a question about ladder '{self.ladder.name}' revealed up to {self.up_to} holds curves of the hidden "
+                f"rungs {sorted(shown)}"
+            )
+
+    @property
+    def revealed(self) -> list[str]:
+        """The rungs whose curves the method sees, lowest first (none on the blind track)."""
+        names = [r.name for r in self.ladder.rungs]
+        return [] if self.up_to is None else names[: names.index(self.up_to) + 1]
+
+    @property
+    def hidden(self) -> list[str]:
+        """The rungs the forecast is scored on: every rung on the blind track, those above ``up_to`` otherwise."""
+        return [r.name for r in self.ladder.rungs if r.name not in self.revealed]
+
+    @property
+    def thresholds(self) -> dict[str, dict[str, float]]:
+        """metric ("accuracy", "loss") -> task -> the threshold at which the task counts as learned."""
+        return thresholds(self.ladder.tasks)
+
+    def copied(self) -> Question:
+        """The same question with its own copies of the tables, so a method that changes them changes nothing else."""
+        truth = None if self.template_truth is None else self.template_truth.copy()
+        return dataclasses.replace(self, curves=self.curves.copy(), template_truth=truth)
+
+
+def ask(ladder: Ladder, out: Path, up_to: str | None = None, template: Ladder | None = None) -> Question:
+    """The question of ``ladder`` on the blind track (``up_to`` None) or on the extrapolation track from ``up_to``.
+
+    Curves come from the results folder ``out`` (a ``UserError`` if the extrapolation track has none to show).
+    ``template`` is a round's template when the caller holds it (``ladder round new``); else the round's
+    ``round.template`` is loaded by name.
+    """
+    curves = empty_curves() if up_to is None else revealed_curves(ladder, out, up_to)
+    template = _template(ladder, out, template)
+    truth = None if template is None else measure(template, out, write=False).table
+    track: Track = "blind" if up_to is None else "extrapolation"
+    return Question(ladder, track, up_to, curves, template, truth)
+
+
+def _template(ladder: Ladder, out: Path, given: Ladder | None) -> Ladder | None:
+    """A round's template, if results of the very version the round was drawn from are under ``out``."""
+    origin = ladder.spec.round
+    if origin is None:
+        return None
+    if given is None:
+        try:
+            given = load_ladder(origin.template)
+        except UserError:  # drawn from a file that is not here: the round is still a question, without a prior
+            return None
+    if given.hash != origin.template_hash or not ResultsStore.of(given, out).exists():
+        return None
+    return given
