@@ -143,11 +143,14 @@ def backtest_table(result):  # noqa: ANN001, ANN201 - a harness.forecasts.backte
     caption = (
         "Track: blind, or extrapolation from the rung named (its curves and those below it seen). Brier index: 100 is "
         "perfect, 0.5 everywhere about 50. Brier skill: 1 - Brier / uninformed Brier. Pinball: quantile loss of the "
-        "emergence size in decades. vs uninformed: paired difference to the uninformed forecaster on the same "
-        "questions, negative is better. Intervals: 95% bootstrap over tasks. Scored, never submitted."
+        "emergence size in decades; loss / step: the same for the size at which the answer loss reaches its threshold "
+        "and for the log10 training step at which each rung reaches the accuracy threshold (uninformed's in "
+        "brackets). vs uninformed: paired difference to the uninformed forecaster on the same questions, negative is "
+        "better. Intervals: 95% bootstrap over tasks and training seeds. Scored, never submitted."
     )
     table = Table(
         "ladder", "track", "Brier index", "Brier skill", "pinball", "Brier vs uninformed", "pinball vs uninformed",
+        "loss / step pinball",
         title=f"Backtest of method '{result.method.name}'", title_justify="left",
         caption=caption, caption_justify="left",
     )  # fmt: skip
@@ -162,6 +165,8 @@ def backtest_table(result):  # noqa: ANN001, ANN201 - a harness.forecasts.backte
             f"{number(r.vs_uninformed[s], '+.3f')} {interval(r.vs_uninformed_low[s], r.vs_uninformed_high[s], '+.3f')}"
             for s in ("brier", "pinball")
         ]
+        cells.append(" / ".join(f"{number(r.value[s], '.3f')} ({number(r.value[s] - r.vs_uninformed[s], '.3f')})"
+                                for s in ("pinball_loss", "pinball_step") if s in r.index))  # fmt: skip
         up_to = r.revealed_up_to.iloc[0]
         table.add_row(ladder, "blind" if track == "blind" else f"from {up_to}", *cells)
     return table

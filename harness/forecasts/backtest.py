@@ -41,7 +41,7 @@ class Backtest:
     """A method's scores on every question of the resolved ladders it answers, and what it did not answer."""
 
     method: Method
-    scores: pd.DataFrame  # COLUMNS + PAIRED, one row per (ladder, track, score); PAIRED on brier and pinball rows
+    scores: pd.DataFrame  # COLUMNS + PAIRED, one row per (ladder, track, score); PAIRED on brier and pinball* rows
     skipped: list[str]  # "ladder (track): why", for the questions the method does not answer
 
 

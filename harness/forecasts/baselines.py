@@ -19,6 +19,16 @@
 - template-prior (blind, for rounds): the measured truth of the ladder a round
   was drawn from, as if the new task settings changed nothing; it says how much
   a round's questions differ from what is already known.
+
+Every forecaster but uninformed also answers the smooth-metric and step
+questions. The smooth-metric size is where the answer loss crosses its
+threshold: the extrapolator's own centre, the two-step's loss line at zero, the
+template's or the truth's pooled loss point. The step of a rung is a mixture:
+with the forecaster's probability p that the rung gets the capability, a normal
+in log10 steps around the steps at which the capability appeared where it was
+seen (the revealed rungs, the template's rung, the truth); with 1 - p, never
+(past the budget). Its quantile at level L is the normal's at L / p below p,
+and past the budget above.
 """
 
 from __future__ import annotations
@@ -30,9 +40,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from harness.forecasts import scoring
 from harness.forecasts.schema import LEVELS, Forecast, TaskForecast, uninformed
 from harness.training.ladder import Ladder
-from harness.truth.emergence import pooled_points
+from harness.truth.emergence import emergence_step, pooled_points
 
 __all__ = ["extrapolator", "knows_nothing", "oracle", "template_prior", "two_step", "uninformed"]
 BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored point
@@ -44,6 +55,8 @@ BEYOND = 0.5  # decades past the ladder's ends where the oracle puts a censored 
 DECIMALS = 4
 TOLERANCE = 1e-3
 SPREAD = 0.3  # decades per standard normal unit around the template's point (about one cpu rung interval)
+STEP_SPREAD = 0.3  # decades of training steps per standard normal unit around an expected emergence step
+LATE = 0.3  # decades before the end of training: where a capability not yet seen anywhere is expected, if at all
 
 
 def knows_nothing(ladder: Ladder) -> Forecast:
@@ -56,14 +69,23 @@ def knows_nothing(ladder: Ladder) -> Forecast:
 
 
 def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
-    """The truth as a forecast: seed fractions, the pooled emergence point at every quantile, mean accuracy."""
+    """The truth as a forecast: seed fractions, the pooled emergence points (accuracy and loss) at every
+    quantile, the median emergence step of every rung, mean accuracy."""
+    truth = scoring.outcomes(_rows_of(ladder, table), ladder.spec.training.steps)
+    loss = truth.loss_sizes.set_index("task")["log_size"]
+    steps = truth.steps.set_index(["task", "rung"])["log_step"]
+    low, high, never = _ends(ladder)
     tasks = {}
     for task, per_rung, centre in _measured(ladder, table):
-        # Every quantile at the measured point minimises the pinball loss exactly.
-        quantiles = dict.fromkeys(LEVELS, round(centre, DECIMALS))
+        # Every quantile at the measured point minimises the pinball loss exactly (clipping keeps it exact).
         tasks[task] = TaskForecast(
             p_emerged={str(r): float(v) for r, v in per_rung["p"].items()},
-            emergence_quantiles=quantiles,
+            emergence_quantiles=dict.fromkeys(LEVELS, round(centre, DECIMALS)),
+            loss_emergence_quantiles=dict.fromkeys(LEVELS, round(float(np.clip(loss[task], low, high)), DECIMALS)),
+            emergence_step_quantiles={
+                str(r): dict.fromkeys(LEVELS, round(float(np.clip(steps[(task, r)], 0.0, never)), DECIMALS))
+                for r in per_rung.index
+            },
             accuracy={str(r): float(v) for r, v in per_rung["accuracy"].items()},
         )
     return Forecast(forecaster="oracle", ladder=ladder.name, ladder_hash=ladder.hash, track="blind", tasks=tasks,
@@ -74,14 +96,25 @@ def template_prior(ladder: Ladder, template: Ladder, table: pd.DataFrame) -> For
     """A round's forecast from its template's emergence ``table``: each task as the template's task of that name.
 
     Per rung, the template's fraction of seeds with the capability and its mean final accuracy; the
-    emergence quantiles spread the template's pooled point by SPREAD decades per standard normal unit.
+    emergence quantiles (of accuracy and of the loss) spread the template's pooled points by SPREAD decades
+    per standard normal unit; each rung's step, the template rung's median step where it got there.
     """
+    rows = _rows_of(ladder, table)
+    truth = scoring.outcomes(rows, ladder.spec.training.steps)
+    loss = truth.loss_sizes.set_index("task")["log_size"]
+    steps = _seen_steps(rows[rows["metric"] == "accuracy"])
+    low, high, never = _ends(ladder)
     tasks = {}
     for task, per_rung, centre in _measured(ladder, table):
-        quantiles = {level: round(centre + SPREAD * float(stats.norm.ppf(level)), DECIMALS) for level in LEVELS}
+        loss_centre = float(np.clip(loss[task], low, high))
         tasks[task] = TaskForecast(
             p_emerged={str(r): round(float(v), DECIMALS) for r, v in per_rung["p"].items()},
-            emergence_quantiles=quantiles,
+            emergence_quantiles=_normal(centre, SPREAD),
+            loss_emergence_quantiles=_normal(loss_centre, SPREAD),
+            emergence_step_quantiles={
+                str(r): _step_mixture(float(p), steps.get((task, r), steps.get(task, never - BEYOND - LATE)), never)
+                for r, p in per_rung["p"].items()
+            },
             accuracy={str(r): round(float(v), DECIMALS) for r, v in per_rung["accuracy"].items()},
         )
     description = (
@@ -90,6 +123,43 @@ def template_prior(ladder: Ladder, template: Ladder, table: pd.DataFrame) -> For
     )
     return Forecast(forecaster="template-prior", ladder=ladder.name, ladder_hash=ladder.hash, track="blind",
                     tasks=tasks, description=description)  # fmt: skip
+
+
+def _rows_of(ladder: Ladder, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an emergence ``table`` (both metrics) about ``ladder``'s tasks and rungs."""
+    rows = table[table["task"].isin(ladder.spec.tasks)]
+    return rows[rows["rung"].isin([r.name for r in ladder.rungs])]
+
+
+def _ends(ladder: Ladder) -> tuple[float, float, float]:
+    """Where censored answers go: BEYOND decades below the bottom rung and above the top (log10 parameters),
+    and BEYOND decades past the training budget (log10 steps): "never"."""
+    low, high = math.log10(ladder.rungs[0].params) - BEYOND, math.log10(ladder.rungs[-1].params) + BEYOND
+    return low, high, math.log10(ladder.spec.training.steps) + BEYOND
+
+
+def _normal(centre: float, spread: float) -> dict[float, float]:
+    return {level: round(centre + spread * float(stats.norm.ppf(level)), DECIMALS) for level in LEVELS}
+
+
+def _step_mixture(p: float, centre: float, never: float) -> dict[float, float]:
+    """Quantiles of log10 steps: with probability ``p`` ~ N(centre, STEP_SPREAD), else never (``never``)."""
+    quantiles = {}
+    for level in LEVELS:
+        q = centre + STEP_SPREAD * float(stats.norm.ppf(level / p)) if level < p else never
+        quantiles[level] = round(float(np.clip(q, 0.0, never)), DECIMALS)
+    return quantiles
+
+
+def _seen_steps(accuracy: pd.DataFrame) -> dict:
+    """Median log10 first step at the threshold where it was reached: per (task, rung), and per task over
+    its rungs; from the accuracy rows of an emergence table."""
+    got = accuracy[accuracy["emergence_step"].notna()]
+    logs = np.log10(np.maximum(got["emergence_step"].to_numpy(dtype=float), 1.0))
+    got = got.assign(log_step=logs)
+    per_rung = got.groupby(["task", "rung"])["log_step"].median()
+    per_task = got.groupby("task")["log_step"].median()
+    return {**{k: float(v) for k, v in per_rung.items()}, **{k: float(v) for k, v in per_task.items()}}
 
 
 def _measured(ladder: Ladder, table: pd.DataFrame) -> list[tuple[str, pd.DataFrame, float]]:
@@ -116,13 +186,14 @@ def extrapolator(
     seen = names[: names.index(up_to) + 1]
     final = curves[curves["step"] == curves.groupby(["rung", "seed", "task", "metric"])["step"].transform("max")]
     final = final[final["rung"].isin(seen)]
+    seen_steps = _revealed_steps(ladder, curves, seen, thresholds)
     tasks = {}
     for task in ladder.spec.tasks:
         rows = final[final["task"] == task].groupby(["metric", "rung"])["value"].mean()
         x = log_all[: len(seen)]
         loss = rows["loss"].reindex(seen).to_numpy()
         acc = rows["accuracy"].reindex(seen).to_numpy()
-        centre = _loss_crossing(x, loss, loss_thresholds[task])
+        centre = _loss_crossing(x, loss, loss_thresholds[task])  # where the loss line crosses its threshold
         spread = 0.25 + 0.5 * max(0.0, centre - x[-1])  # decades; more uncertain the further out
         quantiles = {level: round(float(centre + spread * stats.norm.ppf(level)), 3) for level in LEVELS}
         p = stats.norm.cdf((log_all - centre) / spread)
@@ -130,6 +201,8 @@ def extrapolator(
         tasks[task] = TaskForecast(
             p_emerged={n: round(float(v), DECIMALS) for n, v in zip(names, p) if n not in seen},
             emergence_quantiles=quantiles,
+            loss_emergence_quantiles=quantiles,  # the size is read off the loss: the two questions coincide
+            emergence_step_quantiles=_steps_above(names, seen, p, seen_steps[task], ladder),
             accuracy={n: round(float(fitted(v)), DECIMALS) for n, v in zip(names, log_all) if n not in seen},
         )
     description = f"Power-law fit of the answer loss and logistic fit of accuracy over rungs up to {up_to}, extended."
@@ -162,20 +235,25 @@ def two_step(
         fits[task] = _line(x, z)
         pairs += list(zip(z, means[task]["accuracy"].reindex(seen).to_numpy()))
     k, m = _sigmoid_fit(np.array(pairs))
+    seen_steps = _revealed_steps(ladder, curves, seen, thresholds)
     tasks = {}
     for task, (a, b) in fits.items():
         z_needed = m + math.log(1 / thresholds[task] - 1) / k  # accuracy reaches the threshold at this z
-        centre = float(np.clip((z_needed - a) / b, x[0], x[-1] + 3.0)) if b < 0 else float(x[-1] + 3.0)
-        if a + b * x[-1] <= z_needed:  # already there at the top revealed rung: at the first revealed rung that is
-            centre = float(x[np.argmax(a + b * x <= z_needed)])
+        centre = _line_crossing(a, b, x, z_needed)
         spread = 0.25 + 0.5 * max(0.0, centre - x[-1])  # decades, as the extrapolator
         z_hat = a + b * log_all
         z_sd = 0.3 + 0.5 * np.maximum(0.0, log_all - x[-1])  # in z units, growing with the distance extrapolated
         p = stats.norm.cdf((z_needed - z_hat) / z_sd)
         accuracy = 1 / (1 + np.exp(k * (z_hat - m)))
+        loss_centre = _line_crossing(a, b, x, 0.0)  # the loss reaches its threshold where z = 0
+        loss_spread = 0.25 + 0.5 * max(0.0, loss_centre - x[-1])
         tasks[task] = TaskForecast(
             p_emerged={n: round(float(v), DECIMALS) for n, v in zip(names, p) if n not in seen},
             emergence_quantiles={level: round(float(centre + spread * stats.norm.ppf(level)), 3) for level in LEVELS},
+            loss_emergence_quantiles={
+                level: round(float(loss_centre + loss_spread * stats.norm.ppf(level)), 3) for level in LEVELS
+            },
+            emergence_step_quantiles=_steps_above(names, seen, p, seen_steps[task], ladder),
             accuracy={n: round(float(v), DECIMALS) for n, v in zip(names, accuracy) if n not in seen},
         )
     description = (
@@ -186,6 +264,38 @@ def two_step(
         forecaster="two-step", ladder=ladder.name, ladder_hash=ladder.hash, track="extrapolation",
         revealed_up_to=up_to, tasks=tasks, description=description,
     )  # fmt: skip
+
+
+def _line_crossing(a: float, b: float, x: np.ndarray, z: float) -> float:
+    """log10 size where the line a + b x falls to ``z``: at the first revealed rung already there, else
+    extended (at most 3 decades past the top revealed rung, where a flat line puts it)."""
+    if a + b * x[-1] <= z:
+        return float(x[np.argmax(a + b * x <= z)])
+    return float(np.clip((z - a) / b, x[0], x[-1] + 3.0)) if b < 0 else float(x[-1] + 3.0)
+
+
+def _revealed_steps(
+    ladder: Ladder, curves: pd.DataFrame, seen: list[str], thresholds: dict[str, float]
+) -> dict[str, float]:
+    """Per task: the median log10 first step at the accuracy threshold over the revealed (rung, seed) pairs
+    that reached it; LATE decades before the end of training where none did."""
+    acc = curves[(curves["metric"] == "accuracy") & curves["rung"].isin(seen)].sort_values("step")
+    late = math.log10(ladder.spec.training.steps) - LATE
+    found = {}
+    for task in ladder.spec.tasks:
+        steps = [
+            emergence_step(g["step"].to_numpy(), g["value"].to_numpy(), thresholds[task], True)
+            for _, g in acc[acc["task"] == task].groupby(["rung", "seed"])
+        ]
+        logs = [math.log10(max(s, 1.0)) for s in steps if not math.isnan(s)]
+        found[task] = float(np.median(logs)) if logs else late
+    return found
+
+
+def _steps_above(names: list[str], seen: list[str], p: np.ndarray, centre: float, ladder: Ladder) -> dict:
+    """Step quantiles of every rung above the revealed ones: the mixture of its probability ``p`` (per rung)."""
+    never = _ends(ladder)[2]
+    return {n: _step_mixture(float(v), centre, never) for n, v in zip(names, p) if n not in seen}
 
 
 def _line(x: np.ndarray, z: np.ndarray) -> tuple[float, float]:
