@@ -6,12 +6,14 @@ matplotlib without pyplot, so no display is needed and nothing is global.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from harness.board.fmt import sci
 from harness.files import atomic_write
@@ -222,3 +224,63 @@ def _reliability(ax, questions: pd.DataFrame) -> None:  # noqa: ANN001 - a matpl
         zorder=2,
     )
     ax.set_title(f"reliability of the rung questions\n({len(questions)} answered; dot size: how many)", fontsize=9)
+
+
+def internals_figure(internals: pd.DataFrame, curves: pd.DataFrame, table: pd.DataFrame) -> bytes:
+    """For each task, at the rung where it emerges: its accuracy and the progress measures over training.
+
+    internals: ``internals.parquet`` rows (``harness.neurons.internals``); curves: ``curves.parquet`` rows;
+    table: the emergence table. The rung shown is the first that at least half the seeds end with the
+    capability (the top rung if none). Each measure is the mean over seeds, scaled to its range over that
+    rung's checkpoints (0 its lowest, 1 its highest): the total weight norm, the best head's induction and
+    previous-token scores, and for mod_add tasks the Fourier share. The dashed line is the median over seeds
+    of the rung's emergence step.
+    """
+    acc = table[table["metric"] == "accuracy"]
+    order = task_order(table)
+    rungs = rung_sizes(acc)["rung"].tolist()
+    have = acc.groupby(["task", "rung"])["reached"].mean()
+    cols = 4
+    fig = Figure(figsize=(3.2 * cols, 2.5 * math.ceil(len(order) / cols) + 0.6), layout="constrained")
+    axes = fig.subplots(math.ceil(len(order) / cols), cols, squeeze=False).ravel()
+    palette = dict(zip(["accuracy", "weight norm", "induction", "previous token", "Fourier share"],
+                       sns.color_palette("tab10", 5)))  # fmt: skip
+    for ax, task in zip(axes, order):
+        rung = next((r for r in rungs if have.get((task, r), 0) >= 0.5), rungs[-1])
+        here = internals[(internals["rung"] == rung) & (internals["step"] > 0)]
+        lines = {
+            "weight norm": here[here["measure"] == "weight_norm"].groupby(["seed", "step"])["value"].sum(),
+            "induction": here[here["measure"] == "induction"].groupby(["seed", "step"])["value"].max(),
+            "previous token": here[here["measure"] == "prev_token"].groupby(["seed", "step"])["value"].max(),
+            "Fourier share": here[(here["measure"] == "fourier_share") & (here["task"] == task)]
+            .groupby(["seed", "step"])["value"].max(),
+        }  # fmt: skip
+        for label, series in lines.items():
+            if series.empty:
+                continue
+            mean = series.groupby("step").mean()
+            span = mean.max() - mean.min()
+            ax.plot(mean.index, (mean - mean.min()) / span if span > 0 else mean * 0, marker=".", lw=1.2,
+                    color=palette[label], label=label)  # fmt: skip
+        accuracy = curves[(curves["task"] == task) & (curves["rung"] == rung) & (curves["metric"] == "accuracy")]
+        accuracy = accuracy[accuracy["step"] > 0].groupby("step")["value"].mean()
+        ax.plot(accuracy.index, accuracy.to_numpy(), color=palette["accuracy"], lw=2, label="accuracy")
+        steps = acc[(acc["task"] == task) & (acc["rung"] == rung)]["emergence_step"].dropna()
+        if len(steps):
+            ax.axvline(float(steps.median()), color="crimson", ls="--", lw=1)
+        ax.set_xscale("log")
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title(f"{task} at {rung}", fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(order) :]:
+        ax.set_visible(False)
+    handles = [Line2D([], [], color=color, lw=2 if label == "accuracy" else 1.2, label=label)
+               for label, color in palette.items()]  # fmt: skip
+    fig.legend(handles=handles, fontsize=7, loc="outside lower right", ncols=len(handles))
+    fig.supxlabel("training step (log)", fontsize=9)
+    fig.suptitle(
+        "Internals over training at the rung where each task emerges: accuracy (mean over seeds) and progress "
+        "measures scaled to their range; dashed: median emergence step",
+        fontsize=9,
+    )
+    return _png(fig)

@@ -23,6 +23,7 @@ from harness.board.fmt import interval, leaderboard_texts, number, sci, verdicts
 from harness.files import atomic_write
 from harness.forecasts.scoreboard import Scoreboard, answer_tables
 from harness.forecasts.scoring import scored_rungs
+from harness.training.store import ResultsStore
 from harness.truth.emergence import task_order
 from harness.truth.ground_truth import thresholds
 
@@ -112,8 +113,17 @@ def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | No
         rows=[{"kind": row.kind, "cells": _cells(row)} for row in standings.itertuples()],
         map_png=_b64(figures.emergence_map(table)),
         curves=curves,
+        internals_png=_internals(board),
         cards=[_card(board, row, order) for row in standings.itertuples()],
     )
+
+
+def _internals(board: Scoreboard) -> str:
+    """The internals figure (``ladder internals``) as base64 PNG, or "" when the ladder has no internals table."""
+    path = ResultsStore.of(board.ladder, board.out).internals_path
+    if not path.exists():
+        return ""
+    return _b64(figures.internals_figure(pd.read_parquet(path), board.truth.curves, board.truth.table))
 
 
 def write_report(board: Scoreboard, standings: pd.DataFrame, path: Path, across: pd.DataFrame | None = None) -> Path:

@@ -2,12 +2,22 @@
 
 training: tasks, ladders, run. truth: emergence. forecasts: template, validate,
 submit, score, reveal, baselines. methods: methods, forecast, backtest. rounds:
-round new, round list. board: leaderboard, standings, demo. neurons: record.
+round new, round list. board: leaderboard, standings, demo. neurons: record. internals: internals.
 verify: verify (results and predictions), ledger verify, ledger migrate.
 Each command imports what it needs when it runs, so ``ladder --help`` starts fast.
 """
 
-from harness.cli import board, forecasts, methods, neurons, rounds, training, truth, verify  # noqa: F401 - each registers its commands
+from harness.cli import (  # noqa: F401 - each registers its commands
+    board,
+    forecasts,
+    internals,
+    methods,
+    neurons,
+    rounds,
+    training,
+    truth,
+    verify,
+)
 from harness.cli.app import main
 
 __all__ = ["main"]

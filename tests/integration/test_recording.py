@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from safetensors import safe_open
@@ -330,3 +331,26 @@ def test_induction_heads_form_in_the_second_layer_of_a_two_layer_rung(tmp_path):
         assert rec["correct"].float().mean() == (0 if rung == "i0" else pytest.approx(1, abs=0.05))
     assert scores["i0"][0].max() < 0.2 and scores["i2"][0].max() < 0.2
     assert scores["i2"][1].max() > 0.9
+
+
+def test_internals_of_the_smoke_ladder_and_restoring_what_is_missing(store):
+    """`ladder internals` measures every stored checkpoint (the documented columns), draws its figure, and
+    brings back a deleted checkpoint first; the table is the same either way."""
+    from harness.neurons.internals import COLUMNS
+
+    out = cli("internals", "--ladder", "smoke", "--out", str(store))
+    assert "Restoring" not in out
+    table = pd.read_parquet(store / "smoke" / "internals.parquet")
+    assert list(table.columns) == COLUMNS
+    manifest = json.loads((store / "smoke" / "manifest.json").read_text())
+    n_checkpoints = sum(len(run["checkpoints"]) for run in manifest["runs"].values())
+    assert table.groupby(["rung", "seed", "step"]).ngroups == n_checkpoints
+    assert set(table["measure"]) == {"weight_norm", "prev_token", "induction", "fourier_share"}
+    heads = table[table["measure"] == "induction"].groupby(["rung", "seed", "step"]).size()
+    assert set(heads) == {2, 2 * 4}  # s0: one layer of 2 heads; s1: two layers of 4
+    assert (table.loc[table["measure"] == "fourier_share", "task"] == "mod_add").all()
+    assert (store / "smoke" / "internals.png").stat().st_size > 10_000
+    final_checkpoint(store, "s1").unlink()
+    again = cli("internals", "--ladder", "smoke", "--out", str(store))
+    assert "Restoring the checkpoints of 1 pair(s)" in again and "Restored in" in again
+    pd.testing.assert_frame_equal(pd.read_parquet(store / "smoke" / "internals.parquet"), table)
