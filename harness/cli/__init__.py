@@ -2,8 +2,9 @@
 
 training: tasks, ladders, run. truth: emergence. forecasts: template, validate,
 submit, score, reveal, baselines. methods: methods, forecast, backtest. rounds:
-round new, round list. board: leaderboard, standings, demo. neurons: record. internals: internals.
-verify: verify (results and predictions), ledger verify, ledger migrate.
+round new, round list. board: leaderboard, standings, demo. neurons: record.
+internals: internals. weights: weights. verify: verify (results and predictions),
+ledger verify, ledger migrate.
 Each command imports what it needs when it runs, so ``ladder --help`` starts fast.
 """
 
@@ -17,6 +18,7 @@ from harness.cli import (  # noqa: F401 - each registers its commands
     training,
     truth,
     verify,
+    weights,
 )
 from harness.cli.app import main
 

@@ -3,7 +3,10 @@
 A checkpoint is loaded only if its sha256 equals the one the manifest recorded
 when the pair was trained, so what is studied is exactly the model that
 produced the stored curves (the file format and its checks are
-``harness.training.checkpoints``).
+``harness.training.checkpoints``). The final weights of a reference ladder's
+pairs are committed as safetensors (``harness.training.weights``): where the
+final checkpoint is not on disk, as in a fresh clone, they are loaded instead,
+with the same check against the sha256 the manifest recorded for them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from torch import nn
 
 from harness.errors import UserError
-from harness.training import checkpoints
+from harness.training import checkpoints, weights
 from harness.training.families import FAMILIES
 from harness.training.ladder import Ladder, Rung, load_ladder
 from harness.training.store import ResultsStore, pair_key
@@ -34,6 +37,7 @@ class Checkpoint:
     sha256: str
     manifest: Path
     restore: str  # the command that recreates it
+    weights: bool = False  # the committed reference weights (safetensors) stand in for the final checkpoint
 
 
 def find_checkpoint(
@@ -58,15 +62,17 @@ def find_checkpoint(
             f"Rung {rung} seed {seed} of ladder '{ladder.name}' has no checkpoint at step {step}; its checkpoints are "
             f"at steps {', '.join(map(str, sorted(steps)))} (or 'final')."
         )
-    path = (store.folder / steps[wanted]["path"]).resolve()
-    if not path.is_relative_to(store.folder.resolve()):
-        raise UserError(
-            f"'{store.manifest_path}' points checkpoint {steps[wanted]['path']} outside its results folder; the "
-            "manifest has been edited. Restore it from git."
-        )
+    path = _inside(store, steps[wanted]["path"])
     ckpt = Checkpoint(
         ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"], store.manifest_path, f"{run}{here} --restore"
     )
+    reference = entry.get("weights")
+    if not path.is_file() and wanted == max(steps) and reference:
+        path = _inside(store, reference["path"])
+        return Checkpoint(
+            ladder, the_rung, seed, wanted, path, reference["sha256"], store.manifest_path,
+            f"git checkout -- {path}", weights=True,
+        )  # fmt: skip
     if not path.is_file():
         raise UserError(
             f"Checkpoint '{path}' (rung {rung}, seed {seed}, step {wanted}) is not on disk: checkpoints stay out of "
@@ -87,13 +93,16 @@ def load_model(ladder: str | Ladder, rung: str, seed: int, step: int | str = "fi
 def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
     """Build the model from the checkpoint's bytes, read once: loaded only if their hash is the recorded one."""
     try:
-        blob = checkpoints.read(ckpt.path, ckpt.sha256)
-    except checkpoints.Mismatch:
+        blob = weights.read(ckpt.path, ckpt.sha256) if ckpt.weights else checkpoints.read(ckpt.path, ckpt.sha256)
+    except (checkpoints.Mismatch, weights.Mismatch):
+        what = "Reference weights" if ckpt.weights else "Checkpoint"
+        fix = (
+            f"Restore it with '{ckpt.restore}'" if ckpt.weights else f"Delete it and recreate it with '{ckpt.restore}'"
+        )
         raise UserError(
-            f"Checkpoint '{ckpt.path}' does not match the sha256 that '{ckpt.manifest}' recorded when it was trained: "
+            f"{what} '{ckpt.path}' does not match the sha256 that '{ckpt.manifest}' recorded when it was trained: "
             "the file has been changed or damaged since, "
-            "so it is not the model that produced the stored curves, and it is not loaded. Delete it and recreate it "
-            f"with '{ckpt.restore}'."
+            f"so it is not the model that produced the stored curves, and it is not loaded. {fix}."
         ) from None
     name = ckpt.ladder.spec.family
     if blob["family"] != name or blob["config"] != ckpt.rung.config.model_dump():
@@ -112,6 +121,17 @@ def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
     model = family.build(ckpt.rung.config)
     model.load_state_dict(blob["state_dict"])
     return model.eval()
+
+
+def _inside(store: ResultsStore, relative: str) -> Path:
+    """The file the manifest names, refused when the name leads outside the results folder (an edited manifest)."""
+    path = (store.folder / relative).resolve()
+    if not path.is_relative_to(store.folder.resolve()):
+        raise UserError(
+            f"'{store.manifest_path}' points {relative} outside its results folder; the manifest has been edited. "
+            "Restore it from git."
+        )
+    return path
 
 
 def _step(step: int | str) -> int:

@@ -33,7 +33,7 @@ from filelock import FileLock, Timeout
 
 from harness.errors import Damaged, Problem, UserError
 from harness.files import atomic_write, sha256_bytes, sha256_file
-from harness.training import checkpoints
+from harness.training import checkpoints, weights
 from harness.training.ladder import Ladder
 
 COLUMNS = ["ladder", "rung", "params", "seed", "task", "step", "tokens", "metric", "value"]
@@ -336,6 +336,8 @@ class ResultsStore:
             if wrong:
                 repair = f"Restore the file from git or retrain the pair with '{rerun.format(rung=rung, seed=seed)}'."
                 found.append(Problem.of(self.curves_path, f"{wrong} for {pair_key(rung, seed)}", repair))
+            if "weights" in entry:
+                found += self._weights_problems(entry["weights"])
             for c in entry.get("checkpoints", []):
                 path = self.folder / c["path"]
                 if not path.exists():
@@ -349,6 +351,52 @@ class ResultsStore:
                         )
                     )
         return found, absent
+
+    def _weights_problems(self, recorded: dict) -> list[Problem]:
+        """A pair's committed reference weights: on disk (they are in git) with the recorded sha256."""
+        path = self.folder / recorded["path"]
+        if path.is_file() and sha256_file(path) == recorded["sha256"]:
+            return []
+        what = (
+            "is missing"
+            if not path.is_file()
+            else f"no longer has the sha256 the manifest recorded ({recorded['sha256'][:12]})"
+        )
+        return [Problem.of(path, what, f"Restore it from git (git checkout -- {path}).")]
+
+    def add_weights(self) -> tuple[int, int]:
+        """Write the reference weights of every finished pair that lacks them, from its verified final checkpoint.
+
+        Returns (pairs written, bytes written). A pair whose final checkpoint is not on disk is a
+        ``UserError`` naming ``ladder run --restore``: weights are never made from anything unverified.
+        """
+        manifest = self.manifest()
+        written, size = 0, 0
+        for entry in manifest["runs"].values():
+            final = max(entry["checkpoints"], key=lambda c: c["step"])
+            recorded = entry.get("weights")
+            if recorded and not self._weights_problems(recorded):
+                continue
+            source = self.folder / final["path"]
+            if not source.is_file():
+                raise UserError(
+                    f"The final checkpoint of {pair_key(entry['rung'], entry['seed'])} ('{source}') is not on disk, so "
+                    f"its reference weights cannot be written. Restore it first with 'ladder run --ladder "
+                    f"{self.ladder.cli_name} --restore'."
+                )
+            try:
+                blob = checkpoints.read(source, final["sha256"])
+            except checkpoints.Mismatch:
+                raise UserError(
+                    f"Checkpoint '{source}' does not have the sha256 the manifest recorded; delete it and recreate it "
+                    f"with 'ladder run --ladder {self.ladder.cli_name} --restore'."
+                ) from None
+            relative = weights.relative_path(entry["rung"], entry["seed"])
+            entry["weights"] = {"path": relative, "sha256": weights.write(self.folder / relative, blob)}
+            written, size = written + 1, size + (self.folder / relative).stat().st_size
+        if written:
+            self._write_manifest(manifest)
+        return written, size
 
     def repair(self) -> list[str]:
         """The safe repairs: drop rows of unfinished pairs, and record the curves' sha256 where the manifest lacks it.

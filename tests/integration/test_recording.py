@@ -21,6 +21,7 @@ from harness.files import sha256_file
 from harness.neurons.recording import record
 from harness.tasks import vocab
 from harness.training.ladder import load_ladder
+from harness.training.store import ResultsStore
 from tests.integration.common import ROOT, cli, cli_fails
 
 LADDER = load_ladder("smoke")
@@ -354,3 +355,30 @@ def test_internals_of_the_smoke_ladder_and_restoring_what_is_missing(store):
     again = cli("internals", "--ladder", "smoke", "--out", str(store))
     assert "Restoring the checkpoints of 1 pair(s)" in again and "Restored in" in again
     pd.testing.assert_frame_equal(pd.read_parquet(store / "smoke" / "internals.parquet"), table)
+
+
+def test_reference_weights_stand_in_for_absent_final_checkpoints(store, tmp_path):
+    """`ladder weights` commits the final weights as safetensors; with the checkpoints gone (a fresh clone)
+    load_model and ladder record use them, checked against the manifest's sha256; verify sees damage."""
+    before = {n: t.clone() for n, t in harness.load_model("smoke", "s1", 0, out=store).state_dict().items()}
+    assert "2 of 2 pairs written" in " ".join(cli("weights", "--ladder", "smoke", "--out", str(store)).split())
+    assert "0 of 2 pairs written" in " ".join(cli("weights", "--ladder", "smoke", "--out", str(store)).split())
+    manifest = json.loads((store / "smoke" / "manifest.json").read_text())
+    recorded = manifest["runs"]["s1/seed0"]["weights"]
+    path = store / "smoke" / recorded["path"]
+    assert path.suffix == ".safetensors" and sha256_file(path) == recorded["sha256"]
+    shutil.rmtree(store / "smoke" / "checkpoints")
+    after = harness.load_model("smoke", "s1", 0, out=store).state_dict()
+    assert all(torch.equal(before[n], after[n]) for n in before)
+    cli("record", "--ladder", "smoke", "--rung", "s1", "--seed", "0", "--task", "copy", "-o", str(tmp_path / "a.st"),
+        "--out", str(store))  # fmt: skip
+    assert (tmp_path / "a.st").stat().st_size > 0
+    with pytest.raises(UserError, match="no checkpoint at step 7|is not on disk"):
+        harness.load_model("smoke", "s1", 0, step=0, out=store)  # only the final step has committed weights
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(UserError, match=r"Reference weights .* does not match the sha256 .*git checkout"):
+        harness.load_model("smoke", "s1", 0, out=store)
+    found, _ = ResultsStore.of(LADDER, store).problems()  # what ladder verify reports
+    assert any(str(path) in str(p) and "sha256" in str(p) for p in found)

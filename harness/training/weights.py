@@ -1,0 +1,65 @@
+"""Reference weights: the final weights of a finished pair as safetensors, small enough to commit with the results.
+
+Checkpoints (``harness.training.checkpoints``) stay out of git: a ladder writes
+several per pair. The final weights of every pair of a reference ladder are
+committed instead, one file per pair at ``weights/<rung>/seed<k>.safetensors``
+in the ladder's results folder, so that a fresh clone can open every trained
+model at once. A file holds the state dict's tensors and, as safetensors
+metadata (strings), the family, its version, the rung's config (JSON) and the
+step. safetensors holds no code, and the manifest records each file's sha256:
+a file is read only from one read of its bytes whose hash is the recorded one.
+The tensors are exactly the final checkpoint's, so either loads the same model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load, save
+
+from harness.files import atomic_write, sha256_bytes
+
+FOLDER = "weights"
+
+
+class Mismatch(Exception):
+    """A weights file whose bytes no longer have the sha256 the manifest recorded."""
+
+
+def relative_path(rung: str, seed: int) -> str:
+    """Where a pair's weights lie, relative to its ladder's results folder."""
+    return f"{FOLDER}/{rung}/seed{seed}.safetensors"
+
+
+def write(path: Path, blob: dict) -> str:
+    """Write a checkpoint's contents (``harness.training.checkpoints.read``) as safetensors; return the sha256."""
+    tensors = {name: tensor.contiguous() for name, tensor in blob["state_dict"].items()}
+    metadata = {
+        "family": blob["family"],
+        "family_version": str(blob.get("family_version", 1)),
+        "config": json.dumps(blob["config"], sort_keys=True),
+        "step": str(blob["step"]),
+    }
+    data = save(tensors, metadata)
+    atomic_write(path, data)
+    return sha256_bytes(data)
+
+
+def read(path: Path, sha256: str) -> dict:
+    """The file's contents shaped as a checkpoint's, from one read of its bytes, loaded only if they hash to
+    ``sha256``; ``Mismatch`` otherwise."""
+    data = path.read_bytes()
+    if sha256_bytes(data) != sha256:
+        raise Mismatch(str(path))
+    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])  # safetensors: u64 size, JSON header
+    meta = header.get("__metadata__", {})
+    state: dict[str, torch.Tensor] = load(data)
+    return {
+        "family": meta["family"],
+        "family_version": int(meta["family_version"]),
+        "config": json.loads(meta["config"]),
+        "step": int(meta["step"]),
+        "state_dict": state,
+    }
