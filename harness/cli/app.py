@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from harness.errors import UserError
+from harness.forecasts.score_names import N_BOOT
 
 # Piped output (logs, CI) gets a wide fixed width rather than rich's 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -66,6 +67,17 @@ RESULTS = click.option(
     default=Path("results"),
     show_default=True,
     help="Results folder; each ladder's results are in OUT/<ladder>.",
+)
+BOOTSTRAP = click.option(
+    "--bootstrap",
+    "n_boot",
+    default=N_BOOT,
+    show_default=True,
+    type=click.IntRange(min=1000),
+    help="Bootstrap resamples (of tasks and training seeds) for the 95% intervals.",
+)
+BOOT_SEED = click.option(
+    "--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap."
 )
 LADDER = click.option(
     "--ladder",

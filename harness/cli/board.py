@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.cli.app import LADDER, PREDICTIONS, RESULTS, console, main
+from harness.cli.app import BOOT_SEED, LADDER, PREDICTIONS, RESULTS, console, main
 from harness.errors import UserError
 from harness.forecasts.score_names import HIGHER_IS_BETTER
 
@@ -140,7 +140,7 @@ def demo(predictions: Path, out: Path) -> None:
 )
 @click.option("--bootstrap", "n_boot", default=1000, show_default=True, type=click.IntRange(min=200),
               help="Bootstrap resamples of questions for the 95% intervals.")  # fmt: skip
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap.")
+@BOOT_SEED
 def standings(predictions: Path, out: Path, score_name: str, n_boot: int, seed: int) -> None:
     """One ranking over every resolved ladder and round, adjusted for how hard each forecaster's questions were."""
     from rich.table import Table

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from harness.cli.app import LADDER, PREDICTIONS, RESULTS, console, main
+from harness.cli.app import BOOT_SEED, BOOTSTRAP, LADDER, PREDICTIONS, RESULTS, console, main
 from harness.errors import UserError
-from harness.forecasts.score_names import N_BOOT
 
 
 @main.command()
@@ -115,15 +114,8 @@ def submit(file: Path, forecaster: str | None, predictions: Path, out: Path) -> 
 @LADDER
 @PREDICTIONS
 @RESULTS
-@click.option(
-    "--bootstrap",
-    "n_boot",
-    default=N_BOOT,
-    show_default=True,
-    type=click.IntRange(min=1000),
-    help="Bootstrap resamples (of tasks and training seeds) for the 95% intervals.",
-)
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap.")
+@BOOTSTRAP
+@BOOT_SEED
 def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int) -> None:
     """Score every submission against the measured curves; write OUT/<ladder>/scores.parquet."""
     from harness.cli.board import show_leaderboard

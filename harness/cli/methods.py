@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from harness.cli.app import LADDER, PREDICTIONS, RESULTS, console, main
+from harness.cli.app import BOOT_SEED, BOOTSTRAP, LADDER, PREDICTIONS, RESULTS, console, main
 from harness.errors import UserError
-from harness.forecasts.score_names import N_BOOT
 
 METHOD = click.option(
     "--method",
@@ -111,15 +110,8 @@ def forecast(
     help="Extrapolation track: the rung revealed on every ladder [default: the top of each ladder's lower half].",
 )
 @RESULTS
-@click.option(
-    "--bootstrap",
-    "n_boot",
-    default=N_BOOT,
-    show_default=True,
-    type=click.IntRange(min=1000),
-    help="Bootstrap resamples over tasks for the 95% intervals.",
-)
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the bootstrap.")
+@BOOTSTRAP
+@BOOT_SEED
 def backtest(method_name: str, ladders: tuple[str, ...], up_to: str | None, out: Path, n_boot: int, seed: int) -> None:
     """Run a method on every resolved ladder and score it there; submits and writes nothing."""
     from harness.forecasts.backtest import backtest as run_backtest
