@@ -4,7 +4,8 @@
 #               forecasts scored, the leaderboard printed and its web page written
 #   make test   creates .venv, installs, lints (ruff check, ruff format --check) and runs the test suite
 # TORCH is installed before anything that depends on it: torch==2.13.0 is the CPU
-# build on machines without a GPU (a plain `pip install torch` pulls GB of CUDA).
+# build on machines without a GPU (a plain `pip install torch` pulls GB of CUDA). The interp
+# extra (transformers, transformer-lens, nnsight) then adds no CUDA package either.
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
@@ -19,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[test,ray]"
+	$(PY) -m pip install --quiet -e ".[test,ray,interp]"
 	touch $@
 
 demo: $(VENV)/.installed

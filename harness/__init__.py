@@ -1,21 +1,25 @@
 """emergence-ladder's harness: tasks, training, scoring, leaderboard and the ``ladder`` command line.
 
 ``harness.load_model`` and ``harness.record`` open trained models for study;
-they are imported on first use, so that ``import harness.forecasts.scoring`` stays free of torch.
+``harness.to_hf`` and ``harness.to_transformer_lens`` convert a ``gpt`` model for
+Hugging Face and TransformerLens (the ``interp`` extra). They are imported on
+first use, so that ``import harness.forecasts.scoring`` stays free of torch.
 """
 
 from __future__ import annotations
 
-__all__ = ["load_model", "record"]
+import importlib
+
+__all__ = ["load_model", "record", "to_hf", "to_transformer_lens"]
+_HOMES = {
+    "load_model": "harness.neurons.loading",
+    "record": "harness.neurons.recording",
+    "to_hf": "harness.neurons.hf",
+    "to_transformer_lens": "harness.neurons.lens",
+}
 
 
 def __getattr__(name: str) -> object:
-    if name == "load_model":
-        from harness.neurons.loading import load_model
-
-        return load_model
-    if name == "record":
-        from harness.neurons.recording import record
-
-        return record
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'harness' has no attribute '{name}'")

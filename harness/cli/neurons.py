@@ -1,4 +1,4 @@
-"""``ladder record``: a trained model's activations at every hook point, to safetensors."""
+"""``ladder record``: a trained model's activations to safetensors; ``ladder export``: it as a Hugging Face folder."""
 
 from __future__ import annotations
 
@@ -65,4 +65,35 @@ def record(
     hooked = sum("hook_" in name for name in shapes)
     console.print(
         f"Recorded {hooked} hook points on {n} '{task}' examples: {output} ({output.stat().st_size / 2**20:.1f} MiB)"
+    )
+
+
+@main.command()
+@LADDER
+@click.option("--rung", required=True, help="Rung to export, e.g. c3 (a rung of the gpt family).")
+@click.option("--seed", required=True, type=click.IntRange(min=0), help="Training seed of the pair to export.")
+@click.option("--step", default="final", show_default=True, help="Checkpoint step (one the pair saved), or 'final'.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write: config.json, model.safetensors, the tokenizer and emergence_ladder.json.",
+)
+@click.option("--replace", is_flag=True, help="Replace OUTPUT if an earlier 'ladder export' wrote it.")
+@RESULTS
+def export(ladder_name: str, rung: str, seed: int, step: str, output: Path, replace: bool, out: Path) -> None:
+    """Write a trained gpt model as a Hugging Face folder (GPT2LMHeadModel), for transformers and TransformerLens."""
+    from harness.neurons.exporting import export_folder
+
+    try:
+        about = export_folder(ladder_name, rung, seed, step, output, out, replace)
+    except OSError as exc:
+        raise UserError(
+            f"Could not write '{output}': {exc.strerror or exc}. Choose an -o/--output in a folder you can write to, "
+            "with room for the model."
+        ) from None
+    console.print(
+        f"Exported rung {rung} seed {seed} step {about['step']} of ladder '{about['ladder']}' "
+        f"({about['params']:,} parameters) to {output}: GPT2LMHeadModel.from_pretrained('{output}')"
     )

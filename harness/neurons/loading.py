@@ -41,10 +41,14 @@ class Checkpoint:
 
 
 def find_checkpoint(
-    ladder: str | Ladder, rung: str, seed: int, step: int | str = "final", out: Path = RESULTS
+    ladder: str | Ladder, rung: str, seed: int, step: int | str = "final", out: Path | str = RESULTS
 ) -> Checkpoint:
-    """The manifest's checkpoint of (rung, seed) at ``step`` ("final": the last one), checked to be on disk."""
+    """The manifest's checkpoint of (rung, seed) at ``step`` ("final": the last one), checked to be on disk.
+
+    ``out`` is the results folder, a ``Path`` or a string.
+    """
     ladder = ladder if isinstance(ladder, Ladder) else load_ladder(ladder)
+    out = Path(out)
     the_rung = ladder.rung(rung)
     store = ResultsStore.of(ladder, out)
     run = f"ladder run --ladder {ladder.cli_name} --seeds {seed} --rungs {rung}"
@@ -85,7 +89,9 @@ def find_checkpoint(
     return ckpt
 
 
-def load_model(ladder: str | Ladder, rung: str, seed: int, step: int | str = "final", out: Path = RESULTS) -> nn.Module:
+def load_model(
+    ladder: str | Ladder, rung: str, seed: int, step: int | str = "final", out: Path | str = RESULTS
+) -> nn.Module:
     """The trained model of (rung, seed) at ``step``, in eval mode, after its sha256 check; see ``find_checkpoint``."""
     return load_checkpoint(find_checkpoint(ladder, rung, seed, step, out))
 
