@@ -77,6 +77,7 @@ def verdicts(board) -> list[str]:  # noqa: ANN001 - harness.board.ranking.standi
     """In words, per group of ranked forecasts: who cannot be told apart from the leader, and from uninformed.
 
     Two forecasters cannot be told apart when the 95% interval of their paired Brier difference holds 0.
+    Another version of the leader's own forecaster is no rival and is not listed against it.
     """
     lines = []
     for group, rows in board[board["rank"].notna()].groupby("group", sort=False):
@@ -85,7 +86,9 @@ def verdicts(board) -> list[str]:  # noqa: ANN001 - harness.board.ranking.standi
             f"{r.forecaster} v{r.version} ({number(r.vs_leader, '+.3f')} "
             f"{interval(r.vs_leader_low, r.vs_leader_high, '+.3f')})"
             for r in rows.itertuples()
-            if r.Index != leader.name and not missing(r.vs_leader_low) and r.vs_leader_low <= 0 <= r.vs_leader_high
+            if r.forecaster != leader.forecaster
+            and not missing(r.vs_leader_low)
+            and r.vs_leader_low <= 0 <= r.vs_leader_high
         ]
         if ties:
             lines.append(

@@ -121,3 +121,17 @@ def test_verdicts_say_who_cannot_be_told_apart():
     assert "blind: ann v1 beats uninformed (Brier -0.150 [-0.200, -0.100])." in lines
     assert "blind: bo v1 cannot be told apart from uninformed (Brier -0.130 [-0.300, +0.010])." in lines
     assert not any("oracle" in line for line in lines)  # unranked rows are not judged
+
+
+def test_another_version_of_the_leader_is_no_rival():
+    """The leader's own earlier submission ties it on every resample; it is not listed as a rival."""
+    from harness.board.fmt import verdicts
+
+    rows = pd.DataFrame({
+        "rank": [1, 1, 3], "group": ["blind"] * 3, "forecaster": ["ann", "ann", "bo"], "version": [1, 2, 1],
+        "brier": [0.10, 0.10, 0.12], "vs_leader": [0.0, 0.0, 0.02], "vs_leader_low": [0.0, 0.0, -0.01],
+        "vs_leader_high": [0.0, 0.0, 0.05], "vs_uninformed": [-0.15, -0.15, -0.13],
+        "vs_uninformed_low": [-0.2, -0.2, -0.3], "vs_uninformed_high": [-0.1, -0.1, 0.01],
+    })  # fmt: skip
+    leader_line = next(line for line in verdicts(rows) if "the leader" in line)
+    assert "bo v1" in leader_line and "ann v2" not in leader_line
