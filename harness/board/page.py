@@ -119,11 +119,16 @@ def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | No
 
 
 def _internals(board: Scoreboard) -> str:
-    """The internals figure (``ladder internals``) as base64 PNG, or "" when the ladder has no internals table."""
-    path = ResultsStore.of(board.ladder, board.out).internals_path
-    if not path.exists():
+    """The internals figure (``ladder internals``) as base64 PNG; "" when the ladder has no internals table, or
+    one that is not of the checkpoints the manifest lists now (a pair retrained since: run it again)."""
+    store = ResultsStore.of(board.ladder, board.out)
+    if not store.internals_path.exists():
         return ""
-    return _b64(figures.internals_figure(pd.read_parquet(path), board.truth.curves, board.truth.table))
+    table = pd.read_parquet(store.internals_path)
+    listed = {(e["rung"], e["seed"], c["step"]) for e in store.manifest()["runs"].values() for c in e["checkpoints"]}
+    if set(zip(table["rung"], table["seed"], table["step"])) != listed:
+        return ""
+    return _b64(figures.internals_figure(table, board.truth.curves, board.truth.table))
 
 
 def write_report(board: Scoreboard, standings: pd.DataFrame, path: Path, across: pd.DataFrame | None = None) -> Path:

@@ -16,6 +16,7 @@ def weights(ladder_name: str, out: Path) -> None:
     Run it on a reference ladder before committing its results, so that a fresh clone can load every
     trained model without retraining. Pairs that already have intact weights are left as they are.
     """
+    from harness.training import weights as reference
     from harness.training.ladder import load_ladder
     from harness.training.store import ResultsStore
 
@@ -25,5 +26,5 @@ def weights(ladder_name: str, out: Path) -> None:
     pairs = len(store.manifest()["runs"])
     console.print(
         f"Reference weights of ladder '{ladder.name}': {written} of {pairs} pairs written ({size / 1e6:.1f} MB), "
-        f"the others already there. Folder: {store.folder / 'weights'}"
+        f"the others already there. Folder: {store.folder / reference.FOLDER}"
     )

@@ -81,7 +81,8 @@ class Outcomes:
     accuracy pooled over seeds, -inf/+inf when censored below/above). accuracy:
     task, rung, accuracy (mean over seeds). loss_sizes: task, log_size of the
     answer loss, likewise. steps: task, rung, log_step (median over seeds of
-    log10 of the first step at the accuracy threshold, +inf when never).
+    log10 of the first step at the accuracy threshold, at least 0; +inf when never,
+    and when an even number of seeds puts never in the middle pair).
     log_steps: log10 of the training budget. table: the per-seed emergence
     table these came from, for resampling seeds (None: intervals over tasks only).
     Without loss_sizes or steps those questions are not scored.
@@ -95,6 +96,7 @@ class Outcomes:
     steps: pd.DataFrame | None = None
     log_steps: float = math.nan
     table: pd.DataFrame | None = None
+    per_seed: _PerSeed | None = None  # the table as arrays, built once by ``outcomes``
 
     @property
     def tasks(self) -> list[str]:
@@ -163,6 +165,7 @@ def outcomes(table: pd.DataFrame, steps: int | None = None) -> Outcomes:
         grid.assign(log_step=truth.steps.ravel()).loc[binary.index].reset_index(drop=True) if steps else None,
         math.log10(steps) if steps else math.nan,
         table,
+        per_seed,
     )
 
 
@@ -186,10 +189,12 @@ class _PerSeed:
     seeds: np.ndarray  # (S,) ascending
     reached: np.ndarray  # (T, R, S) 1/0, NaN where the pair is not finished
     final: np.ndarray  # (T, R, S) final accuracy
-    log_step: np.ndarray  # (T, R, S) log10 first step at the threshold, +inf never, NaN not finished
+    log_step: np.ndarray  # (T, R, S) log10 first step at the threshold, NaN not finished
 
     @classmethod
     def of(cls, table: pd.DataFrame, rungs: list[str]) -> _PerSeed:
+        """From an emergence table. A rung there at step 0 (log -inf) counts as there at step 1 (log 0), the
+        bottom of the scored range, so that a median over seeds is never -inf + inf; never stays +inf."""
         acc = table[table["metric"] == "accuracy"]
         tasks, seeds = sorted(acc["task"].unique()), np.sort(acc["seed"].unique())
         index = pd.MultiIndex.from_product([tasks, rungs, seeds], names=["task", "rung", "seed"])
@@ -198,6 +203,7 @@ class _PerSeed:
         steps = rows["emergence_step"].to_numpy(dtype=float)
         with np.errstate(divide="ignore"):  # a rung there at step 0 is censored left: -inf
             log_step = np.where(np.isnan(steps), math.inf, np.log10(steps))
+        log_step = np.maximum(log_step, 0.0)
         log_step[rows["reached"].isna().to_numpy()] = math.nan
         return cls(
             table, tasks, rungs, seeds,
@@ -207,7 +213,14 @@ class _PerSeed:
         )  # fmt: skip
 
     def truth(self, draws: np.ndarray) -> list[_Truth]:
-        """The outcomes of each row of ``draws`` (M, S): the indices of the seeds drawn (with repeats)."""
+        """The outcomes of each row of ``draws`` (M, S): the indices of the seeds drawn (with repeats).
+
+        Where no drawn seed finished a (task, rung), the cell keeps the outcome of every seed: an
+        unfinished pair narrows what a draw can say there, it does not remove the question.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a (task, rung) no seed finished: NaN, never scored
+            every_binary, every_step = np.nanmean(self.reached, axis=2), np.nanmedian(self.log_step, axis=2)
         weights = np.stack([np.bincount(d, minlength=len(self.seeds)) for d in draws]).astype(float)  # (M, S)
         pooled = pooled_log_sizes(self.table, weights)
         sizes = {
@@ -223,6 +236,10 @@ class _PerSeed:
                 warnings.simplefilter("ignore", RuntimeWarning)  # a (task, rung) no drawn seed finished: NaN
                 binary = np.nanmean(self.reached[:, :, drawn], axis=2)
                 steps = np.nanmedian(self.log_step[:, :, drawn], axis=2)
+            binary, steps = (
+                np.where(np.isnan(binary), every_binary, binary),
+                np.where(np.isnan(steps), every_step, steps),
+            )
             truths.append(_Truth(binary, sizes["accuracy"][m], sizes["loss"][m], steps))
         return truths
 
@@ -245,11 +262,12 @@ def brier_index(brier: np.ndarray | float) -> np.ndarray | float:
 
 @dataclass(frozen=True)
 class _Rows:
-    """One kind of quantile answer, one row per (unit, level), as arrays: the unit's (submission, task) key,
-    task and rung codes, the quantile already clipped to its range, level, the range [lo, top], whether it
-    was answered, and the rows per key (the outcomes change from one seed draw to the next, these do not)."""
+    """One kind of quantile answer, one row per (question, level), as arrays: task and rung codes, the
+    quantile already clipped to its range, level, the range [lo, top], whether it was answered; and the
+    question of each row (``unit``: a task, or a (task, rung) for the step questions) with the (submission,
+    task) key of each question. The outcomes change from one seed draw to the next; none of these do."""
 
-    key: np.ndarray
+    unit: np.ndarray  # (rows,) compact question index
     t: np.ndarray
     r: np.ndarray
     q: np.ndarray
@@ -257,13 +275,16 @@ class _Rows:
     lo: np.ndarray
     top: float
     answered: np.ndarray
-    per_key: np.ndarray
+    per_unit: np.ndarray  # (questions,) rows of each question: its levels
+    unit_key: np.ndarray  # (questions,) the (submission, task) key of each question
+    per_key: np.ndarray  # (keys,) questions of each key
 
     def pinball(self, outcome: np.ndarray) -> np.ndarray:
-        """(keys,) mean pinball loss per key against the clipped outcome, indexed by t (and r)."""
+        """(keys,) pinball loss per key: averaged over each question's levels, then over the key's questions,
+        so a question weighs the same however many levels it was given. Outcome indexed by t (and r)."""
         y = outcome[self.t] if outcome.ndim == 1 else outcome[self.t, self.r]
-        diff = np.clip(y, self.lo, self.top) - self.q
-        return _group_mean(self.key, diff * (self.level - (diff < 0)), self.per_key)
+        loss = pinball(self.q, np.clip(y, self.lo, self.top), self.level)
+        return _group_mean(self.unit_key, _group_mean(self.unit, loss, self.per_unit), self.per_key)
 
 
 @dataclass(frozen=True)
@@ -272,8 +293,6 @@ class _Questions:
 
     subs: pd.DataFrame  # submission, floor, floor_log
     tasks: list[str]
-    top: float  # log10 parameters of the top rung
-    log_steps: float
     grid: pd.DataFrame  # one row per (submission, task, scored rung): key, t, r, p, answered, accuracy
     sizes: _Rows
     sizes_ref: _Rows
@@ -365,7 +384,7 @@ def _questions(out: Outcomes, answers: Answers, reference: Reference) -> _Questi
     has_steps = out.steps is not None and reference.steps is not None and math.isfinite(out.log_steps)
     steps = (by_rung(answers.step_quantiles, reference.steps), by_rung(None, reference.steps)) if has_steps else None
     return _Questions(
-        subs, tasks, top, out.log_steps, grid, *sizes, *(loss if out.loss_sizes is not None else (None, None)),
+        subs, tasks, grid, *sizes, *(loss if out.loss_sizes is not None else (None, None)),
         *(steps or (None, None)),
     )  # fmt: skip
 
@@ -396,10 +415,12 @@ def _rows(
     r = rows["r"].to_numpy() if "r" in rows else np.zeros(len(rows), int)
     low = np.full(len(rows), lo) if lo is not None else rows["floor_log"].to_numpy(dtype=float)
     key = rows["key"].to_numpy()
+    questions, unit = np.unique(key * (r.max(initial=0) + 1) + r, return_inverse=True)
+    unit_key = questions // (r.max(initial=0) + 1)
     return _Rows(
-        key, rows["t"].to_numpy(), r, np.clip(rows["q"].to_numpy(dtype=float), low, top),
+        unit.ravel(), rows["t"].to_numpy(), r, np.clip(rows["q"].to_numpy(dtype=float), low, top),
         rows["level"].to_numpy(dtype=float), low, top, rows["answered"].to_numpy(dtype=bool),
-        np.bincount(key, minlength=n),
+        np.bincount(unit.ravel(), minlength=len(questions)), unit_key, np.bincount(unit_key, minlength=n),
     )  # fmt: skip
 
 
@@ -493,7 +514,7 @@ def _boots(
     the outcomes have no per-seed table or one seed."""
     if out.table is None:
         return None
-    per_seed = _PerSeed.of(out.table, out.rungs["rung"].tolist())
+    per_seed = out.per_seed or _PerSeed.of(out.table, out.rungs["rung"].tolist())
     n_seeds, n_boot = len(per_seed.seeds), counts.shape[1]
     if n_seeds < 2 or per_seed.tasks != q.tasks:
         return None
@@ -525,10 +546,9 @@ def _coverage(q: _Questions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
     found = {"brier": share(q.grid["key"].to_numpy(), q.grid["answered"].to_numpy())}
     for name, rows in (("pinball", q.sizes), ("pinball_loss", q.loss), ("pinball_step", q.steps)):
-        if rows is not None:
-            units = pd.DataFrame({"key": rows.key, "t": rows.t, "r": rows.r, "answered": rows.answered})
-            units = units.drop_duplicates(["key", "r"])
-            found[name] = share(units["key"].to_numpy(), units["answered"].to_numpy())
+        if rows is not None:  # a question counts as answered when its rows were given (all or none are)
+            answered = np.bincount(rows.unit, rows.answered.astype(float), len(rows.unit_key)) > 0
+            found[name] = share(rows.unit_key, answered)
     return found
 
 
@@ -549,7 +569,7 @@ def _compare(
     """
     out = pd.DataFrame(index=groups.index, columns=COMPARISONS, dtype=float)
     out["vs_uninformed"] = np.nanmean(values - refs, axis=1)
-    out["vs_uninformed_low"], out["vs_uninformed_high"] = np.percentile(boot - boot_ref, [2.5, 97.5], axis=1)
+    out["vs_uninformed_low"], out["vs_uninformed_high"] = _interval(boot - boot_ref)
     mean = np.nanmean(values, axis=1)
     for group in groups.unique():
         members = (groups == group).to_numpy()
@@ -559,10 +579,11 @@ def _compare(
         leader = np.flatnonzero(contenders)[np.argmin(mean[contenders])]
         rows = groups.index[members]
         out.loc[rows, "vs_leader"] = np.nanmean(values[members] - values[leader], axis=1)
-        low, high = np.percentile(boot[members] - boot[leader], [2.5, 97.5], axis=1)
+        low, high = _interval(boot[members] - boot[leader])
         out.loc[rows, "vs_leader_low"], out.loc[rows, "vs_leader_high"] = low, high
-        best = boot[contenders].min(axis=0)  # (B,) the best score in each resample
-        out.loc[groups.index[contenders], "p_first"] = (boot[contenders] == best).mean(axis=1)
+        scored = ~np.isnan(boot[contenders]).any(axis=0)  # (B,) resamples in which every contender has a score
+        best = boot[contenders][:, scored].min(axis=0)  # the best score in each of them
+        out.loc[groups.index[contenders], "p_first"] = (boot[contenders][:, scored] == best).mean(axis=1)
     return out
 
 

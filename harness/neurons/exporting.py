@@ -5,8 +5,9 @@ reads with no network (``config.json``, ``model.safetensors``), the tokenizer of
 the shared vocabulary (so ``AutoTokenizer`` and TransformerLens's
 ``TransformerBridge.boot_transformers(folder)`` find one there too), and
 ``emergence_ladder.json``: which ladder, rung, seed and step the weights are,
-the sha256 the manifest recorded for the checkpoint they came from, and which
-task each tag token stands for in that ladder. The checkpoint is loaded only
+the file they came from (the checkpoint, or the committed reference weights)
+with the sha256 the manifest recorded for it, and which task each tag token
+stands for in that ladder. The checkpoint is loaded only
 after its sha256 check (``harness.neurons.loading``); the folder appears whole
 or not at all, and an existing one is replaced only when asked and only if an
 earlier export wrote it.
@@ -31,7 +32,8 @@ PROVENANCE = "emergence_ladder.json"
 
 
 def provenance(ckpt: loading.Checkpoint) -> dict:
-    """What the exported weights are: ladder, rung, seed, step, the checkpoint's sha256, and the tag of each task."""
+    """What the exported weights are: ladder, rung, seed, step, the file they came from with its sha256, and the
+    tag of each task."""
     ladder = ckpt.ladder
     return {
         "format": "transformers GPT2LMHeadModel",
@@ -44,7 +46,11 @@ def provenance(ckpt: loading.Checkpoint) -> dict:
         "config": ckpt.rung.config.model_dump(),
         "seed": ckpt.seed,
         "step": ckpt.step,
-        "checkpoint_sha256": ckpt.sha256,
+        # The file the weights were read from, as the manifest records it: the checkpoint, or in a clone without
+        # checkpoints the committed reference weights (the same tensors).
+        "source": "reference weights" if ckpt.weights else "checkpoint",
+        "source_file": ckpt.path.name,
+        "source_sha256": ckpt.sha256,
         "tags": {task.name: TOKENS[vocab.tag(task.tag)] for task in ladder.tasks},
     }
 

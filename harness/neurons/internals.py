@@ -154,7 +154,8 @@ def ladder_internals(ladder: Ladder, out: Path) -> pd.DataFrame:
             f"--ladder {ladder.cli_name}'."
         )
     table = pd.concat(frames, ignore_index=True).assign(ladder=ladder.name)
-    return table[COLUMNS].sort_values(["rung", "seed", "step", "measure", "task", "layer", "head"], ignore_index=True)
+    order = ["params", "rung", "seed", "step", "measure", "task", "layer", "head"]  # rungs by size, not name
+    return table[COLUMNS].sort_values(order, ignore_index=True)
 
 
 def missing_checkpoints(ladder: Ladder, out: Path) -> list[tuple[str, int]]:

@@ -66,17 +66,23 @@ def find_checkpoint(
             f"Rung {rung} seed {seed} of ladder '{ladder.name}' has no checkpoint at step {step}; its checkpoints are "
             f"at steps {', '.join(map(str, sorted(steps)))} (or 'final')."
         )
-    path = _inside(store, steps[wanted]["path"])
+    path = store.inside(steps[wanted]["path"])
     ckpt = Checkpoint(
         ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"], store.manifest_path, f"{run}{here} --restore"
     )
-    reference = entry.get("weights")
-    if not path.is_file() and wanted == max(steps) and reference:
-        path = _inside(store, reference["path"])
-        return Checkpoint(
-            ladder, the_rung, seed, wanted, path, reference["sha256"], store.manifest_path,
-            f"git checkout -- {path}", weights=True,
-        )  # fmt: skip
+    reference = entry.get("weights") if wanted == max(steps) else None
+    if not path.is_file() and reference:
+        weights_path = store.inside(reference["path"])
+        if weights_path.is_file():
+            return Checkpoint(
+                ladder, the_rung, seed, wanted, weights_path, reference["sha256"], store.manifest_path,
+                f"git checkout -- {weights_path}", weights=True,
+            )  # fmt: skip
+        raise UserError(
+            f"Neither the final checkpoint '{path}' nor the committed reference weights '{weights_path}' of rung "
+            f"{rung}, seed {seed} are on disk. Restore the weights from git (git checkout -- {weights_path}), or "
+            f"recreate the checkpoint with '{ckpt.restore}'."
+        )
     if not path.is_file():
         raise UserError(
             f"Checkpoint '{path}' (rung {rung}, seed {seed}, step {wanted}) is not on disk: checkpoints stay out of "
@@ -127,17 +133,6 @@ def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
     model = family.build(ckpt.rung.config)
     model.load_state_dict(blob["state_dict"])
     return model.eval()
-
-
-def _inside(store: ResultsStore, relative: str) -> Path:
-    """The file the manifest names, refused when the name leads outside the results folder (an edited manifest)."""
-    path = (store.folder / relative).resolve()
-    if not path.is_relative_to(store.folder.resolve()):
-        raise UserError(
-            f"'{store.manifest_path}' points {relative} outside its results folder; the manifest has been edited. "
-            "Restore it from git."
-        )
-    return path
 
 
 def _step(step: int | str) -> int:

@@ -120,6 +120,16 @@ class ResultsStore:
         finally:
             lock.release()
 
+    def inside(self, relative: str) -> Path:
+        """The file a manifest entry names, refused (``Damaged``) when the name leads outside this folder."""
+        path = (self.folder / relative).resolve()
+        if not path.is_relative_to(self.folder.resolve()):
+            raise Damaged(
+                f"'{self.manifest_path}' points {relative} outside its results folder; the manifest has been edited. "
+                f"Restore it from git (git checkout -- {self.manifest_path})."
+            )
+        return path
+
     def manifest(self) -> dict:
         """This ladder version's manifest (empty if nothing is finished); ``UserError`` if it is another version's."""
         manifest = self._read_manifest()
@@ -282,8 +292,10 @@ class ResultsStore:
         key = pair_key(rung, seed)
         manifest = self.manifest()
         if key in manifest["runs"]:  # --force: uncommit the old pair before its rows change
-            del manifest["runs"][key]
+            old = manifest["runs"].pop(key)
             self._write_manifest(manifest)
+            if "weights" in old:  # its reference weights are no longer what the pair trains to
+                self.inside(old["weights"]["path"]).unlink(missing_ok=True)
         self._place_checkpoints(rung, seed)
         curves = self.curves()
         other = curves[~((curves["rung"] == rung) & (curves["seed"] == seed))]
@@ -350,53 +362,69 @@ class ResultsStore:
                             f"Delete it and recreate it with 'ladder run --ladder {self.ladder.cli_name} --restore'.",
                         )
                     )
-        return found, absent
+        return found + self._unrecorded_weights(manifest["runs"]), absent
 
     def _weights_problems(self, recorded: dict) -> list[Problem]:
         """A pair's committed reference weights: on disk (they are in git) with the recorded sha256."""
-        path = self.folder / recorded["path"]
+        try:
+            path = self.inside(recorded["path"])
+        except Damaged as exc:
+            return [Problem(self.manifest_path, str(exc))]
         if path.is_file() and sha256_file(path) == recorded["sha256"]:
             return []
-        what = (
-            "is missing"
-            if not path.is_file()
-            else f"no longer has the sha256 the manifest recorded ({recorded['sha256'][:12]})"
-        )
+        what = "is missing" if not path.is_file() else f"no longer has the recorded sha256 ({recorded['sha256'][:12]})"
         return [Problem.of(path, what, f"Restore it from git (git checkout -- {path}).")]
+
+    def _unrecorded_weights(self, runs: dict) -> list[Problem]:
+        """Weights files no finished pair records (left by a pair retrained without ``ladder weights`` after)."""
+        recorded = set()
+        for entry in runs.values():
+            try:
+                recorded |= {self.inside(entry["weights"]["path"])} if "weights" in entry else set()
+            except Damaged:  # reported with the pair's own weights
+                continue
+        return [
+            Problem.of(path, "is reference weights no finished pair records", "Delete it, or run 'ladder weights'.")
+            for path in sorted((self.folder / weights.FOLDER).glob("*/*.safetensors"))
+            if path.resolve() not in recorded
+        ]
 
     def add_weights(self) -> tuple[int, int]:
         """Write the reference weights of every finished pair that lacks them, from its verified final checkpoint.
 
-        Returns (pairs written, bytes written). A pair whose final checkpoint is not on disk is a
-        ``UserError`` naming ``ladder run --restore``: weights are never made from anything unverified.
+        Returns (pairs written, bytes written). Every source checkpoint is checked first (on disk, with its
+        recorded sha256), so a missing or changed one is a ``UserError`` naming ``ladder run --restore``
+        and nothing is written: weights are never made from anything unverified.
         """
         manifest = self.manifest()
-        written, size = 0, 0
-        for entry in manifest["runs"].values():
-            final = max(entry["checkpoints"], key=lambda c: c["step"])
-            recorded = entry.get("weights")
-            if recorded and not self._weights_problems(recorded):
+        restore = f"ladder run --ladder {self.ladder.cli_name} --restore"
+        sources = {}
+        for key, entry in manifest["runs"].items():
+            if entry.get("weights") and not self._weights_problems(entry["weights"]):
                 continue
-            source = self.folder / final["path"]
+            final = max(entry["checkpoints"], key=lambda c: c["step"])
+            source = self.inside(final["path"])
             if not source.is_file():
                 raise UserError(
-                    f"The final checkpoint of {pair_key(entry['rung'], entry['seed'])} ('{source}') is not on disk, so "
-                    f"its reference weights cannot be written. Restore it first with 'ladder run --ladder "
-                    f"{self.ladder.cli_name} --restore'."
+                    f"The final checkpoint of {key} ('{source}') is not on disk, so its reference weights cannot be "
+                    f"written; nothing was written. Restore it first with '{restore}'."
                 )
             try:
-                blob = checkpoints.read(source, final["sha256"])
+                sources[key] = checkpoints.read(source, final["sha256"])
             except checkpoints.Mismatch:
                 raise UserError(
-                    f"Checkpoint '{source}' does not have the sha256 the manifest recorded; delete it and recreate it "
-                    f"with 'ladder run --ladder {self.ladder.cli_name} --restore'."
+                    f"Checkpoint '{source}' does not have the sha256 the manifest recorded; nothing was written. "
+                    f"Delete it and recreate it with '{restore}'."
                 ) from None
+        size = 0
+        for key, blob in sources.items():
+            entry = manifest["runs"][key]
             relative = weights.relative_path(entry["rung"], entry["seed"])
             entry["weights"] = {"path": relative, "sha256": weights.write(self.folder / relative, blob)}
-            written, size = written + 1, size + (self.folder / relative).stat().st_size
-        if written:
+            size += (self.folder / relative).stat().st_size
+        if sources:
             self._write_manifest(manifest)
-        return written, size
+        return len(sources), size
 
     def repair(self) -> list[str]:
         """The safe repairs: drop rows of unfinished pairs, and record the curves' sha256 where the manifest lacks it.

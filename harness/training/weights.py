@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
 from safetensors.torch import load, save
 
+from harness.errors import UserError
 from harness.files import atomic_write, sha256_bytes
 
 FOLDER = "weights"
@@ -53,13 +53,18 @@ def read(path: Path, sha256: str) -> dict:
     data = path.read_bytes()
     if sha256_bytes(data) != sha256:
         raise Mismatch(str(path))
-    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])  # safetensors: u64 size, JSON header
-    meta = header.get("__metadata__", {})
-    state: dict[str, torch.Tensor] = load(data)
-    return {
-        "family": meta["family"],
-        "family_version": int(meta["family_version"]),
-        "config": json.loads(meta["config"]),
-        "step": int(meta["step"]),
-        "state_dict": state,
-    }
+    try:
+        header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])  # safetensors: u64 size, JSON header
+        meta = header["__metadata__"]
+        return {
+            "family": meta["family"],
+            "family_version": int(meta["family_version"]),
+            "config": json.loads(meta["config"]),
+            "step": int(meta["step"]),
+            "state_dict": load(data),
+        }
+    except (KeyError, TypeError, ValueError) as exc:  # the recorded bytes, but not a file this module wrote
+        raise UserError(
+            f"'{path}' has the sha256 its manifest records but is not a reference weights file ({exc!r}); the "
+            "manifest and the file have been edited together. Restore both from git."
+        ) from None

@@ -200,7 +200,7 @@ def test_ladder_record_writes_every_hook_with_its_metadata(trained, tmp_path):
         meta = f.metadata()
     assert meta["ladder_hash"] == LADDER.hash and meta["task_version"] == str(LADDER.task_versions["mod_add"])
     assert meta["step"] == str(LADDER.spec.training.steps) and meta["rung"] == "s1" and meta["hooks"] == "*"
-    assert meta["checkpoint_sha256"] == sha256_file(final_checkpoint(trained, "s1"))
+    assert meta["source"] == "checkpoint" and meta["source_sha256"] == sha256_file(final_checkpoint(trained, "s1"))
     assert "already exists and is not overwritten" in cli_fails(*args)
     assert not list(out.parent.glob(".*.tmp"))
 
@@ -382,3 +382,32 @@ def test_reference_weights_stand_in_for_absent_final_checkpoints(store, tmp_path
         harness.load_model("smoke", "s1", 0, out=store)
     found, _ = ResultsStore.of(LADDER, store).problems()  # what ladder verify reports
     assert any(str(path) in str(p) and "sha256" in str(p) for p in found)
+
+
+def test_reference_weights_fail_cleanly_and_write_nothing_on_failure(store):
+    """Both the checkpoint and the weights gone: one paragraph naming both fixes. A missing source checkpoint:
+    ladder weights writes no file at all. A weights file nobody records: verify reports it. --force drops the
+    retrained pair's old weights."""
+    cli("weights", "--ladder", "smoke", "--out", str(store))
+    manifest = json.loads((store / "smoke" / "manifest.json").read_text())
+    s1 = store / "smoke" / manifest["runs"]["s1/seed0"]["weights"]["path"]
+    final_checkpoint(store, "s1").unlink()
+    s1.unlink()
+    message = cli_fails("record", "--ladder", "smoke", "--rung", "s1", "--seed", "0", "--task", "copy", "-o",
+                        str(store / "x.st"), "--out", str(store))  # fmt: skip
+    assert "Neither the final checkpoint" in message and "git checkout --" in message and "--restore" in message
+    before = sorted(p.name for p in (store / "smoke" / "weights").rglob("*"))
+    assert "is not on disk, so its reference weights cannot be written; nothing was written" in cli_fails(
+        "weights", "--ladder", "smoke", "--out", str(store)
+    )
+    assert sorted(p.name for p in (store / "smoke" / "weights").rglob("*")) == before
+    stray = store / "smoke" / "weights" / "s9" / "seed0.safetensors"
+    stray.parent.mkdir()
+    stray.write_bytes(b"x")
+    found, _ = ResultsStore.of(LADDER, store).problems()
+    assert any(str(stray) in str(p) and "no finished pair records" in str(p) for p in found)
+    s0 = store / "smoke" / manifest["runs"]["s0/seed0"]["weights"]["path"]
+    assert s0.is_file()
+    proc = ladder("run", "--ladder", "smoke", "--rungs", "s0", "--force", "--out", str(store), "--wandb", "disabled")
+    assert proc.returncode == 0, proc.stderr
+    assert not s0.exists()  # what the pair trained to before --force is no reference any more

@@ -58,7 +58,7 @@ def test_an_exported_folder_loads_back_offline_and_computes_what_we_do(stored, t
 
     about = json.loads((folder / PROVENANCE).read_text())
     entry = ResultsStore.of(load_ladder("smoke"), stored).manifest()["runs"][pair_key("s1", 0)]
-    assert about["checkpoint_sha256"] == entry["checkpoints"][0]["sha256"]
+    assert about["source"] == "checkpoint" and about["source_sha256"] == entry["checkpoints"][0]["sha256"]
     assert (about["ladder"], about["rung"], about["seed"], about["step"]) == ("smoke", "s1", 0, STEP)
     assert about["params"] == sum(p.numel() for p in theirs.parameters()) == ours.cfg.n_params()
     tags = {t.name: t.tag for t in load_ladder("smoke").tasks}

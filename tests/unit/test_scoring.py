@@ -268,6 +268,10 @@ def test_outcomes_read_steps_and_the_smooth_metric_off_the_table():
     assert out.loss_sizes["log_size"].iloc[0] == pytest.approx(out.sizes["log_size"].iloc[0])  # the metrics agree
     assert 3.0 < out.sizes["log_size"].iloc[0] < 5.0
     assert scoring.outcomes(table).steps is None  # no budget, no step questions
+    # Reached at step 0 on one seed and never on another: step 0 counts as step 1, so the median is never, not
+    # the NaN of -inf + inf.
+    split = emergence_rows({0: {"a": ([0.9, 0.9, 0.9], [0, 10, 10])}, 1: {"a": ([0.1, 0.9, 0.9], [NEVER, 10, 10])}})
+    assert scoring.outcomes(split, steps=10_000).steps.set_index("rung")["log_step"]["r0"] == math.inf
 
 
 def test_step_questions_by_hand_with_censoring_on_both_sides():
@@ -338,6 +342,34 @@ def test_identical_seeds_make_seed_resampling_change_nothing():
     tasks_only = score(out, one_forecast(out), ref, n_boot=400, seed=5, resample_seeds=False)
     columns = ["value", "ci_low", "ci_high", "vs_uninformed_low", "vs_uninformed_high"]
     pd.testing.assert_frame_equal(both[columns], tasks_only[columns], rtol=1e-12)
+
+
+def test_a_question_weighs_the_same_however_many_levels_it_is_given():
+    """Extra levels on an easy rung do not dilute a wrong answer on another rung of the same task."""
+    table = emergence_rows({s: {"a": ([0.9, 0.1, 0.1], [10, NEVER, NEVER])} for s in range(3)})
+    out = scoring.outcomes(table, steps=10_000)
+    wrong_r1 = [("r1", 0.5, 1.0), ("r2", 0.5, 4.0)]
+    few = [("few", "a", r, lv, q) for r, lv, q in [("r0", 0.5, 1.0), *wrong_r1]]
+    many = [("many", "a", "r0", lv, 1.0) for lv in np.linspace(0.05, 0.95, 181)]
+    many += [("many", "a", r, lv, q) for r, lv, q in wrong_r1]
+    table = score(out, kinds_answers(few + many), Reference(UNIFORM_Q, STEP_REF), n_boot=50)
+    values = table[table["score"] == "pinball_step"].set_index("submission")["value"]
+    assert values["few"] == pytest.approx(0.5 * 3.0 / 3)  # r1: y 4 (never), q 1 -> 0.5 * 3; r0 and r2 exact
+    assert values["many"] > 0.9 * values["few"]  # r0's 181 levels: nearly exact but one question, like r2
+
+
+def test_an_unfinished_pair_leaves_the_comparisons_defined():
+    """A rung only one seed finished: seed draws without it keep the all-seed outcome there, not NaN."""
+    per_seed = {s: {f"t{i}": ([0.1, 0.9, 0.9], [NEVER, 100, 10]) for i in range(4)} for s in range(3)}
+    table = emergence_rows(per_seed)
+    table = table[~((table["rung"] == "r2") & (table["seed"] > 0))]  # r2 finished by seed 0 only
+    out = scoring.outcomes(table, steps=10_000)
+    probs = [(f, f"t{i}", r, p) for f, p in (("x", 0.8), ("y", 0.6)) for i in range(4) for r in ("r0", "r1", "r2")]
+    scored = score(out, answers(probs, floors={"x": "r1", "y": "r1"}), Reference(UNIFORM_Q, STEP_REF), n_boot=400)
+    brier = scored[scored["score"] == "brier"].set_index("submission")
+    columns = ["ci_low", "ci_high", "vs_uninformed_low", "vs_uninformed_high", "vs_leader_low", "p_first"]
+    assert brier[columns].notna().all().all()
+    assert brier.loc["x", "p_first"] == 1.0
 
 
 def test_seeds_that_disagree_widen_the_intervals():
