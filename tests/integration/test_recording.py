@@ -411,3 +411,19 @@ def test_reference_weights_fail_cleanly_and_write_nothing_on_failure(store):
     proc = ladder("run", "--ladder", "smoke", "--rungs", "s0", "--force", "--out", str(store), "--wandb", "disabled")
     assert proc.returncode == 0, proc.stderr
     assert not s0.exists()  # what the pair trained to before --force is no reference any more
+
+
+def test_the_worked_example_runs_on_the_committed_weights_of_a_fresh_clone(tmp_path):
+    """As in a fresh clone (curves, manifest and reference weights, no checkpoints): the induction worked
+    example prints the documented scores from the committed models, with no training."""
+    shutil.copytree(ROOT / "results" / "induction", tmp_path / "induction", ignore=shutil.ignore_patterns(
+        "checkpoints", "batches", "wandb", ".lock"))  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "induction_heads.py"), "--ladder", "induction", "--seed", "0",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line for line in proc.stdout.strip().splitlines()[1:]}
+    assert "L1: 0.98 0.95" in rows["i2"] and rows["i2"].split()[2] == "1.000"  # as docs/neurons.md shows
+    assert "L0: 0.12 0.11" in rows["i0"]
