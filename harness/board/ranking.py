@@ -13,7 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
-from harness.forecasts.score_names import COMPARISONS, HIGHER_IS_BETTER, SUBMISSION_COLUMNS
+from harness.forecasts.score_names import COMPARISONS, HIGHER_IS_BETTER, QUESTION_SCORES, SUBMISSION_COLUMNS
 
 Track = Literal["blind", "extrapolation", "all"]
 # Scores a leaderboard can sort by, and whether higher is better.
@@ -26,7 +26,7 @@ COLUMNS = [
     "pinball_step", "pinball_step_low", "pinball_step_high", "pinball_step_skill", "accuracy_mse",
     "coverage_brier", "coverage_pinball", "coverage_pinball_loss", "coverage_pinball_step", "group", *COMPARISONS,
 ]  # fmt: skip
-WITH_INTERVAL = ("brier_index", "pinball", "pinball_loss", "pinball_step")
+WITH_INTERVAL = ("brier_index", *QUESTION_SCORES[1:])  # the Brier rows' interval is shown as the index's
 
 
 def standings(
@@ -54,7 +54,7 @@ def standings(
             wide.get(("ci_low", name), missing),
             wide.get(("ci_high", name), missing),
         )
-    for name in ("brier", "pinball", "pinball_loss", "pinball_step"):
+    for name in QUESTION_SCORES:
         board[f"coverage_{name}"] = wide.get(("coverage", name), missing)
     brier = scores[scores["score"] == "brier"].set_index("sha256")
     for name in COMPARISONS:  # the paired comparisons shown are the Brier rows'

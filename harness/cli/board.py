@@ -8,7 +8,7 @@ import click
 
 from harness.cli.app import BOOT_SEED, LADDER, PREDICTIONS, RESULTS, console, main
 from harness.errors import UserError
-from harness.forecasts.score_names import HIGHER_IS_BETTER
+from harness.forecasts.score_names import HIGHER_IS_BETTER, QUESTION_SCORES
 
 
 @main.command()
@@ -132,7 +132,7 @@ def demo(predictions: Path, out: Path) -> None:
 @click.option(
     "--score",
     "score_name",
-    type=click.Choice(["brier", "pinball", "pinball_loss", "pinball_step"]),
+    type=click.Choice(QUESTION_SCORES),
     default="brier",
     show_default=True,
     help="Per-task score to pool: Brier over the rungs, pinball of the emergence size, of the smooth metric's, or of "

@@ -29,10 +29,10 @@ def internals(ladder_name: str, out: Path) -> None:
 
     ladder = load_ladder(ladder_name)
     store = ResultsStore.of(ladder, out)
-    missing = missing_checkpoints(ladder, out)
+    missing = set(missing_checkpoints(ladder, out))
     if missing:
         runs = store.manifest()["runs"]
-        expected = sum(e["wall_time_s"] for e in runs.values() if (e["rung"], e["seed"]) in set(missing))
+        expected = sum(e["wall_time_s"] for e in runs.values() if (e["rung"], e["seed"]) in missing)
         console.print(
             f"Restoring the checkpoints of {len(missing)} pair(s) first: retraining them took {expected / 60:.1f} min "
             "when they were trained (one at a time)."

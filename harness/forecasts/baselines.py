@@ -72,16 +72,15 @@ def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
     """The truth as a forecast: seed fractions, the pooled emergence points (accuracy and loss) at every
     quantile, the median emergence step of every rung, mean accuracy."""
     truth = scoring.outcomes(_rows_of(ladder, table), ladder.spec.training.steps)
-    loss = truth.loss_sizes.set_index("task")["log_size"]
     steps = truth.steps.set_index(["task", "rung"])["log_step"]
-    low, high, never = _ends(ladder)
+    never = _ends(ladder)[2]
     tasks = {}
-    for task, per_rung, centre in _measured(ladder, table):
+    for task, per_rung, centre, loss_centre in _measured(ladder, table):
         # Every quantile at the measured point minimises the pinball loss exactly (clipping keeps it exact).
         tasks[task] = TaskForecast(
             p_emerged={str(r): float(v) for r, v in per_rung["p"].items()},
             emergence_quantiles=dict.fromkeys(LEVELS, round(centre, DECIMALS)),
-            loss_emergence_quantiles=dict.fromkeys(LEVELS, round(float(np.clip(loss[task], low, high)), DECIMALS)),
+            loss_emergence_quantiles=dict.fromkeys(LEVELS, round(loss_centre, DECIMALS)),
             emergence_step_quantiles={
                 str(r): dict.fromkeys(LEVELS, round(float(np.clip(steps[(task, r)], 0.0, never)), DECIMALS))
                 for r in per_rung.index
@@ -100,13 +99,10 @@ def template_prior(ladder: Ladder, template: Ladder, table: pd.DataFrame) -> For
     per standard normal unit; each rung's step, the template rung's median step where it got there.
     """
     rows = _rows_of(ladder, table)
-    truth = scoring.outcomes(rows, ladder.spec.training.steps)
-    loss = truth.loss_sizes.set_index("task")["log_size"]
     steps = _seen_steps(rows[rows["metric"] == "accuracy"])
-    low, high, never = _ends(ladder)
+    never = _ends(ladder)[2]
     tasks = {}
-    for task, per_rung, centre in _measured(ladder, table):
-        loss_centre = float(np.clip(loss[task], low, high))
+    for task, per_rung, centre, loss_centre in _measured(ladder, table):
         tasks[task] = TaskForecast(
             p_emerged={str(r): round(float(v), DECIMALS) for r, v in per_rung["p"].items()},
             emergence_quantiles=_normal(centre, SPREAD),
@@ -162,18 +158,18 @@ def _seen_steps(accuracy: pd.DataFrame) -> dict:
     return {**{k: float(v) for k, v in per_rung.items()}, **{k: float(v) for k, v in per_task.items()}}
 
 
-def _measured(ladder: Ladder, table: pd.DataFrame) -> list[tuple[str, pd.DataFrame, float]]:
+def _measured(ladder: Ladder, table: pd.DataFrame) -> list[tuple[str, pd.DataFrame, float, float]]:
     """Per task of ``ladder`` measured in the emergence ``table``: per rung of ``ladder`` the fraction of seeds
-    with the capability (``p``) and the mean final accuracy, and the pooled point in log10 parameters, clipped
-    to BEYOND decades past the ladder's ends where it is censored."""
-    acc = table[(table["metric"] == "accuracy") & table["task"].isin(ladder.spec.tasks)]
-    acc = acc[acc["rung"].isin([r.name for r in ladder.rungs])]
-    low, high = math.log10(ladder.rungs[0].params) - BEYOND, math.log10(ladder.rungs[-1].params) + BEYOND
-    pooled = pooled_points(acc, n_boot=0).set_index("task")["log_params"]
+    with the capability (``p``) and the mean final accuracy, and the pooled points of accuracy and of the loss in
+    log10 parameters, clipped to BEYOND decades past the ladder's ends where they are censored."""
+    rows = _rows_of(ladder, table)
+    acc = rows[rows["metric"] == "accuracy"]
+    low, high, _ = _ends(ladder)
+    pooled = pooled_points(rows, n_boot=0).set_index(["metric", "task"])["log_params"]
     return [
-        (str(task), rows.groupby("rung").agg(p=("reached", "mean"), accuracy=("final", "mean")),
-         float(np.clip(pooled[task], low, high)))
-        for task, rows in acc.groupby("task")
+        (str(task), per_task.groupby("rung").agg(p=("reached", "mean"), accuracy=("final", "mean")),
+         float(np.clip(pooled[("accuracy", task)], low, high)), float(np.clip(pooled[("loss", task)], low, high)))
+        for task, per_task in acc.groupby("task")
     ]  # fmt: skip
 
 

@@ -20,6 +20,9 @@ HIGHER_IS_BETTER = {
     "accuracy_mse": False,
 }
 SCORES = tuple(HIGHER_IS_BETTER)
+# The lower-is-better score of each kind of question (Brier of the rung questions, pinball of the emergence sizes,
+# of the smooth metric's and of the steps): each has an interval, a skill score, coverage and paired comparisons.
+QUESTION_SCORES = ("brier", "pinball", "pinball_loss", "pinball_step")
 N_BOOT = 2000  # bootstrap resamples behind every interval, unless a caller asks for more
 # What scores.parquet says of each submission besides its scores: the ledger's words, and whether it was blind
 # with the rule that decided it (``harness.forecasts.blindness``).

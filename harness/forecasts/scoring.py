@@ -68,8 +68,6 @@ from harness.truth.emergence import pooled_log_sizes
 UNINFORMED_P = 0.5
 BLIND = ""  # the floor of a blind-track submission inside the scorer's tables
 SEED_DRAWS = 100  # distinct seed resamples behind the intervals (see the module docstring)
-# The lower-is-better scores, one per kind of question with an interval; each also gets a skill score.
-QUESTION_SCORES = ("brier", "pinball", "pinball_loss", "pinball_step")
 
 
 @dataclass(frozen=True)
@@ -319,23 +317,23 @@ class _Questions:
             found["pinball_step"] = (self.steps.pinball(truth.steps), self.steps_ref.pinball(truth.steps))
         return {name: (v.reshape(self.shape), r.reshape(self.shape)) for name, (v, r) in found.items()}
 
-    @property
+    @functools.cached_property  # read on every seed draw: converted once
     def grid_key(self) -> np.ndarray:
         return self.grid["key"].to_numpy()
 
-    @property
+    @functools.cached_property
     def grid_t(self) -> np.ndarray:
         return self.grid["t"].to_numpy()
 
-    @property
+    @functools.cached_property
     def grid_r(self) -> np.ndarray:
         return self.grid["r"].to_numpy()
 
-    @property
+    @functools.cached_property
     def grid_p(self) -> np.ndarray:
         return self.grid["p"].to_numpy(dtype=float)
 
-    @property
+    @functools.cached_property
     def grid_per_key(self) -> np.ndarray:
         return np.bincount(self.grid_key, minlength=len(self.subs) * len(self.tasks))
 
@@ -468,7 +466,7 @@ def score(
     """Score every submission; one row per (submission, score).
 
     Returns submission, score, value, ci_low, ci_high, coverage, n_questions, and on the rows of the
-    lower-is-better scores (QUESTION_SCORES) the paired comparisons (COMPARISONS, see ``_compare``).
+    lower-is-better scores (``score_names.QUESTION_SCORES``) the paired comparisons (COMPARISONS, see ``_compare``).
     ``resample_seeds``: draw training seeds too in each resample (when ``out`` has its per-seed table).
     """
     q = _questions(out, answers, reference)

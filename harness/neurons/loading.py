@@ -106,7 +106,7 @@ def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
     """Build the model from the checkpoint's bytes, read once: loaded only if their hash is the recorded one."""
     try:
         blob = weights.read(ckpt.path, ckpt.sha256) if ckpt.weights else checkpoints.read(ckpt.path, ckpt.sha256)
-    except (checkpoints.Mismatch, weights.Mismatch):
+    except checkpoints.Mismatch:
         what = "Reference weights" if ckpt.weights else "Checkpoint"
         fix = (
             f"Restore it with '{ckpt.restore}'" if ckpt.weights else f"Delete it and recreate it with '{ckpt.restore}'"

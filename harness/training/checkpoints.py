@@ -25,7 +25,7 @@ PATTERN = "step*.pt"
 
 
 class Mismatch(Exception):
-    """A checkpoint whose bytes no longer have the sha256 the manifest recorded."""
+    """A stored model file (checkpoint or reference weights) whose bytes no longer have the recorded sha256."""
 
 
 def file_name(step: int) -> str:
@@ -65,7 +65,15 @@ def read(path: Path, sha256: str) -> dict:
     Reading once means the file cannot change between the check and the load.
     Raises ``Mismatch`` when the hash differs.
     """
+    return torch.load(io.BytesIO(verified_bytes(path, sha256)), map_location="cpu", weights_only=True)
+
+
+def verified_bytes(path: Path, sha256: str) -> bytes:
+    """The file's bytes, read once, if they hash to ``sha256``; ``Mismatch`` otherwise.
+
+    Loading from these very bytes means the file cannot change between the check and the load.
+    """
     data = path.read_bytes()
     if sha256_bytes(data) != sha256:
         raise Mismatch(str(path))
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    return data

@@ -20,12 +20,9 @@ from safetensors.torch import load, save
 
 from harness.errors import UserError
 from harness.files import atomic_write, sha256_bytes
+from harness.training.checkpoints import verified_bytes
 
 FOLDER = "weights"
-
-
-class Mismatch(Exception):
-    """A weights file whose bytes no longer have the sha256 the manifest recorded."""
 
 
 def relative_path(rung: str, seed: int) -> str:
@@ -49,10 +46,8 @@ def write(path: Path, blob: dict) -> str:
 
 def read(path: Path, sha256: str) -> dict:
     """The file's contents shaped as a checkpoint's, from one read of its bytes, loaded only if they hash to
-    ``sha256``; ``Mismatch`` otherwise."""
-    data = path.read_bytes()
-    if sha256_bytes(data) != sha256:
-        raise Mismatch(str(path))
+    ``sha256``; ``checkpoints.Mismatch`` otherwise."""
+    data = verified_bytes(path, sha256)
     try:
         header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])  # safetensors: u64 size, JSON header
         meta = header["__metadata__"]
