@@ -97,7 +97,9 @@ def step_flops(module: LadderModule, batch) -> int:
     return counter.get_total_flops()
 
 
-def step_table(ladder_name: str, rungs: list[str] | None, steps: int, warmup: int, repeats: int) -> None:
+def step_table(
+    ladder_name: str, rungs: list[str] | None, steps: int, warmup: int, repeats: int, answers_only: bool = False
+) -> None:
     """Print, per rung, ms per step of both paths, their ratio, tokens/s and FLOP/s against the matmul peak."""
     quiet_lightning()
     ladder = load_ladder(ladder_name)
@@ -114,7 +116,7 @@ def step_table(ladder_name: str, rungs: list[str] | None, steps: int, warmup: in
     for rung in ladder.rungs:
         if rungs is not None and rung.name not in rungs:
             continue
-        training = ladder.training(rung)
+        training = ladder.training(rung).model_copy(update={"answers_only": answers_only})
         groups = plan(mixture.rows_by_length(), rung.params)
         torch.manual_seed(0)
         model = FAMILIES.get(spec.family).build(rung.config)

@@ -20,7 +20,11 @@ Part 3, end to end: the whole ladder from nothing, one seed with one worker and
 three seeds with two workers, for both versions (``--steps N`` trains every rung
 N steps instead of the ladder's own, for a quicker report; the note says so).
 
+``--answers-only`` has this code train with ``training.answers_only`` on (a copy of the
+ladder file), so that against ``--before HEAD`` the run measures that switch alone.
+
     python benchmarks/performance.py --before e1e7105
+    python benchmarks/performance.py --before HEAD --answers-only
 """
 
 from __future__ import annotations
@@ -54,17 +58,21 @@ def release(folder: Path) -> None:
     subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)], check=False)
 
 
-def ladder_file(code: Path, name: str, steps: int | None, folder: Path) -> str:
-    """The ladder as that checkout defines it, or a copy that trains every rung ``steps`` steps."""
+def ladder_file(code: Path, name: str, steps: int | None, folder: Path, answers_only: bool = False) -> str:
+    """The ladder as that checkout defines it, or a copy that trains every rung ``steps`` steps, or with
+    ``training.answers_only`` on."""
     source = next(
         p for p in (code / "ladders" / f"{name}.yaml", code / "model_zoo" / "ladders" / f"{name}.yaml") if p.is_file()
     )
-    if steps is None:
+    if steps is None and not answers_only:
         return str(source)
     spec = yaml.safe_load(source.read_text())
-    spec["training"]["steps"] = steps
-    spec["training"]["warmup_steps"] = min(spec["training"].get("warmup_steps", 0), steps // 10)
-    path = folder / f"{name}-{steps}-{code.name}.yaml"
+    if steps is not None:
+        spec["training"]["steps"] = steps
+        spec["training"]["warmup_steps"] = min(spec["training"].get("warmup_steps", 0), steps // 10)
+    if answers_only:
+        spec["training"]["answers_only"] = True
+    path = folder / f"{name}-{steps}-{answers_only}-{code.name}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return str(path)
 
@@ -81,7 +89,9 @@ def run(code: Path, ladder: str, seeds: str, workers: int, out: Path) -> tuple[f
     return wall, json.loads(manifest.read_text())
 
 
-def rung_table(versions: dict[str, Path], name: str, steps: int, repeats: int, folder: Path) -> None:
+def rung_table(
+    versions: dict[str, Path], name: str, steps: int, repeats: int, folder: Path, answers_only: bool
+) -> None:
     ladder = load_ladder(name)
     mixture = Mixture.of(ladder)
     tokens = mixture.tokens_per_step
@@ -89,7 +99,7 @@ def rung_table(versions: dict[str, Path], name: str, steps: int, repeats: int, f
     batches_s = 0.0
     for repeat in range(repeats):
         for version, code in versions.items():
-            path = ladder_file(code, name, steps, folder)
+            path = ladder_file(code, name, steps, folder, answers_only and version == "now")
             _, manifest = run(code, path, "0", 1, folder / f"rungs-{version}-{repeat}")
             for entry in manifest["runs"].values():
                 ms = 1000 * (entry["wall_time_s"] - entry.get("batches_s", 0.0)) / entry["steps"]
@@ -110,13 +120,13 @@ def rung_table(versions: dict[str, Path], name: str, steps: int, repeats: int, f
     print(f"(now: the seed's {steps} shared batches were generated once, in {batches_s:.1f} s, outside the steps)\n")
 
 
-def end_to_end(versions: dict[str, Path], name: str, steps: int | None, folder: Path) -> None:
+def end_to_end(versions: dict[str, Path], name: str, steps: int | None, folder: Path, answers_only: bool) -> None:
     budget = f", every rung {steps} steps instead of the ladder's own" if steps else ""
     print(f"Part 3: wall time of 'ladder run --ladder {name}' from nothing{budget}, minutes")
     print(f"{'version':>8} {'1 seed, 1 worker':>17} {'3 seeds, 2 workers':>19}")
     times = {}
     for version, code in versions.items():
-        path = ladder_file(code, name, steps, folder)
+        path = ladder_file(code, name, steps, folder, answers_only and version == "now")
         one, _ = run(code, path, "0", 1, folder / f"one-{version}")
         three, _ = run(code, path, "0,1,2", 2, folder / f"three-{version}")
         times[version] = (one, three)
@@ -133,6 +143,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="repeats of part 1 (best is kept)")
     parser.add_argument("--steps", type=int, help="part 3: train every rung this many steps (default: the ladder's)")
     parser.add_argument("--skip-ladder", action="store_true", help="leave out part 3 (the longest)")
+    parser.add_argument(
+        "--answers-only",
+        action="store_true",
+        help="this code trains with training.answers_only on (a copy of the ladder file: another hash, other bits)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)  # as every ladder job trains (--threads 1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,12 +155,14 @@ def main() -> None:
         before = checkout(args.before, folder / "before")
         try:
             versions = {"before": before, "now": ROOT}
-            rung_table(versions, args.ladder, args.rung_steps, args.repeats, folder)
+            if args.answers_only:
+                print("now: training.answers_only is on (the last block's MLP and the readout at answer positions)\n")
+            rung_table(versions, args.ladder, args.rung_steps, args.repeats, folder, args.answers_only)
             print("Part 2: the training step of this code, Lightning against a plain loop, every rung")
-            step_table(args.ladder, None, steps=150, warmup=15, repeats=3)
+            step_table(args.ladder, None, steps=150, warmup=15, repeats=3, answers_only=args.answers_only)
             print()
             if not args.skip_ladder:
-                end_to_end(versions, args.ladder, args.steps, folder)
+                end_to_end(versions, args.ladder, args.steps, folder, args.answers_only)
         finally:
             release(before)
 

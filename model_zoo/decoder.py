@@ -80,11 +80,19 @@ class Block(nn.Module):
         self.hook_mlp_out = HookPoint()
         self.hook_resid_post = HookPoint()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, at: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, d_model) -> (B, T, d_model); with ``at`` (B, T) bool, only those positions: (N, d_model).
+
+        The MLP works on each position alone, so after the token-mixing sublayer (which
+        needs every position) the positions nobody reads can be dropped. Training passes
+        the answer positions to the last block and skips most of its MLP.
+        """
         x = self.hook_resid_pre(x)  # (B, T, d_model)
         mixed = getattr(self, f"hook_{self.name}_out")(getattr(self, self.name)(self.ln1(x)))  # (B, T, d_model)
         x = self.hook_resid_mid(x + mixed)
-        return self.hook_resid_post(x + self.hook_mlp_out(self.mlp(self.ln2(x))))  # (B, T, d_model)
+        if at is not None:
+            x = x[at]  # (N, d_model)
+        return self.hook_resid_post(x + self.hook_mlp_out(self.mlp(self.ln2(x))))  # (B, T, d_model) or (N, d_model)
 
 
 class Decoder(nn.Module):
@@ -106,12 +114,17 @@ class Decoder(nn.Module):
         self.unembed = nn.Linear(cfg.d_model, cfg.d_vocab, bias=cfg.unembed_bias)
         self.apply(_init_weights)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens (B, T) int64 -> logits (B, T, d_vocab)."""
+    def forward(self, tokens: torch.Tensor, at: torch.Tensor | None = None) -> torch.Tensor:
+        """tokens (B, T) int64 -> logits (B, T, d_vocab); with ``at`` (B, T) bool, logits there only: (N, d_vocab).
+
+        The logits at ``at`` equal those of the full pass at the same positions: only the
+        last block's MLP, the final norm and the unembedding skip the other positions.
+        """
         x = self.embed_input(tokens)
-        for block in self.blocks:
+        *inner, last = self.blocks
+        for block in inner:
             x = block(x)
-        return self.readout(x)
+        return self.readout(last(x, at))
 
     def embed_input(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) int64 -> residual stream into the first block (B, T, d_model)."""
@@ -123,7 +136,7 @@ class Decoder(nn.Module):
         return self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(pos_embed)
 
     def readout(self, resid: torch.Tensor) -> torch.Tensor:
-        """Residual stream out of the last block (B, T, d_model) -> logits (B, T, d_vocab)."""
+        """Residual stream out of the last block (..., d_model) -> logits (..., d_vocab)."""
         return self.unembed(self.ln_final(resid))
 
 

@@ -128,7 +128,7 @@ def measures(model: nn.Module, n_ctx: int, moduli: dict[str, int]) -> pd.DataFra
     frames = [weight_norms(model), attention_scores(model, probe(n_ctx)), fourier]
     table = pd.concat([f for f in frames if not f.empty], ignore_index=True)
     table = table.reindex(columns=["measure", "task", "layer", "head", "value"])
-    return table.assign(task=table["task"].fillna(""))
+    return table.assign(task=table["task"].astype(object).fillna(""))  # all-NaN float when no measure is per task
 
 
 def ladder_internals(ladder: Ladder, out: Path) -> pd.DataFrame:

@@ -50,6 +50,11 @@ class TrainingSpec(Strict):
     warmup_steps: int = Field(default=0, ge=0)
     min_lr_ratio: float = Field(default=0.1, ge=0, le=1)
     grad_clip: float | None = Field(default=1.0, gt=0)
+    # True: the last block's MLP, the final norm and the unembedding run at answer positions only (the loss
+    # reads nothing else), about a fifth less arithmetic on the wide rungs. The same loss and gradients up to
+    # float32 rounding, but not the same bits, so it is part of the hash; left out of it while False, so the
+    # ladders trained before it existed keep their hashes and reproduce bit for bit.
+    answers_only: bool = False
     # Where it runs (Lightning's Trainer settings); ``ladder run --accelerator ...`` overrides them.
     accelerator: Literal["cpu", "gpu", "auto"] = "cpu"
     devices: int = Field(default=1, gt=0)
@@ -286,7 +291,7 @@ def parse_ladder(path: Path) -> Ladder:
     # defaults under its own name is written as its weight alone, however the file spells it, so ladders
     # from before task families hash as they always did.
     left_out = {
-        "training": {"strategy"},
+        "training": {"strategy"} | (set() if spec.training.answers_only else {"answers_only"}),
         "calibration_seeds": True,
         "calibrated": True,
         **({"round": True} if spec.round is None else {}),

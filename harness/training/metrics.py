@@ -13,12 +13,14 @@ import torch.nn.functional as F
 
 
 def answer_loss_sum(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Summed cross-entropy over masked positions. logits (B, T, V), targets (B, T), mask (B, T) bool.
+    """Summed cross-entropy over masked positions. logits (N, V) at the masked positions in row-major
+    order (as the model gives them when asked for those positions alone), targets (B, T), mask (B, T)
+    bool with N True.
 
     A sum rather than a mean, so that a batch run in several length groups adds its
     groups' sums and divides once by all its answer tokens.
     """
-    return F.cross_entropy(logits[mask], targets[mask], reduction="sum")  # logits[mask]: (N answer tokens, V)
+    return F.cross_entropy(logits, targets[mask], reduction="sum")
 
 
 def per_example(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

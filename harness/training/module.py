@@ -63,8 +63,12 @@ class LadderModule(L.LightningModule):
         return loss / total
 
     def _loss_sum(self, tokens: torch.Tensor, answer_mask: torch.Tensor) -> torch.Tensor:
-        logits = self.model(tokens[:, :-1])  # (b, L-1, V): position t predicts token t+1
-        return answer_loss_sum(logits, tokens[:, 1:], answer_mask[:, 1:])
+        at = answer_mask[:, 1:]  # (b, L-1): position t predicts token t+1, an answer token
+        if self.training_spec.answers_only:
+            logits = self.model(tokens[:, :-1], at=at)  # (N, V): computed at the answer positions only
+        else:
+            logits = self.model(tokens[:, :-1])[at]  # (b, L-1, V) computed, (N, V) kept
+        return answer_loss_sum(logits, tokens[:, 1:], at)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self.loss(batch)

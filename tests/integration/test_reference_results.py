@@ -16,6 +16,8 @@ from harness.forecasts.blindness import judge
 from harness.forecasts.ledger import read_ledger
 from harness.training.ladder import load_ladder, round_ladders
 from harness.training.store import ResultsStore
+from harness.truth.emergence import emergence_table, seed_points
+from harness.truth.ground_truth import thresholds
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 ROOT = RESULTS / "cpu"
@@ -64,6 +66,30 @@ def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
         pd.read_parquet(copy / "emergence.parquet"), pd.read_parquet(ROOT / "emergence.parquet")
     )
     assert (copy / "emergence_map.png").stat().st_size > 10_000
+
+
+CALIBRATION = sorted((RESULTS / "calibration").glob("**/cpu.yaml"))
+# Kept attempts that were not adopted, with the spread of mod_add's seeds the docs report for each.
+MOD_ADD_SPREAD = {"cpu-v3": 2.79, "cpu-round3/a": 1.76, "cpu-round3/b": 1.73}
+
+
+@pytest.mark.parametrize("path", CALIBRATION, ids=lambda p: str(p.parent.relative_to(RESULTS / "calibration")))
+def test_kept_calibration_attempts_hold_the_curves_their_files_trained(path):
+    """Each not-adopted attempt of docs/ground-truth.md: its ladder file loads, its curves are that file's, and
+    they give the spread the docs quote."""
+    ladder, store = load_ladder(path), path.parent / "cpu"
+    manifest = json.loads((store / "manifest.json").read_text())
+    assert manifest["ladder_hash"] == ladder.hash
+    curves = pd.read_parquet(store / "curves.parquet")
+    assert set(zip(curves["rung"], curves["seed"])) == {(r["rung"], r["seed"]) for r in manifest["runs"].values()}
+    table = emergence_table(curves, thresholds(ladder.tasks))
+    points = seed_points(table)
+    mod_add = points[(points["metric"] == "accuracy") & (points["task"] == "mod_add")]
+    _, held_out = ladder.split_seeds(sorted(set(curves["seed"])))
+    if held_out:  # judged where it was judged: on its held-out seeds, else (never got that far) on the others
+        mod_add = mod_add[mod_add["seed"].isin(held_out)]
+    spread = mod_add["robust_position"].max() - mod_add["robust_position"].min()
+    assert spread == pytest.approx(MOD_ADD_SPREAD[str(path.parent.relative_to(RESULTS / "calibration"))], abs=0.005)
 
 
 def test_at_least_four_resolved_forecasting_ladders_with_forty_task_questions():

@@ -67,6 +67,15 @@ def test_hash_ignores_comments_but_not_content(tmp_path):
     assert len(base) == 64
 
 
+def test_answers_only_is_hashed_when_on_and_absent_from_the_hash_when_off(tmp_path):
+    """Ladders written before the switch existed keep their hashes; turning it on trains other bits."""
+    base = load_ladder(write(tmp_path, GOOD)).hash
+    off = GOOD.replace("lr: 0.001}", "lr: 0.001, answers_only: false}")
+    on = GOOD.replace("lr: 0.001}", "lr: 0.001, answers_only: true}")
+    assert load_ladder(write(tmp_path, off, "off.yaml")).hash == base
+    assert load_ladder(write(tmp_path, on, "on.yaml")).hash != base
+
+
 def test_rungs_resolve_with_shared_model_fields(tmp_path):
     lad = load_ladder(write(tmp_path, GOOD))
     assert [r.name for r in lad.rungs] == ["a", "b"]

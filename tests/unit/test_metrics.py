@@ -17,7 +17,7 @@ def test_exact_match_and_loss_by_hand():
     assert exact.tolist() == [True, False]  # row 2 gets position 2 wrong
     right, wrong = -math.log(1 / (1 + math.exp(-5))), -math.log(1 / (1 + math.exp(5)))
     assert torch.allclose(loss_sum, torch.tensor([2 * right, right + wrong]))
-    assert answer_loss_sum(logits, targets, mask).item() == pytest.approx(3 * right + wrong, rel=1e-6)
+    assert answer_loss_sum(logits[mask], targets, mask).item() == pytest.approx(3 * right + wrong, rel=1e-6)
 
 
 def test_masked_positions_do_not_count():

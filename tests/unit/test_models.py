@@ -78,6 +78,18 @@ def test_forward_shape_and_causality(family):
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("n_layers", [1, 3])
+def test_logits_asked_at_some_positions_equal_the_full_ones_there(family, n_layers):
+    torch.manual_seed(0)
+    _, model = build(family, d_model=16, n_layers=n_layers, n_heads=2)
+    x = torch.randint(0, vocab.D_VOCAB, (3, 12))
+    at = torch.rand(3, 12) < 0.3  # (3, 12)
+    picked = model(x, at=at)
+    assert picked.shape == (int(at.sum()), vocab.D_VOCAB)
+    torch.testing.assert_close(picked, model(x)[at], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_too_long_input_is_refused(family):
     _, model = build(family, d_model=8, n_layers=1, n_heads=2)
     with pytest.raises(ValueError, match="n_ctx"):

@@ -61,6 +61,25 @@ def test_grouped_loss_and_gradients_equal_the_padded_ones(family, groups):
         torch.testing.assert_close(q.grad, p.grad, rtol=1e-5, atol=1e-7, msg=name)
 
 
+@pytest.mark.parametrize("family", ["gpt", "mixer"])
+@pytest.mark.parametrize("rung", [0, 2, 5])
+def test_answer_positions_only_give_the_loss_and_gradients_of_the_full_pass(family, rung):
+    """Training runs the last block's MLP, the final norm and the unembedding at answer positions only."""
+    torch.manual_seed(0)
+    model = FAMILIES.get(family).build(CPU.rungs[rung].config)
+    full = copy.deepcopy(model)
+    tokens, answer_mask = MIXTURE.train_batch(0, 3)
+    mask = answer_mask[:, 1:]
+    a = torch.nn.functional.cross_entropy(full(tokens[:, :-1])[mask], tokens[:, 1:][mask], reduction="sum")
+    training = CPU.spec.training.model_copy(update={"answers_only": True})
+    b = LadderModule(model, training)._loss_sum(tokens, answer_mask)
+    assert b.item() == pytest.approx(a.item(), rel=1e-6)
+    a.backward()
+    b.backward()
+    for (name, p), q in zip(full.named_parameters(), model.parameters()):  # sums in another order: float32 rounding
+        torch.testing.assert_close(q.grad, p.grad, rtol=1e-5, atol=1e-6 * float(p.grad.abs().max()), msg=name)
+
+
 def test_flat_parameters_train_like_separate_ones():
     """The flat AdamW step with clipping matches torch's AdamW over the separate parameters."""
     torch.manual_seed(0)
