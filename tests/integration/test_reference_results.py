@@ -16,8 +16,8 @@ from harness.forecasts.blindness import judge
 from harness.forecasts.ledger import read_ledger
 from harness.training.ladder import load_ladder, round_ladders
 from harness.training.store import ResultsStore
-from harness.truth.emergence import emergence_table, seed_points
-from harness.truth.ground_truth import thresholds
+from harness.truth.emergence import seed_points
+from harness.truth.ground_truth import measure
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 ROOT = RESULTS / "cpu"
@@ -77,13 +77,13 @@ MOD_ADD_SPREAD = {"cpu-v3": 2.79, "cpu-round3/a": 1.76, "cpu-round3/b": 1.73}
 def test_kept_calibration_attempts_hold_the_curves_their_files_trained(path):
     """Each not-adopted attempt of docs/ground-truth.md: its ladder file loads, its curves are that file's, and
     they give the spread the docs quote."""
-    ladder, store = load_ladder(path), path.parent / "cpu"
-    manifest = json.loads((store / "manifest.json").read_text())
+    ladder = load_ladder(path)
+    manifest = json.loads((path.parent / "cpu" / "manifest.json").read_text())
     assert manifest["ladder_hash"] == ladder.hash
-    curves = pd.read_parquet(store / "curves.parquet")
+    truth = measure(ladder, path.parent, write=False)  # as `ladder emergence` reads them
+    curves = pd.read_parquet(path.parent / "cpu" / "curves.parquet")
     assert set(zip(curves["rung"], curves["seed"])) == {(r["rung"], r["seed"]) for r in manifest["runs"].values()}
-    table = emergence_table(curves, thresholds(ladder.tasks))
-    points = seed_points(table)
+    points = seed_points(truth.table)
     mod_add = points[(points["metric"] == "accuracy") & (points["task"] == "mod_add")]
     _, held_out = ladder.split_seeds(sorted(set(curves["seed"])))
     if held_out:  # judged where it was judged: on its held-out seeds, else (never got that far) on the others
