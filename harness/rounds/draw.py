@@ -5,7 +5,9 @@ give the same ladder file, byte for byte, on every machine. Each task keeps its
 name, family and weight and gets parameters drawn from its family's
 ``round_space`` (settings around those that emerge inside the cpu ladder's
 sizes), redrawn until the setting differs from the template's (so the template's
-measured answer is not the round's), is valid, and fits the rungs' context.
+measured answer is not the round's) and from every other setting of its family in
+the template and the round (so two tasks of one family never become the same
+task), is valid, and fits the rungs' context.
 Everything else (rungs, training, evaluation) is the template's; the seeds are
 the template's first three, and no calibration decision looks at them.
 """
@@ -32,10 +34,17 @@ def draw_settings(template: Ladder, seed: int) -> dict[str, dict[str, int]]:
     entropy = [seed, int(template.hash[:16], 16)]
     rng = np.random.default_rng(np.random.SeedSequence(entropy))
     n_ctx = min(r.config.n_ctx for r in template.rungs)
-    return {task.name: _draw_one(task, rng, n_ctx) for task in template.tasks}
+    taken: dict[str, list[dict[str, int]]] = {}  # family -> its settings in the template and drawn so far
+    for task in template.tasks:
+        taken.setdefault(task.family, []).append(task.settings)
+    drawn = {}
+    for task in template.tasks:
+        drawn[task.name] = _draw_one(task, rng, n_ctx, taken[task.family])
+        taken[task.family].append(drawn[task.name])
+    return drawn
 
 
-def _draw_one(task: Task, rng: np.random.Generator, n_ctx: int) -> dict[str, int]:
+def _draw_one(task: Task, rng: np.random.Generator, n_ctx: int, taken: list[dict[str, int]]) -> dict[str, int]:
     space = type(task).round_space
     if not space:
         raise UserError(f"Task '{task.name}' (family {task.family}) has no round space: it cannot be drawn anew.")
@@ -45,11 +54,12 @@ def _draw_one(task: Task, rng: np.random.Generator, n_ctx: int) -> dict[str, int
             candidate = make(task.family, settings)
         except ValidationError:
             continue  # parameters that contradict each other (e.g. more queries than pairs): draw again
-        if candidate.settings != task.settings and not candidate.problems() and candidate.seq_len - 1 <= n_ctx:
+        if candidate.settings not in taken and not candidate.problems() and candidate.seq_len - 1 <= n_ctx:
             return candidate.settings
     raise UserError(
         f"No setting of task '{task.name}' (family {task.family}) in its round space differs from the template's "
-        f"and fits n_ctx={n_ctx}; widen the template's n_ctx."
+        f"and from the family's other settings, and fits n_ctx={n_ctx}; widen the template's n_ctx, or give the "
+        "template fewer tasks of this family."
     )
 
 

@@ -7,7 +7,6 @@ import yaml
 
 from harness.forecasts.blindness import judge
 from harness.rounds.draw import draw_settings, round_ladder, round_text
-from harness.tasks import TASKS
 from harness.training.ladder import load_ladder, parse_ladder
 
 CPU = load_ladder("cpu")
@@ -25,8 +24,24 @@ def test_every_task_moves_inside_its_round_space(seed):
     assert list(drawn) == [t.name for t in CPU.tasks]
     for task in CPU.tasks:
         space = type(task).round_space
-        assert drawn[task.name] != task.settings
+        assert drawn[task.name] not in [t.settings for t in CPU.tasks if t.family == task.family]
         assert all(drawn[task.name][k] in choices for k, choices in space.items())
+
+
+def test_two_settings_of_one_family_stay_two_tasks_in_every_round(tmp_path):
+    """A template may hold a family at several settings: the round draws each a setting of its own, none of the
+    template's, so no two of its tasks become one question (facts has four settings to draw from)."""
+    path = tmp_path / "twice.yaml"
+    path.write_text(
+        "name: twice\nfamily: gpt\ntasks: {facts: 1.0, facts_b: {family: facts, n_facts: 256, weight: 1.0}}\n"
+        "training: {steps: 10, batch_size: 8, lr: 0.001}\nseeds: [0]\nmodel: {n_ctx: 24}\n"
+        "rungs: [{name: a, d_model: 8, n_layers: 1, n_heads: 2}]\n"
+    )
+    template = load_ladder(path)
+    for seed in range(30):
+        drawn = draw_settings(template, seed)
+        assert drawn["facts"] != drawn["facts_b"], seed
+        assert not {drawn["facts"]["n_facts"], drawn["facts_b"]["n_facts"]} & {512, 256}, seed
 
 
 def test_a_round_file_is_a_valid_ladder_with_the_templates_rungs(tmp_path):
@@ -38,8 +53,9 @@ def test_a_round_file_is_a_valid_ladder_with_the_templates_rungs(tmp_path):
     assert lad.spec.training == CPU.spec.training and lad.spec.seeds == [0, 1, 2] and lad.spec.calibration_seeds == []
     assert lad.spec.weights == CPU.spec.weights
     assert all(not t.is_default for t in lad.tasks) and lad.hash != CPU.hash
-    # Every task keeps its family's home tag slot, so the model sees the template's tag tokens.
-    assert [t.tag for t in lad.tasks] == [TASKS.get(t.family).home_tag for t in lad.tasks]
+    # Every task keeps the template's tag slot (its family's home slot, or the one a second setting of a
+    # family was given), so the model sees the template's tag tokens.
+    assert [t.tag for t in lad.tasks] == [t.tag for t in CPU.tasks]
     assert yaml.safe_load(path.read_text())["name"] == "cpu-r3x"
 
 
