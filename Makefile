@@ -3,6 +3,7 @@
 #               OUT=dir holding none, a fresh run of the smoke ladder), baselines and example
 #               forecasts scored, the leaderboard printed and its web page written
 #   make test   creates .venv, installs, lints (ruff check, ruff format --check) and runs the test suite
+#               in two processes (pytest-xdist; each test file stays in one, with its fixtures)
 # TORCH is installed before anything that depends on it: torch==2.13.0 is the CPU
 # build on machines without a GPU (a plain `pip install torch` pulls GB of CUDA). The interp
 # extra (transformers, transformer-lens, nnsight) then adds no CUDA package either.
@@ -29,7 +30,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest --numprocesses 2 --dist loadfile
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/performance.py --before $(BEFORE)

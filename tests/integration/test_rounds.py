@@ -59,7 +59,7 @@ def forecast(place: Path, name: str, ladder: str, p: float) -> Path:
 def test_a_round_from_draw_to_leaderboard(place):
     preds, results = str(place / "predictions"), str(place / "results")
     where = ("--predictions", preds, "--out", results)
-    out = cli("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "4", *where)
+    out = " ".join(cli("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "4", *where).split())
     assert "tiny-r4" in out and "Submitted blind: uninformed." in out  # the template has no results: no prior
     path = place / "rounds" / "tiny-r4.yaml"
     round_file = yaml.safe_load(path.read_text())
