@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 
-import pytest
 
-
-def pytest_configure(config: pytest.Config) -> None:
+def pytest_configure() -> None:
     """Under pytest-xdist (``make test`` runs two processes), one torch thread per process.
 
     torch's default is a thread per core, so two processes on a 2-core machine would each run two

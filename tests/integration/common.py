@@ -18,6 +18,12 @@ def cli(*args: str) -> str:
     return result.output
 
 
+def cli_line(*args: str) -> str:
+    """``cli(ARGS)`` on one line: whitespace normalised, so that a check does not depend on where the
+    output wraps (160 columns; a long tmp path moves the breaks)."""
+    return " ".join(cli(*args).split())
+
+
 def cli_fails(*args: str) -> str:
     """Run ``ladder ARGS`` expecting a user error (exit 2); its output on one line."""
     result = CliRunner().invoke(main, list(args))

@@ -13,7 +13,7 @@ from harness.board.page import write_report
 from harness.board.ranking import standings
 from harness.forecasts.scoreboard import score_ladder
 from harness.training.ladder import load_ladder
-from tests.integration.common import ROOT, cli, cli_fails
+from tests.integration.common import ROOT, cli, cli_fails, cli_line
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 HOSTILE = 'Hostile text: <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> & "quotes"'
@@ -93,7 +93,7 @@ def test_clear_messages_without_submissions_or_results(site, tmp_path):
 
 
 def test_demo_uses_the_measured_cpu_results(work):
-    out = " ".join(cli("demo", "--predictions", str(work / "predictions"), "--out", str(work / "results")).split())
+    out = cli_line("demo", "--predictions", str(work / "predictions"), "--out", str(work / "results"))
     assert "Using the measured results of ladder 'cpu'" in out
     assert "extrapolator*" in out and (work / "results" / "cpu" / "leaderboard.html").is_file()
     again = cli("demo", "--predictions", str(work / "predictions"), "--out", str(work / "results"))

@@ -22,7 +22,7 @@ from harness.neurons.recording import record
 from harness.tasks import vocab
 from harness.training.ladder import load_ladder
 from harness.training.store import ResultsStore
-from tests.integration.common import ROOT, cli, cli_fails
+from tests.integration.common import ROOT, cli, cli_fails, cli_line
 
 LADDER = load_ladder("smoke")
 
@@ -361,8 +361,8 @@ def test_reference_weights_stand_in_for_absent_final_checkpoints(store, tmp_path
     """`ladder weights` commits the final weights as safetensors; with the checkpoints gone (a fresh clone)
     load_model and ladder record use them, checked against the manifest's sha256; verify sees damage."""
     before = {n: t.clone() for n, t in harness.load_model("smoke", "s1", 0, out=store).state_dict().items()}
-    assert "2 of 2 pairs written" in " ".join(cli("weights", "--ladder", "smoke", "--out", str(store)).split())
-    assert "0 of 2 pairs written" in " ".join(cli("weights", "--ladder", "smoke", "--out", str(store)).split())
+    assert "2 of 2 pairs written" in cli_line("weights", "--ladder", "smoke", "--out", str(store))
+    assert "0 of 2 pairs written" in cli_line("weights", "--ladder", "smoke", "--out", str(store))
     manifest = json.loads((store / "smoke" / "manifest.json").read_text())
     recorded = manifest["runs"]["s1/seed0"]["weights"]
     path = store / "smoke" / recorded["path"]

@@ -20,7 +20,7 @@ from harness.forecasts.ledger import read_ledger
 from harness.forecasts.methods import GROUP
 from harness.training.ladder import load_ladder
 from harness.training.store import ResultsStore
-from tests.integration.common import ROOT, cli, cli_fails
+from tests.integration.common import ROOT, cli, cli_fails, cli_line
 
 TEMPLATE = textwrap.dedent(
     """\
@@ -59,7 +59,7 @@ def forecast(place: Path, name: str, ladder: str, p: float) -> Path:
 def test_a_round_from_draw_to_leaderboard(place):
     preds, results = str(place / "predictions"), str(place / "results")
     where = ("--predictions", preds, "--out", results)
-    out = " ".join(cli("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "4", *where).split())
+    out = cli_line("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "4", *where)
     assert "tiny-r4" in out and "Submitted blind: uninformed." in out  # the template has no results: no prior
     path = place / "rounds" / "tiny-r4.yaml"
     round_file = yaml.safe_load(path.read_text())
@@ -126,13 +126,13 @@ def test_round_new_submits_every_registered_method_blind(place, monkeypatch):
     for name in ("curves.parquet", "manifest.json"):
         shutil.copy(ROOT / "results" / "cpu" / name, place / "results" / "cpu" / name)
     where = ("--predictions", str(place / "predictions"), "--out", str(place / "results"))
-    out = " ".join(cli("round", "new", "--template", "cpu", "--seed", "11", *where).split())
+    out = cli_line("round", "new", "--template", "cpu", "--seed", "11", *where)
     assert "Submitted blind: uninformed, template-prior, ramp." in out
     entries = read_ledger(place / "predictions")
     assert {(e.forecaster, e.kind, e.blind) for e in entries} == {
         ("uninformed", "baseline", True), ("template-prior", "baseline", True), ("ramp", "forecaster", True),
     }  # fmt: skip
-    out = " ".join(cli("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "5", *where).split())
+    out = cli_line("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "5", *where)
     assert "Submitted blind: uninformed, ramp. Not by template-prior, which needs a round whose template has" in out
 
 
