@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.training.ladder import LADDER_DIR, load_ladder
+from harness.ladders.ladder import LADDER_DIR, load_ladder
 from harness.training.runner import RunOptions, run_ladder
 from harness.training.store import ResultsStore
 from harness.truth.ground_truth import measure

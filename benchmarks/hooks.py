@@ -26,9 +26,9 @@ import timeit
 
 import torch
 
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import load_ladder
 from harness.training.data import Mixture
-from harness.training.families import FAMILIES
-from harness.training.ladder import load_ladder
 from harness.training.module import LadderModule
 from model_zoo.hooks import HookPoint, hook_points
 

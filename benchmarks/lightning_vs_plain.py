@@ -19,10 +19,10 @@ import lightning as L
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import load_ladder
 from harness.training.data import Mixture
-from harness.training.families import FAMILIES
 from harness.training.groups import plan
-from harness.training.ladder import load_ladder
 from harness.training.module import LadderModule
 from harness.training.train import quiet_lightning
 

@@ -42,8 +42,8 @@ import torch
 import yaml
 from lightning_vs_plain import matmul_peak, step_table
 
+from harness.ladders.ladder import load_ladder
 from harness.training.data import Mixture
-from harness.training.ladder import load_ladder
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.forecasts import scoring
 from harness.forecasts.ledger import read_ledger, stored
-from harness.forecasts.scoreboard import answer_tables, pooled_task_scores, reference
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
+from harness.scoring import rules
+from harness.scoring.scoreboard import answer_tables, pooled_task_scores, reference
 from harness.truth.ground_truth import measure
 
 
@@ -31,8 +31,8 @@ def spread(predictions: Path, out: Path, forecaster: str) -> float:
     ladder = load_ladder("cpu")
     entry = [e for e in read_ledger(predictions) if e.ladder_hash == ladder.hash and e.forecaster == forecaster][-1]
     answers = answer_tables({entry.sha256: stored(predictions, entry)})
-    table = scoring.task_scores(
-        scoring.outcomes(measure(ladder, out).table, ladder.spec.training.steps), answers, reference(ladder)
+    table = rules.task_scores(
+        rules.outcomes(measure(ladder, out).table, ladder.spec.training.steps), answers, reference(ladder)
     )
     brier = table[table["score"] == "brier"]
     return float((brier["value"] - brier["ref"]).std(ddof=1))

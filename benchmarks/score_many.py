@@ -1,4 +1,4 @@
-"""Benchmark: score 1,000 submissions spread over every committed ladder, one ``scoring.score`` call per ladder.
+"""Benchmark: score 1,000 submissions spread over every committed ladder, one ``rules.score`` call per ladder.
 
 Submissions are random perturbations of the uninformed forecast with every
 question answered (every task, rung and quantile of all five kinds), so the
@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from harness.forecasts.schema import Forecast, TaskForecast, uninformed
-from harness.forecasts.scoreboard import answer_tables, reference
-from harness.forecasts.scoring import outcomes, score
-from harness.training.ladder import builtin_ladders, load_ladder, round_ladders
+from harness.ladders.ladder import builtin_ladders, load_ladder, round_ladders
+from harness.scoring.rules import outcomes, score
+from harness.scoring.scoreboard import answer_tables, reference
 from harness.training.store import ResultsStore
 
 

@@ -35,9 +35,9 @@ import torch.nn.functional as F
 from lightning_vs_plain import plain_ms
 from torch.func import functional_call, stack_module_state, vmap
 
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import TrainingSpec, load_ladder
 from harness.training.data import Mixture
-from harness.training.families import FAMILIES
-from harness.training.ladder import TrainingSpec, load_ladder
 from harness.training.module import LadderModule
 from harness.training.schedule import lr_factor
 

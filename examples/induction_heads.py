@@ -19,7 +19,7 @@ import torch
 
 import harness
 from harness.errors import UserError
-from harness.training.ladder import Ladder, load_ladder
+from harness.ladders.ladder import Ladder, load_ladder
 
 
 def induction_targets(tokens: torch.Tensor) -> torch.Tensor:

@@ -27,8 +27,8 @@ import torch
 
 import harness
 from harness.errors import UserError
+from harness.ladders.ladder import Ladder, load_ladder
 from harness.tasks import vocab
-from harness.training.ladder import Ladder, load_ladder
 
 
 def questions(tag: int, p: int) -> tuple[torch.Tensor, torch.Tensor]:

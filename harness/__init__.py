@@ -3,7 +3,7 @@
 ``harness.load_model`` and ``harness.record`` open trained models for study;
 ``harness.to_hf`` and ``harness.to_transformer_lens`` convert a ``gpt`` model for
 Hugging Face and TransformerLens (the ``interp`` extra). They are imported on
-first use, so that ``import harness.forecasts.scoring`` stays free of torch.
+first use, so that ``import harness.scoring.rules`` stays free of torch.
 """
 
 from __future__ import annotations

@@ -1,18 +1,19 @@
 """The model families by name: each is a config class and the module it builds.
 
 A plain mapping: ``model_zoo`` is plain torch and imports nothing from the harness,
-which wraps this mapping in its registry (``harness.training.families``).
+which wraps this mapping in its registry (``harness.ladders.families``).
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from torch import nn
+from model_zoo.config import GPTConfig, MixerConfig, ModelConfig
 
-from model_zoo.config import ModelConfig
-from model_zoo.gpt import GPT, GPTConfig
-from model_zoo.mixer import Mixer, MixerConfig
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,9 @@ class Family:
     """A model family: how to validate a rung's shape and how to build it."""
 
     config: type[ModelConfig]
-    model: type[nn.Module]
+    # Where the module lives, as "package.module:Class": imported on first use, so that reading a ladder file (its
+    # rungs' shapes and parameter counts need only ``config``) imports no torch.
+    module: str
     description: str
     # Bumped whenever the same config builds a different network; ``changes`` pairs each later version with
     # what it changed.
@@ -32,6 +35,12 @@ class Family:
         """What changed in this family after ``version``, in words."""
         return "; ".join(text for v, text in self.changes if v > version) or "nothing recorded"
 
+    @property
+    def model(self) -> type[nn.Module]:
+        """The family's ``nn.Module`` class (imports torch)."""
+        path, name = self.module.split(":")
+        return getattr(importlib.import_module(path), name)
+
     def build(self, cfg: ModelConfig) -> nn.Module:
         return self.model(cfg)
 
@@ -39,10 +48,10 @@ class Family:
 FAMILIES: dict[str, Family] = {
     "gpt": Family(
         GPTConfig,
-        GPT,
+        "model_zoo.gpt:GPT",
         "pre-norm decoder-only transformer with causal attention, in the shape of GPT-2",
         version=2,
         changes=((2, "the unembedding lost its bias, giving the exact shape of GPT-2"),),
     ),
-    "mixer": Family(MixerConfig, Mixer, "attention-free decoder with learned causal token mixing"),
+    "mixer": Family(MixerConfig, "model_zoo.mixer:Mixer", "attention-free decoder with learned causal token mixing"),
 }

@@ -12,42 +12,14 @@ Module and hook-point names follow TransformerLens (``embed``, ``pos_embed``,
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from pydantic import model_validator
 from torch import nn
 
-from model_zoo.config import ModelConfig
+from model_zoo.config import GPTConfig
 from model_zoo.decoder import Block, Decoder
 from model_zoo.hooks import HookPoint
-
-
-class GPTConfig(ModelConfig):
-    """Decoder-only transformer. d_head: width of one head; None means d_model // n_heads."""
-
-    d_head: int | None = None
-    unembed_bias: ClassVar[bool] = False  # GPT-2's head has no bias
-
-    @model_validator(mode="after")
-    def _heads_fit(self) -> GPTConfig:
-        if self.d_head is None and self.d_model % self.n_heads:
-            raise ValueError(
-                f"n_heads={self.n_heads} does not divide d_model={self.d_model}; "
-                "choose n_heads that divides d_model or set d_head explicitly"
-            )
-        return self
-
-    @property
-    def head_width(self) -> int:
-        return self.d_head if self.d_head is not None else self.d_model // self.n_heads
-
-    def n_params(self) -> int:
-        """Exact number of trainable parameters (equals ``sum(p.numel())``)."""
-        d, hd = self.d_model, self.n_heads * self.head_width
-        attn = (d * 3 * hd + 3 * hd) + (hd * d + d)
-        return self._shared_params() + self.n_layers * (attn + self._mlp_params())
 
 
 class Attention(nn.Module):

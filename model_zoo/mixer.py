@@ -10,30 +10,11 @@ forecastable question about architecture, not only size.
 from __future__ import annotations
 
 import torch
-from pydantic import model_validator
 from torch import nn
 
-from model_zoo.config import ModelConfig
+from model_zoo.config import MixerConfig
 from model_zoo.decoder import Block, Decoder
 from model_zoo.hooks import HookPoint
-
-
-class MixerConfig(ModelConfig):
-    """Attention-free decoder; n_heads splits d_model into independently mixed groups."""
-
-    def n_params(self) -> int:
-        """Exact number of trainable parameters (equals ``sum(p.numel())``)."""
-        d = self.d_model
-        mixing = self.n_heads * self.n_ctx * (self.n_ctx + 1) // 2 + (d * d + d)
-        return self._shared_params() + self.n_layers * (mixing + self._mlp_params())
-
-    @model_validator(mode="after")
-    def _heads_fit(self) -> MixerConfig:
-        if self.d_model % self.n_heads:
-            raise ValueError(
-                f"n_heads={self.n_heads} does not divide d_model={self.d_model}; choose n_heads that divides d_model"
-            )
-        return self
 
 
 class CausalMixing(nn.Module):

@@ -46,7 +46,7 @@ def interval(low: float, high: float, spec: str) -> str:
     return f"[{number(low, spec)}, {number(high, spec)}]"
 
 
-def leaderboard_texts(row) -> dict[str, str]:  # noqa: ANN001 - a row of harness.board.ranking.standings
+def leaderboard_texts(row) -> dict[str, str]:  # noqa: ANN001 - a row of harness.scoring.ranking.rank_ladder
     """Every value of one leaderboard row as text, the same in the terminal and on the page."""
     return {
         "rank": "-" if missing(row.rank) else str(row.rank),
@@ -73,7 +73,7 @@ def leaderboard_texts(row) -> dict[str, str]:  # noqa: ANN001 - a row of harness
     }
 
 
-def verdicts(board) -> list[str]:  # noqa: ANN001 - harness.board.ranking.standings
+def verdicts(board) -> list[str]:  # noqa: ANN001 - harness.scoring.ranking.rank_ladder
     """In words, per group of ranked forecasts: who cannot be told apart from the leader, and from uninformed.
 
     Two forecasters cannot be told apart when the 95% interval of their paired Brier difference holds 0.

@@ -21,8 +21,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from harness.board import figures
 from harness.board.fmt import interval, leaderboard_texts, number, sci, verdicts
 from harness.files import atomic_write
-from harness.forecasts.scoreboard import Scoreboard, answer_tables
-from harness.forecasts.scoring import scored_rungs
+from harness.scoring.rules import scored_rungs
+from harness.scoring.scoreboard import Scoreboard, answer_tables
 from harness.training.store import ResultsStore
 from harness.truth.emergence import task_order
 from harness.truth.ground_truth import thresholds
@@ -82,8 +82,8 @@ COLUMNS = [
 
 
 def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | None = None) -> str:
-    """The page's HTML for ``standings`` (rows of ``harness.board.ranking.standings``) of ``board``, with the
-    standings across ladders (rows of ``harness.forecasts.standings.standings``) when ``across`` is given."""
+    """The page's HTML for ``standings`` (rows of ``harness.scoring.ranking.rank_ladder``) of ``board``, with the
+    standings across ladders (rows of ``harness.scoring.standings.standings``) when ``across`` is given."""
     env = Environment(
         loader=PackageLoader("harness.board", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),

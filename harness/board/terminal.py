@@ -57,7 +57,7 @@ def checks_table(checks: list[Check], seeds: str) -> Table:
 
 
 def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
-    """The ranked submissions of ``harness.board.ranking.standings``, one row each, groups separated."""
+    """The ranked submissions of ``harness.scoring.ranking.rank_ladder``, one row each, groups separated."""
     caption = (
         "* built-in baseline; † oracle, reads the truth, never ranked. "
         "Ranked within each group of forecasts that answered the same questions. Brier index: 100 is perfect, 0.5 "

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from harness.errors import UserError
-from harness.forecasts.score_names import N_BOOT
+from harness.scoring.table import N_BOOT
 
 # Piped output (logs, CI) gets a wide fixed width rather than rich's 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)

@@ -8,7 +8,7 @@ import click
 
 from harness.cli.app import BOOT_SEED, LADDER, PREDICTIONS, RESULTS, console, main
 from harness.errors import UserError
-from harness.forecasts.score_names import HIGHER_IS_BETTER, QUESTION_SCORES
+from harness.scoring.table import HIGHER_IS_BETTER, QUESTION_SCORES
 
 
 @main.command()
@@ -45,8 +45,8 @@ def leaderboard(
     ladder_name: str, predictions: Path, out: Path, track: str, sort_by: str, show_oracle: bool, html: str | None
 ) -> None:
     """Rank every submission for a ladder (scoring them afresh) and print the table; optionally write the page."""
-    from harness.forecasts.scoreboard import score_ladder
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
+    from harness.scoring.scoreboard import score_ladder
 
     ladder = load_ladder(ladder_name)
     board = score_ladder(ladder, predictions, out)
@@ -56,12 +56,12 @@ def leaderboard(
 
 def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: Path | None) -> None:  # noqa: ANN001 - a Scoreboard
     """Print the ranked table of ``board`` and, if ``page`` is given, write the web page there."""
-    from harness.board.ranking import standings
     from harness.board.terminal import leaderboard_table
+    from harness.scoring.ranking import rank_ladder
 
     for note in board.notes:
         console.print(f"[yellow]{note}[/]")
-    rows = standings(board.scores, track, sort_by, show_oracle)
+    rows = rank_ladder(board.scores, track, sort_by, show_oracle)
     if rows.empty:
         raise UserError(
             f"No {track}-track submissions for ladder '{board.ladder.name}' among the {len(board.entries)} scored; "
@@ -87,8 +87,8 @@ def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: P
 
 def across_ladders(predictions: Path, out: Path):  # noqa: ANN201 - a standings table, or None
     """The standings across every resolved ladder (Brier), or None when no ladder has blind-track forecasts."""
-    from harness.forecasts.scoreboard import pooled_task_scores
-    from harness.forecasts.standings import standings
+    from harness.scoring.scoreboard import pooled_task_scores
+    from harness.scoring.standings import standings
 
     try:
         scores, _ = pooled_task_scores(predictions, out)
@@ -102,9 +102,9 @@ def across_ladders(predictions: Path, out: Path):  # noqa: ANN201 - a standings 
 @RESULTS
 def demo(predictions: Path, out: Path) -> None:
     """Leaderboard in one command: the committed cpu results (or a fresh smoke run), baselines, scores, page."""
-    from harness.forecasts.answers import write_baselines
-    from harness.forecasts.scoreboard import score_ladder
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
+    from harness.methods.baselines import write_baselines
+    from harness.scoring.scoreboard import score_ladder
     from harness.training.runner import RunOptions, run_ladder
     from harness.training.store import ResultsStore
     from harness.truth.ground_truth import measure
@@ -146,9 +146,9 @@ def standings(predictions: Path, out: Path, score_name: str, n_boot: int, seed: 
     from rich.table import Table
 
     from harness.board.fmt import interval, number
-    from harness.forecasts.scoreboard import pooled_task_scores
-    from harness.forecasts.standings import REFERENCE
-    from harness.forecasts.standings import standings as rank
+    from harness.scoring.scoreboard import pooled_task_scores
+    from harness.scoring.standings import REFERENCE
+    from harness.scoring.standings import standings as rank
 
     scores, ladders = pooled_task_scores(predictions, out)
     scores = scores[scores["score"] == score_name]

@@ -23,7 +23,7 @@ def template(ladder_name: str, output: Path | None, forecaster: str) -> None:
     """Write a prediction file with every task and rung and neutral values, ready to edit."""
     from harness.files import atomic_write
     from harness.forecasts.schema import dump, uninformed
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
 
     ladder = load_ladder(ladder_name)
     try:
@@ -119,8 +119,8 @@ def submit(file: Path, forecaster: str | None, predictions: Path, out: Path) -> 
 def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int) -> None:
     """Score every submission against the measured curves; write OUT/<ladder>/scores.parquet."""
     from harness.cli.board import show_leaderboard
-    from harness.forecasts.scoreboard import score_ladder
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
+    from harness.scoring.scoreboard import score_ladder
 
     board = score_ladder(load_ladder(ladder_name), predictions, out, n_boot, seed)
     show_leaderboard(board, "all", "brier_index", show_oracle=True, page=None)
@@ -139,7 +139,7 @@ def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int
 def reveal(ladder_name: str, out: Path, up_to: str) -> None:
     """Write the measured curves of the rungs up to RUNG (and nothing else) for the extrapolation track."""
     from harness.forecasts.track import reveal as write_revealed
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
 
     ladder = load_ladder(ladder_name)
     path = write_revealed(ladder, out, up_to)
@@ -159,8 +159,8 @@ def reveal(ladder_name: str, out: Path, up_to: str) -> None:
 )
 def baselines(ladder_name: str, predictions: Path, out: Path, up_to: str | None) -> None:
     """Regenerate and submit the built-in methods (uninformed, extrapolator, two-step) and the oracle."""
-    from harness.forecasts.answers import write_baselines
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
+    from harness.methods.baselines import write_baselines
 
     ladder = load_ladder(ladder_name)
     for entry, new in write_baselines(ladder, predictions, out, up_to):

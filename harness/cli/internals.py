@@ -21,8 +21,8 @@ def internals(ladder_name: str, out: Path) -> None:
     """
     from harness.board.figures import internals_figure
     from harness.files import atomic_write, write_table
+    from harness.ladders.ladder import load_ladder
     from harness.neurons.internals import ladder_internals, missing_checkpoints
-    from harness.training.ladder import load_ladder
     from harness.training.runner import RunOptions, run_ladder
     from harness.training.store import ResultsStore
     from harness.truth.ground_truth import measure

@@ -22,7 +22,7 @@ def methods() -> None:
     """List the forecasting methods: built-in, and those installed packages register."""
     from rich.table import Table
 
-    from harness.forecasts.methods import GROUP, registered
+    from harness.methods.registry import GROUP, registered
 
     table = Table("method", "tracks", "needs", "from", "what it does", title="Forecasting methods")
     for method in registered():
@@ -65,12 +65,12 @@ def forecast(
 ) -> None:
     """Run a forecasting method on a ladder: print its forecast, or write it (-o) and submit it (--submit)."""
     from harness.files import atomic_write
-    from harness.forecasts.answers import answer, submit
     from harness.forecasts.ledger import read_ledger
-    from harness.forecasts.methods import find
-    from harness.forecasts.question import ask
     from harness.forecasts.schema import dump
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
+    from harness.methods.question import ask
+    from harness.methods.registry import find
+    from harness.methods.running import answer, record_answer
 
     if output is not None and output.exists():
         raise UserError(f"'{output}' already exists; ladder forecast never overwrites a file. Give another -o path.")
@@ -87,7 +87,7 @@ def forecast(
         atomic_write(output, dump(made, fmt))
         console.print(f"Wrote {output}: the forecast of method '{method.name}' for ladder '{ladder.name}', {track}.")
     if submit_it:
-        entry, new = submit(made, ladder, method, predictions, out, fmt)
+        entry, new = record_answer(made, ladder, method, predictions, out, fmt)
         state = "Submitted" if new else "Already in the ledger, unchanged:"
         blind = "blind" if entry.blind else "not blind: measured results of this ladder already existed"
         console.print(
@@ -114,8 +114,8 @@ def forecast(
 @BOOT_SEED
 def backtest(method_name: str, ladders: tuple[str, ...], up_to: str | None, out: Path, n_boot: int, seed: int) -> None:
     """Run a method on every resolved ladder and score it there; submits and writes nothing."""
-    from harness.forecasts.backtest import backtest as run_backtest
-    from harness.forecasts.methods import find
+    from harness.methods.backtest import backtest as run_backtest
+    from harness.methods.registry import find
 
     result = run_backtest(find(method_name), out, list(ladders), up_to, n_boot, seed)
     console.print(backtest_table(result))
@@ -126,7 +126,7 @@ def backtest(method_name: str, ladders: tuple[str, ...], up_to: str | None, out:
         console.print(f"Not answered: {line}.")
 
 
-def backtest_table(result):  # noqa: ANN001, ANN201 - a harness.forecasts.backtest.Backtest; a rich Table
+def backtest_table(result):  # noqa: ANN001, ANN201 - a harness.methods.backtest.Backtest; a rich Table
     """One row per (ladder, track) of a backtest, ladders in sections: each score with its 95% interval."""
     from rich.table import Table
 

@@ -32,7 +32,7 @@ def tasks() -> None:
 @main.command()
 def ladders() -> None:
     """List the built-in ladders (the rounds drawn from them: 'ladder round list')."""
-    from harness.training.ladder import builtin_ladders, load_ladder
+    from harness.ladders.ladder import builtin_ladders, load_ladder
 
     table = Table("ladder", "family", "rungs", "parameters", "tasks", "steps", "seeds")
     table.add_column("hash", no_wrap=True, min_width=12)
@@ -126,7 +126,7 @@ def run(
     **devices: object,
 ) -> None:
     """Train every rung of a ladder for every seed and record learning curves."""
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
     from harness.training.runner import RunOptions, run_ladder
 
     ladder = load_ladder(ladder_name)

@@ -22,7 +22,7 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
     """Where each task emerges: the table and the acceptance checks; emergence.parquet and the map kept up to date."""
     from harness.board.figures import write_emergence_map
     from harness.board.terminal import checks_table, emergence_grid
-    from harness.training.ladder import load_ladder
+    from harness.ladders.ladder import load_ladder
     from harness.truth.acceptance import acceptance_checks
     from harness.truth.ground_truth import measure
 

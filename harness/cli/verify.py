@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import click
@@ -33,6 +34,7 @@ def verify(ladder_name: str | None, repair: bool, predictions: Path, out: Path) 
     are never changed.
     """
     from harness.forecasts import ledger
+    from harness.training import integrity
 
     start = time.perf_counter()
     stores, skipped = _stores(ladder_name, out)
@@ -40,11 +42,11 @@ def verify(ladder_name: str | None, repair: bool, predictions: Path, out: Path) 
         console.print(f"skipped {out / name}: no built-in ladder of that name; check it with --ladder PATH_TO_ITS_FILE")
     if repair:
         for store in stores:
-            _say(_attempt(store.repair, store.folder))
+            _say(_attempt(partial(integrity.repair, store), store.folder))
         _say(_attempt(lambda: ledger.repair(predictions, out), predictions))
     problems, absent = [], 0
     for store in stores:
-        found, missing = store.problems()
+        found, missing = integrity.problems(store)
         problems += found
         absent += missing
     problems += ledger.problems(predictions)
@@ -95,7 +97,7 @@ def migrate(predictions: Path) -> None:
 def _stores(ladder_name: str | None, out: Path) -> tuple[list, list[str]]:
     """The results stores to check (the named ladder's, or every built-in ladder's and round's under ``out`` with a
     manifest), and the names of folders with a manifest but no such ladder, which cannot be checked without its file."""
-    from harness.training.ladder import builtin_ladders, load_ladder, round_ladders
+    from harness.ladders.ladder import builtin_ladders, load_ladder, round_ladders
     from harness.training.store import ResultsStore
 
     if ladder_name is not None:

@@ -39,7 +39,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from harness.errors import Damaged, Problem, UserError
 from harness.files import atomic_write, sha256_bytes, sha256_file
 from harness.forecasts.schema import Forecast, dump, load_forecast, read_stored
-from harness.training.ladder import Ladder, load_ladder
+from harness.ladders.ladder import Ladder, load_ladder
 from harness.training.store import ResultsStore
 
 LEDGER = "ledger.jsonl"

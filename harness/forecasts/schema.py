@@ -29,7 +29,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from harness.documents import Strict, describe_error, invalid_file, read_mapping
 from harness.errors import UserError, did_you_mean
-from harness.training.ladder import NAME_PATTERN, Ladder, load_ladder
+from harness.ladders.ladder import NAME_PATTERN, Ladder, load_ladder
 
 LABEL = "Prediction file"
 KEYS_HINT = "forecaster, ladder, ladder_hash, track, tasks, ..."

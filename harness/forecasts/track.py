@@ -2,7 +2,7 @@
 
 A forecast on this track has seen the measured curves of the rungs up to its
 ``revealed_up_to`` rung (its *floor*) and is scored only on the rungs above it
-(``harness.forecasts.scoring.scored_rungs``).
+(``harness.scoring.rules.scored_rungs``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 
 from harness.errors import UserError, did_you_mean
 from harness.files import write_table
-from harness.training.ladder import Ladder
+from harness.ladders.ladder import Ladder
 from harness.training.store import ResultsStore
 
 

@@ -22,11 +22,11 @@ import tempfile
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import Ladder, load_ladder
 from harness.neurons import loading
 from harness.neurons.hf import TOKENS, no_equivalent, require, to_hf, tokenizer
 from harness.tasks import vocab
-from harness.training.families import FAMILIES
-from harness.training.ladder import Ladder, load_ladder
 
 PROVENANCE = "emergence_ladder.json"
 

@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from harness.errors import UserError
+from harness.ladders.families import FAMILIES
 from harness.tasks import vocab
-from harness.training.families import FAMILIES
 from model_zoo.gpt import GPT, GPTConfig
 
 INSTALL = "pip install 'emergence-ladder[interp]'"

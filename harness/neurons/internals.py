@@ -34,9 +34,10 @@ import torch
 from torch import nn
 
 from harness.errors import UserError
+from harness.ladders.ladder import Ladder
 from harness.neurons.loading import find_checkpoint, load_checkpoint
 from harness.tasks import vocab
-from harness.training.ladder import Ladder
+from harness.training.restore import checkpoints_intact
 from harness.training.store import ResultsStore
 from model_zoo.hooks import hook_points
 
@@ -164,5 +165,5 @@ def missing_checkpoints(ladder: Ladder, out: Path) -> list[tuple[str, int]]:
     return [
         (entry["rung"], entry["seed"])
         for entry in store.manifest()["runs"].values()
-        if not store.checkpoints_intact(entry)
+        if not checkpoints_intact(store, entry)
     ]

@@ -17,9 +17,9 @@ from pathlib import Path
 from torch import nn
 
 from harness.errors import UserError
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import Ladder, Rung, load_ladder
 from harness.training import checkpoints, weights
-from harness.training.families import FAMILIES
-from harness.training.ladder import Ladder, Rung, load_ladder
 from harness.training.store import ResultsStore, pair_key
 
 RESULTS = Path("results")

@@ -4,7 +4,7 @@
 template that is not a ladder or is itself a round, leave nothing behind. Every
 registered forecasting method that answers the blind track (the built-ins
 uninformed, and template-prior when the template has results, and each method
-an installed package registers, ``harness.forecasts.methods``) forecasts the
+an installed package registers, ``harness.methods.registry``) forecasts the
 drawn round first; a method that fails stops the round with nothing written.
 Then the round's file is written once and the forecasts are submitted to the
 ledger, before anything of the round is trained.
@@ -22,13 +22,9 @@ import pandas as pd
 from harness.errors import UserError
 from harness.files import atomic_write
 from harness.forecasts import blindness
-from harness.forecasts.answers import answer, submit
 from harness.forecasts.ledger import Entry, read_ledger
-from harness.forecasts.methods import Method, registered
-from harness.forecasts.question import ask
 from harness.forecasts.schema import Forecast
-from harness.rounds.draw import round_text
-from harness.training.ladder import (
+from harness.ladders.ladder import (
     NAME_PATTERN,
     Ladder,
     builtin_ladders,
@@ -37,6 +33,10 @@ from harness.training.ladder import (
     round_ladders,
     round_path,
 )  # fmt: skip
+from harness.methods.question import ask
+from harness.methods.registry import Method, registered
+from harness.methods.running import answer, record_answer
+from harness.rounds.draw import round_text
 from harness.training.store import ResultsStore
 
 
@@ -81,7 +81,7 @@ def new_round(template_name: str, seed: int | None, name: str | None, prediction
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, text.encode("utf-8"))
     ladder = load_ladder(name)
-    submitted = [submit(forecast, ladder, method, predictions, out)[0] for forecast, method in made]
+    submitted = [record_answer(forecast, ladder, method, predictions, out)[0] for forecast, method in made]
     return NewRound(ladder, path, submitted, skipped)
 
 

@@ -21,9 +21,9 @@ import yaml
 from pydantic import ValidationError
 
 from harness.errors import UserError
+from harness.ladders.ladder import Ladder
 from harness.tasks import Task
 from harness.tasks.registry import make
-from harness.training.ladder import Ladder
 
 ROUND_SEEDS = 3  # seeds a round is trained on
 MAX_DRAWS = 1000  # redraws per task before the family's round space is declared unusable for the template

@@ -21,7 +21,7 @@ from harness.tasks import TASKS, Examples, Task, vocab
 from harness.tasks.base import train_rng
 
 if TYPE_CHECKING:
-    from harness.training.ladder import Ladder
+    from harness.ladders.ladder import Ladder
 
 
 def apportion(weights: list[float], total: int) -> list[int]:

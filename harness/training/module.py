@@ -6,8 +6,8 @@ import lightning as L
 import torch
 from torch import nn
 
+from harness.ladders.ladder import TrainingSpec
 from harness.tasks import vocab
-from harness.training.ladder import TrainingSpec
 from harness.training.metrics import answer_loss_sum
 from harness.training.schedule import lr_factor
 

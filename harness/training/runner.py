@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from harness.documents import describe_error
 from harness.errors import UserError
+from harness.ladders.ladder import Ladder, Rung, TrainingSpec
 from harness.training import checkpoints
 from harness.training.executors import EXECUTORS, Executor, Lost
-from harness.training.ladder import Ladder, Rung, TrainingSpec
+from harness.training.restore import checkpoints_intact, restore_checkpoints
 from harness.training.store import ResultsStore, pair_key
 from harness.training.train import Job, Trained, WandbMode, quiet_lightning, run_job
 
@@ -97,7 +98,7 @@ def plan(
             (rung, seed)
             for seed in seeds
             for rung in rungs
-            if pair_key(rung.name, seed) in runs and not store.checkpoints_intact(runs[pair_key(rung.name, seed)])
+            if pair_key(rung.name, seed) in runs and not checkpoints_intact(store, runs[pair_key(rung.name, seed)])
         ]
     else:
         done = set() if options.force else store.finished()
@@ -220,6 +221,6 @@ def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str,
                 "several machines, --out must be on a filesystem every node shares"
             )
     if restore:
-        return store.restore_checkpoints(job.rung.name, job.seed, result.entry)
+        return restore_checkpoints(store, job.rung.name, job.seed, result.entry)
     store.commit(job.rung.name, job.seed, result.rows, {**result.entry, "executor": executor})
     return None

@@ -31,10 +31,9 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from harness.errors import Damaged, Problem, UserError
+from harness.errors import Damaged, UserError
 from harness.files import atomic_write, sha256_bytes, sha256_file
-from harness.training import checkpoints, weights
-from harness.training.ladder import Ladder
+from harness.ladders.ladder import Ladder
 
 COLUMNS = ["ladder", "rung", "params", "seed", "task", "step", "tokens", "metric", "value"]
 DTYPES = {
@@ -54,35 +53,8 @@ def pair_key(rung: str, seed: int) -> str:
     return f"{rung}/seed{seed}"
 
 
-def _made_with(entry: dict) -> str:
-    """What a manifest entry says a pair was trained with, in a few words."""
-    packages, hardware = entry.get("packages", {}), entry.get("hardware", {})
-    threads = entry.get("devices", {}).get("threads", "?")
-    return (
-        f"torch {packages.get('torch')}, {threads} thread(s) on {hardware.get('processor') or hardware.get('machine')}"
-    )
-
-
 def _is_entry(entry: object) -> bool:
     return isinstance(entry, dict) and isinstance(entry.get("rung"), str) and isinstance(entry.get("seed"), int)
-
-
-def _pair_rows_problem(rows: pd.DataFrame, tasks: list[str], params: int | None, ladder: str) -> str | None:
-    """What is wrong with one finished pair's rows (words for a message), or None."""
-    if rows.empty:
-        return "there are no rows"
-    if set(rows["ladder"]) != {ladder} or params is None or set(rows["params"]) != {params}:
-        return "the rows are of another ladder version (ladder name or parameter count differ)"
-    if sorted(set(rows["task"])) != sorted(tasks):
-        return f"the rows hold tasks {sorted(set(rows['task']))}, not the ladder's {sorted(tasks)}"
-    if rows.duplicated(["task", "metric", "step"]).any():
-        return "some (task, metric, step) rows appear twice"
-    grid = rows.groupby(["task", "metric"])["step"].apply(frozenset)
-    if grid.nunique() != 1 or rows["metric"].nunique() * len(tasks) != len(grid):
-        return "some rows are missing (not every task and metric has the same evaluation steps)"
-    if rows["value"].isna().any():
-        return "some values are missing (NaN)"
-    return None
 
 
 def empty_curves() -> pd.DataFrame:
@@ -132,7 +104,7 @@ class ResultsStore:
 
     def manifest(self) -> dict:
         """This ladder version's manifest (empty if nothing is finished); ``UserError`` if it is another version's."""
-        manifest = self._read_manifest()
+        manifest = self.read_manifest()
         if manifest is None:
             return {"ladder": self.ladder.name, "ladder_hash": self.ladder.hash, "runs": {}}
         if manifest["ladder_hash"] != self.ladder.hash:
@@ -146,10 +118,10 @@ class ResultsStore:
 
     def exists(self) -> bool:
         """Whether any (rung, seed) of this exact ladder version is finished here (other versions' do not count)."""
-        manifest = self._read_manifest()
+        manifest = self.read_manifest()
         return manifest is not None and manifest.get("ladder_hash") == self.ladder.hash and bool(manifest.get("runs"))
 
-    def _read_manifest(self, with_curves_hash: bool = True) -> dict | None:
+    def read_manifest(self, with_curves_hash: bool = True) -> dict | None:
         if not self.manifest_path.exists():
             return None
         try:
@@ -180,17 +152,17 @@ class ResultsStore:
     def curves(self, checked: bool = True) -> pd.DataFrame:
         """The measured rows; ``Damaged`` if the file is missing while pairs are listed, unreadable, lacks columns,
         or (``checked``) differs from what the manifest recorded. Only recovery after a crash reads it unchecked."""
-        manifest = self._read_manifest()
+        manifest = self.read_manifest()
         recorded = manifest.get("curves_sha256") if manifest is not None else None
         if not self.curves_path.exists():
             if recorded is not None:
                 raise Damaged(
                     f"'{self.curves_path}' is missing, but '{self.manifest_path}' lists finished pairs. "
-                    + self._restore_or_start_over()
+                    + self.restore_or_start_over()
                 )
             return empty_curves()
         data = self.curves_path.read_bytes()
-        curves = self._parse_curves(data)  # first, so a truncated file is called truncated
+        curves = self.parse_curves(data)  # first, so a truncated file is called truncated
         if checked:
             self._require_recorded(sha256_bytes(data), recorded)
         return curves
@@ -201,23 +173,23 @@ class ResultsStore:
             raise Damaged(
                 f"'{self.curves_path}' is not the file '{self.manifest_path}' recorded (sha256 {actual[:12]}, "
                 f"recorded {recorded[:12]}): it was changed outside 'ladder run', and no command reads or adds to "
-                "it. " + self._restore_or_start_over()
+                "it. " + self.restore_or_start_over()
             )
 
-    def _restore_or_start_over(self) -> str:
+    def restore_or_start_over(self) -> str:
         """The repair of a curves file that is missing, damaged or changed (``ladder run`` refuses it too)."""
         return (
             f"Restore it from git (git checkout -- {self.curves_path}) or a backup; to measure everything again "
             f"instead, move '{self.folder}' away and run 'ladder run --ladder {self.ladder.cli_name}'."
         )
 
-    def _parse_curves(self, data: bytes) -> pd.DataFrame:
+    def parse_curves(self, data: bytes) -> pd.DataFrame:
         try:
             curves = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # pyarrow raises several types for truncated, empty or garbage bytes
             what = "is empty" if not data else f"is not a readable parquet table ({type(exc).__name__}: {exc})"
             raise Damaged(
-                f"'{self.curves_path}' {what}; it was truncated or damaged. " + self._restore_or_start_over()
+                f"'{self.curves_path}' {what}; it was truncated or damaged. " + self.restore_or_start_over()
             ) from None
         missing = [c for c in COLUMNS if c not in curves.columns]
         if missing:
@@ -235,7 +207,7 @@ class ResultsStore:
         manifest = self.manifest()
         if "training_started_at" not in manifest:
             manifest["training_started_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            self._write_manifest(manifest)
+            self.write_manifest(manifest)
 
     def training_started(self) -> tuple[str | None, bool]:
         """When training of this version started here, and whether that was recorded (not derived).
@@ -244,7 +216,7 @@ class ResultsStore:
         time less its wall time): no earlier than the true start, so a forecast judged blind against it may
         have come while the first pair trained. None when nothing of this version has started here.
         """
-        manifest = self._read_manifest()
+        manifest = self.read_manifest()
         if manifest is None or manifest["ladder_hash"] != self.ladder.hash:
             return None, False
         if "training_started_at" in manifest:
@@ -277,7 +249,7 @@ class ResultsStore:
         keep = [(r, s) in done for r, s in zip(curves["rung"], curves["seed"])]
         dropped = len(curves) - sum(keep)
         if dropped:
-            sha = self._write_curves(curves[keep])
+            sha = self.write_curves(curves[keep])
         else:
             sha = sha256_file(self.curves_path) if self.curves_path.exists() else None
         if sha is not None:  # the committed rows must be exactly those recorded
@@ -293,19 +265,19 @@ class ResultsStore:
         manifest = self.manifest()
         if key in manifest["runs"]:  # --force: uncommit the old pair before its rows change
             old = manifest["runs"].pop(key)
-            self._write_manifest(manifest)
+            self.write_manifest(manifest)
             if "weights" in old:  # its reference weights are no longer what the pair trains to
                 self.inside(old["weights"]["path"]).unlink(missing_ok=True)
-        self._place_checkpoints(rung, seed)
+        self.place_checkpoints(rung, seed)
         curves = self.curves()
         other = curves[~((curves["rung"] == rung) & (curves["seed"] == seed))]
-        manifest["curves_sha256"] = self._write_curves(pd.concat([other, rows], ignore_index=True))
+        manifest["curves_sha256"] = self.write_curves(pd.concat([other, rows], ignore_index=True))
         manifest["task_versions"] = self.ladder.task_versions
         manifest["rungs"] = {r.name: r.params for r in self.ladder.rungs}
         manifest["runs"][key] = entry
-        self._write_manifest(manifest)
+        self.write_manifest(manifest)
 
-    def _write_manifest(self, manifest: dict) -> None:
+    def write_manifest(self, manifest: dict) -> None:
         """Runs in ladder order and the seeds they cover, then the file, atomically."""
         manifest["runs"] = dict(
             sorted(manifest["runs"].items(), key=lambda kv: self._order(kv[1]["rung"], kv[1]["seed"]))
@@ -313,167 +285,7 @@ class ResultsStore:
         manifest["seeds"] = sorted({run["seed"] for run in manifest["runs"].values()})
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
 
-    def problems(self) -> tuple[list[Problem], int]:
-        """What is wrong with this store, each with its repair, and how many recorded checkpoints are absent.
-
-        Checked: the manifest and curves read cleanly and match (sha256, ladder
-        version); every finished pair has exactly its rows (each task, metric and
-        evaluation step once, the same steps for every task) and no row lacks a
-        finished pair; every checkpoint present has its recorded sha256. Absent
-        checkpoints are not problems: results are committed without them and
-        ``ladder run --restore`` recreates them.
-        """
-        try:
-            manifest = self.manifest()
-            curves = self.curves()
-        except UserError as exc:
-            return [Problem(self.folder, str(exc))], 0
-        found, absent = [], 0
-        rerun = f"ladder run --ladder {self.ladder.cli_name} --force --rungs {{rung}} --seeds {{seed}}"
-        pairs = {(r["rung"], r["seed"]): r for r in manifest["runs"].values()}
-        by_pair = dict(tuple(curves.groupby(["rung", "seed"], sort=False)))
-        for (rung, seed), rows in by_pair.items():
-            if (rung, seed) not in pairs:
-                found.append(
-                    Problem.of(
-                        self.curves_path,
-                        f"has {len(rows)} rows of {pair_key(rung, seed)}, which the manifest does not list as finished",
-                        "Run 'ladder verify --repair' to drop them (what an interrupted run leaves).",
-                    )
-                )
-        params = {r.name: r.params for r in self.ladder.rungs}
-        for (rung, seed), entry in pairs.items():
-            rows = by_pair.get((rung, seed), curves.iloc[:0])
-            wrong = _pair_rows_problem(rows, list(self.ladder.spec.tasks), params.get(rung), self.ladder.name)
-            if wrong:
-                repair = f"Restore the file from git or retrain the pair with '{rerun.format(rung=rung, seed=seed)}'."
-                found.append(Problem.of(self.curves_path, f"{wrong} for {pair_key(rung, seed)}", repair))
-            if "weights" in entry:
-                found += self._weights_problems(entry["weights"])
-            for c in entry.get("checkpoints", []):
-                path = self.folder / c["path"]
-                if not path.exists():
-                    absent += 1
-                elif sha256_file(path) != c["sha256"]:
-                    found.append(
-                        Problem.of(
-                            path,
-                            f"no longer has the sha256 the manifest recorded ({c['sha256'][:12]})",
-                            f"Delete it and recreate it with 'ladder run --ladder {self.ladder.cli_name} --restore'.",
-                        )
-                    )
-        return found + self._unrecorded_weights(manifest["runs"]), absent
-
-    def _weights_problems(self, recorded: dict) -> list[Problem]:
-        """A pair's committed reference weights: on disk (they are in git) with the recorded sha256."""
-        try:
-            path = self.inside(recorded["path"])
-        except Damaged as exc:
-            return [Problem(self.manifest_path, str(exc))]
-        if path.is_file() and sha256_file(path) == recorded["sha256"]:
-            return []
-        what = "is missing" if not path.is_file() else f"no longer has the recorded sha256 ({recorded['sha256'][:12]})"
-        return [Problem.of(path, what, f"Restore it from git (git checkout -- {path}).")]
-
-    def _unrecorded_weights(self, runs: dict) -> list[Problem]:
-        """Weights files no finished pair records (left by a pair retrained without ``ladder weights`` after)."""
-        recorded = set()
-        for entry in runs.values():
-            try:
-                recorded |= {self.inside(entry["weights"]["path"])} if "weights" in entry else set()
-            except Damaged:  # reported with the pair's own weights
-                continue
-        return [
-            Problem.of(path, "is reference weights no finished pair records", "Delete it, or run 'ladder weights'.")
-            for path in sorted((self.folder / weights.FOLDER).glob("*/*.safetensors"))
-            if path.resolve() not in recorded
-        ]
-
-    def add_weights(self) -> tuple[int, int]:
-        """Write the reference weights of every finished pair that lacks them, from its verified final checkpoint.
-
-        Returns (pairs written, bytes written). Every source checkpoint is checked first (on disk, with its
-        recorded sha256), so a missing or changed one is a ``UserError`` naming ``ladder run --restore``
-        and nothing is written: weights are never made from anything unverified.
-        """
-        manifest = self.manifest()
-        restore = f"ladder run --ladder {self.ladder.cli_name} --restore"
-        sources = {}
-        for key, entry in manifest["runs"].items():
-            if entry.get("weights") and not self._weights_problems(entry["weights"]):
-                continue
-            final = max(entry["checkpoints"], key=lambda c: c["step"])
-            source = self.inside(final["path"])
-            if not source.is_file():
-                raise UserError(
-                    f"The final checkpoint of {key} ('{source}') is not on disk, so its reference weights cannot be "
-                    f"written; nothing was written. Restore it first with '{restore}'."
-                )
-            try:
-                sources[key] = checkpoints.read(source, final["sha256"])
-            except checkpoints.Mismatch:
-                raise UserError(
-                    f"Checkpoint '{source}' does not have the sha256 the manifest recorded; nothing was written. "
-                    f"Delete it and recreate it with '{restore}'."
-                ) from None
-        size = 0
-        for key, blob in sources.items():
-            entry = manifest["runs"][key]
-            relative = weights.relative_path(entry["rung"], entry["seed"])
-            entry["weights"] = {"path": relative, "sha256": weights.write(self.folder / relative, blob)}
-            size += (self.folder / relative).stat().st_size
-        if sources:
-            self._write_manifest(manifest)
-        return len(sources), size
-
-    def repair(self) -> list[str]:
-        """The safe repairs: drop rows of unfinished pairs, and record the curves' sha256 where the manifest lacks it.
-
-        The hash is recorded only when the curves read cleanly and hold exactly
-        the finished pairs' rows; anything else must be restored, not adopted.
-        """
-        manifest = self._read_manifest(with_curves_hash=False)
-        if manifest is None or "curves_sha256" in manifest or not manifest["runs"]:
-            dropped = self.recover() if manifest is not None else 0
-            return [f"dropped {dropped} rows of unfinished pairs from {self.curves_path}"] if dropped else []
-        curves = self._parse_curves(self.curves_path.read_bytes()) if self.curves_path.exists() else empty_curves()
-        done = {(run["rung"], run["seed"]) for run in manifest["runs"].values()}
-        if set(zip(curves["rung"], curves["seed"])) != done:
-            raise Damaged(
-                f"'{self.curves_path}' does not hold exactly the pairs '{self.manifest_path}' lists as finished, so "
-                "its sha256 is not recorded. Restore both files from git or a backup."
-            )
-        manifest["curves_sha256"] = sha256_file(self.curves_path)
-        self._write_manifest(manifest)
-        return [f"recorded the sha256 of {self.curves_path} in {self.manifest_path}"]
-
-    def checkpoints_intact(self, entry: dict) -> bool:
-        """Whether every checkpoint a finished pair's manifest entry lists is on disk with its recorded sha256."""
-        return all(checkpoints.intact(self.folder / c["path"], c["sha256"]) for c in entry["checkpoints"])
-
-    def restore_checkpoints(self, rung: str, seed: int, retrained: dict) -> str | None:
-        """Put a retrained pair's ``.partial`` checkpoints in place if they are byte-identical to the recorded ones.
-
-        Returns None when restored; otherwise why not, leaving curves, manifest and
-        any existing checkpoint files untouched and the retrained files deleted.
-        """
-        recorded = self.manifest()["runs"][pair_key(rung, seed)]
-        differ = [
-            c["step"] for c, r in zip(recorded["checkpoints"], retrained["checkpoints"]) if c["sha256"] != r["sha256"]
-        ]
-        if differ or len(recorded["checkpoints"]) != len(retrained["checkpoints"]):
-            shutil.rmtree(self.pair_partial_dir(rung, seed), ignore_errors=True)
-            was, now = _made_with(recorded), _made_with(retrained)
-            return (
-                f"the retrained checkpoints differ from the recorded ones (steps {differ or 'all'}), so they are not "
-                "the models behind the stored curves and were discarded; "
-                f"the pair was trained with {was} and retrained with {now}. Restore on a machine and software like "
-                "the original, or train a copy of your own with 'ladder run' and --out DIR."
-            )
-        self._place_checkpoints(rung, seed)
-        return None
-
-    def _place_checkpoints(self, rung: str, seed: int) -> None:
+    def place_checkpoints(self, rung: str, seed: int) -> None:
         final, partial = self.pair_checkpoint_dir(rung, seed), self.pair_partial_dir(rung, seed)
         shutil.rmtree(final, ignore_errors=True)
         if partial.exists():
@@ -482,7 +294,7 @@ class ResultsStore:
     def _order(self, rung: str, seed: int) -> tuple[int, int]:
         return [r.name for r in self.ladder.rungs].index(rung), seed
 
-    def _write_curves(self, curves: pd.DataFrame) -> str:
+    def write_curves(self, curves: pd.DataFrame) -> str:
         """Canonical order and types, so the same measurements always give the same file; returns its sha256."""
         curves = curves[COLUMNS].astype(DTYPES)
         rank = {r.name: i for i, r in enumerate(self.ladder.rungs)}

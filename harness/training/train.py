@@ -23,12 +23,12 @@ import torch
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from harness.files import atomic_write
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import Ladder, Rung, TrainingSpec
 from harness.training import batches, checkpoints
 from harness.training.data import Mixture, MixtureData
 from harness.training.evaluate import Evaluator
-from harness.training.families import FAMILIES
 from harness.training.groups import plan
-from harness.training.ladder import Ladder, Rung, TrainingSpec
 from harness.training.module import LadderModule
 from harness.training.schedule import log_steps, snap
 from harness.training.store import ResultsStore

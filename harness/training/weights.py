@@ -18,9 +18,11 @@ from pathlib import Path
 
 from safetensors.torch import load, save
 
-from harness.errors import UserError
-from harness.files import atomic_write, sha256_bytes
+from harness.errors import Damaged, Problem, UserError
+from harness.files import atomic_write, sha256_bytes, sha256_file
+from harness.training import checkpoints
 from harness.training.checkpoints import verified_bytes
+from harness.training.store import ResultsStore
 
 FOLDER = "weights"
 
@@ -63,3 +65,53 @@ def read(path: Path, sha256: str) -> dict:
             f"'{path}' has the sha256 its manifest records but is not a reference weights file ({exc!r}); the "
             "manifest and the file have been edited together. Restore both from git."
         ) from None
+
+
+def recorded_problems(store: ResultsStore, recorded: dict) -> list[Problem]:
+    """A pair's committed reference weights: on disk (they are in git) with the recorded sha256."""
+    try:
+        path = store.inside(recorded["path"])
+    except Damaged as exc:
+        return [Problem(store.manifest_path, str(exc))]
+    if path.is_file() and sha256_file(path) == recorded["sha256"]:
+        return []
+    what = "is missing" if not path.is_file() else f"no longer has the recorded sha256 ({recorded['sha256'][:12]})"
+    return [Problem.of(path, what, f"Restore it from git (git checkout -- {path}).")]
+
+
+def add_weights(store: ResultsStore) -> tuple[int, int]:
+    """Write the reference weights of every finished pair that lacks them, from its verified final checkpoint.
+
+    Returns (pairs written, bytes written). Every source checkpoint is checked first (on disk, with its
+    recorded sha256), so a missing or changed one is a ``UserError`` naming ``ladder run --restore``
+    and nothing is written: weights are never made from anything unverified.
+    """
+    manifest = store.manifest()
+    restore = f"ladder run --ladder {store.ladder.cli_name} --restore"
+    sources = {}
+    for key, entry in manifest["runs"].items():
+        if entry.get("weights") and not recorded_problems(store, entry["weights"]):
+            continue
+        final = max(entry["checkpoints"], key=lambda c: c["step"])
+        source = store.inside(final["path"])
+        if not source.is_file():
+            raise UserError(
+                f"The final checkpoint of {key} ('{source}') is not on disk, so its reference weights cannot be "
+                f"written; nothing was written. Restore it first with '{restore}'."
+            )
+        try:
+            sources[key] = checkpoints.read(source, final["sha256"])
+        except checkpoints.Mismatch:
+            raise UserError(
+                f"Checkpoint '{source}' does not have the sha256 the manifest recorded; nothing was written. "
+                f"Delete it and recreate it with '{restore}'."
+            ) from None
+    size = 0
+    for key, blob in sources.items():
+        entry = manifest["runs"][key]
+        relative = relative_path(entry["rung"], entry["seed"])
+        entry["weights"] = {"path": relative, "sha256": write(store.folder / relative, blob)}
+        size += (store.folder / relative).stat().st_size
+    if sources:
+        store.write_manifest(manifest)
+    return len(sources), size

@@ -16,8 +16,8 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.files import write_table
+from harness.ladders.ladder import Ladder
 from harness.tasks import Task
-from harness.training.ladder import Ladder
 from harness.training.store import ResultsStore
 from harness.truth.emergence import emergence_table
 

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.forecasts import ledger
 from harness.forecasts.schema import to_data, uninformed
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
 from tests.integration.common import ROOT
 from tests.snapshots import snapshot
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import torch
 
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
 from harness.training.store import ResultsStore
 from tests.integration.common import cli_fails
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from harness.board.page import write_report
-from harness.board.ranking import standings
-from harness.forecasts.scoreboard import score_ladder
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
+from harness.scoring.ranking import rank_ladder
+from harness.scoring.scoreboard import score_ladder
 from tests.integration.common import ROOT, cli, cli_fails, cli_line
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -39,7 +39,7 @@ def site(tmp_path_factory) -> dict:
     # The schema refuses a forecaster named like a script; the page must escape one anyway, so the
     # browser test renders the page with one row renamed past validation.
     board = score_ladder(load_ladder("cpu"), preds, results, n_boot=1000)
-    rows = standings(board.scores, show_oracle=True)
+    rows = rank_ladder(board.scores, show_oracle=True)
     rows.loc[rows["forecaster"] == "uninformed", "forecaster"] = SCRIPT_NAME
     page = write_report(board, rows, root / "hostile.html")
     return {"root": root, "results": results, "preds": preds, "page": page, "rows": rows, "alice": mine}

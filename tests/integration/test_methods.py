@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from harness.forecasts.ledger import read_ledger
-from harness.forecasts.methods import find
 from harness.forecasts.schema import load_forecast
-from harness.forecasts.scoreboard import score_ladder
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
+from harness.methods.registry import find
+from harness.scoring.scoreboard import score_ladder
 from tests.integration.common import ROOT, cli, cli_fails
 
 HERE = "tests.integration.test_methods"

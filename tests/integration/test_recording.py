@@ -18,9 +18,10 @@ from safetensors.torch import load_file
 import harness
 from harness.errors import UserError
 from harness.files import sha256_file
+from harness.ladders.ladder import load_ladder
 from harness.neurons.recording import record
 from harness.tasks import vocab
-from harness.training.ladder import load_ladder
+from harness.training import integrity
 from harness.training.store import ResultsStore
 from tests.integration.common import ROOT, cli, cli_fails, cli_line
 
@@ -380,7 +381,7 @@ def test_reference_weights_stand_in_for_absent_final_checkpoints(store, tmp_path
     path.write_bytes(bytes(data))
     with pytest.raises(UserError, match=r"Reference weights .* does not match the sha256 .*git checkout"):
         harness.load_model("smoke", "s1", 0, out=store)
-    found, _ = ResultsStore.of(LADDER, store).problems()  # what ladder verify reports
+    found, _ = integrity.problems(ResultsStore.of(LADDER, store))  # what ladder verify reports
     assert any(str(path) in str(p) and "sha256" in str(p) for p in found)
 
 
@@ -404,7 +405,7 @@ def test_reference_weights_fail_cleanly_and_write_nothing_on_failure(store):
     stray = store / "smoke" / "weights" / "s9" / "seed0.safetensors"
     stray.parent.mkdir()
     stray.write_bytes(b"x")
-    found, _ = ResultsStore.of(LADDER, store).problems()
+    found, _ = integrity.problems(ResultsStore.of(LADDER, store))
     assert any(str(stray) in str(p) and "no finished pair records" in str(p) for p in found)
     s0 = store / "smoke" / manifest["runs"]["s0/seed0"]["weights"]["path"]
     assert s0.is_file()

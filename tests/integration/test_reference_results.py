@@ -14,7 +14,7 @@ import pytest
 
 from harness.forecasts.blindness import judge
 from harness.forecasts.ledger import read_ledger
-from harness.training.ladder import load_ladder, round_ladders
+from harness.ladders.ladder import load_ladder, round_ladders
 from harness.training.store import ResultsStore
 from harness.truth.emergence import summarize
 from harness.truth.ground_truth import measure

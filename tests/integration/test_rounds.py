@@ -14,11 +14,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import harness.training.ladder as ladders
+import harness.ladders.ladder as ladders
 from harness.cli import main
 from harness.forecasts.ledger import read_ledger
-from harness.forecasts.methods import GROUP
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
+from harness.methods.registry import GROUP
 from harness.training.store import ResultsStore
 from tests.integration.common import ROOT, cli, cli_fails, cli_line
 

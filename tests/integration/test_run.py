@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
 from harness.training.schedule import log_steps
 from harness.training.store import COLUMNS
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import load_ladder
 from harness.training import checkpoints
-from harness.training.families import FAMILIES
-from harness.training.ladder import load_ladder
 from harness.training.store import ResultsStore, empty_curves
 from tests.unit.interp_models import scramble
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from harness.forecasts.backtest import score_alone
-from harness.forecasts.baselines import _step_mixture, oracle, two_step
 from harness.forecasts.schema import LEVELS
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
+from harness.methods.backtest import score_alone
+from harness.methods.builtin import _step_mixture, oracle, two_step
 
 
 def test_two_step_reads_the_crossing_off_its_two_fits():

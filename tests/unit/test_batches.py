@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from harness.ladders.ladder import load_ladder
 from harness.training import batches
 from harness.training.data import Mixture, MixtureStream
-from harness.training.ladder import load_ladder
 
 SMOKE = load_ladder("smoke")
 

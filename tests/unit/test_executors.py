@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from harness.errors import UserError
+from harness.ladders.ladder import load_ladder
 from harness.training.batches import generate
 from harness.training.data import Mixture, MixtureStream
 from harness.training.executors import EXECUTORS, Local, Lost, probe
-from harness.training.ladder import load_ladder
 from harness.training.runner import RunOptions, check_devices, device_settings
 from harness.training.train import Job, train_pair, trainer_devices
 from tests.unit.toy_jobs import Toy, square_or_die

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 import harness
 from harness.cli import main
+from harness.ladders.ladder import load_ladder
 from harness.neurons.exporting import PROVENANCE
-from harness.training.ladder import load_ladder
 from harness.training.store import ResultsStore, pair_key
 from tests.unit.conftest import STEP
 from tests.unit.interp_models import needs_interp

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.forecasts.ledger import read_ledger, submit
 from harness.forecasts.schema import load_forecast, to_data, uninformed
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
 from tests.snapshots import snapshot
 
 

@@ -11,9 +11,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 from harness.errors import UserError
+from harness.ladders.families import FAMILIES
 from harness.neurons.recording import capturing, record, record_to_file, select_hooks
 from harness.tasks import vocab
-from harness.training.families import FAMILIES
 from model_zoo.hooks import hook_points
 
 B, T, D, L, H, MLP = 3, 11, 24, 2, 4, 40

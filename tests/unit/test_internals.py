@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
+from harness.ladders.families import FAMILIES
 from harness.neurons.internals import attention_scores, fourier_share, measures, probe, weight_norms
 from harness.tasks import vocab
-from harness.training.families import FAMILIES
 from model_zoo.gpt import GPTConfig
 from model_zoo.hooks import HookPoint
 from model_zoo.mixer import MixerConfig

@@ -14,10 +14,10 @@ import pytest
 import torch
 
 from harness.errors import UserError
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import builtin_ladders, load_ladder
 from harness.neurons import hf as hf_format
 from harness.neurons.recording import capturing
-from harness.training.families import FAMILIES
-from harness.training.ladder import builtin_ladders, load_ladder
 from model_zoo.gpt import GPT, GPTConfig
 from model_zoo.hooks import hook_points
 from tests.unit.interp_models import needs_interp, scrambled, tokens

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from harness.ladders.ladder import load_ladder
 from harness.tasks import vocab
-from harness.training.ladder import load_ladder
 from tests.unit.interp_models import needs_interp
 
 EXAMPLE = runpy.run_path(str(Path(__file__).resolve().parents[2] / "examples" / "mod_add_fourier.py"))

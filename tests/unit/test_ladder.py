@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UserError
+from harness.ladders.ladder import LADDER_DIR, builtin_ladders, load_ladder
 from harness.tasks import TASKS
-from harness.training.ladder import LADDER_DIR, builtin_ladders, load_ladder
 
 GOOD = textwrap.dedent(
     """\

@@ -5,12 +5,16 @@ and any lower rank; siblings of one rank do not import each other):
 
     0  harness/*.py          errors, registry, files, documents: shared by all
     1  harness/tasks/        the synthetic tasks and their vocabulary
-    2  harness/training/     ladders, data, the Lightning loop, the results store, executors
-    3  harness/truth/        emergence read off the curves, acceptance checks
-    3  harness/neurons/      checkpoints loaded for study, recording activations
-    4  harness/forecasts/    prediction files, ledger, scoring
-    5  harness/board/        ranking, terminal tables, figures, the page
-    6  harness/cli/          the ``ladder`` command line
+    2  harness/ladders/      the ladder file, its resolved rungs and tasks, its hash; the model families
+    3  harness/training/     data, the Lightning loop, the results store, executors
+    4  harness/truth/        emergence read off the curves, acceptance checks
+    4  harness/neurons/      checkpoints loaded for study, recording activations
+    5  harness/forecasts/    prediction files, the ledger, the extrapolation track, blindness
+    6  harness/scoring/      scoring rules, the score table, scores.parquet, rankings per ladder and across ladders
+    7  harness/methods/      forecasters as code: question, registry, built-in methods, baselines, backtests
+    8  harness/board/        terminal tables, figures, the page
+    8  harness/rounds/       drawing a round, the state of every ladder
+    9  harness/cli/          the ``ladder`` command line
 
 ``model_zoo`` is plain torch and imports nothing from the harness.
 """
@@ -23,7 +27,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RANK = {"": 0, "tasks": 1, "training": 2, "truth": 3, "neurons": 3, "forecasts": 4, "board": 5, "rounds": 5, "cli": 6}
+RANK = {
+    "": 0, "tasks": 1, "ladders": 2, "training": 3, "truth": 4, "neurons": 4, "forecasts": 5, "scoring": 6,
+    "methods": 7, "board": 8, "rounds": 8, "cli": 9,
+}  # fmt: skip
 TOP_LEVEL_ALLOWED = {"__init__", "__main__"}  # the package's entry points may reach any stage
 
 
@@ -109,7 +116,7 @@ def test_an_upward_import_is_caught():
 
 @pytest.mark.parametrize(
     "module",
-    ["harness.forecasts.scoring", "harness.board.ranking", "harness.truth.emergence", "harness.truth.acceptance"],
+    ["harness.scoring.rules", "harness.scoring.ranking", "harness.truth.emergence", "harness.truth.acceptance"],
 )
 def test_pure_rules_import_no_torch(module):
     """Scoring, ranking and emergence are pure pandas: importing them must not load torch."""

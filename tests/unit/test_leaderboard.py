@@ -1,11 +1,11 @@
-"""Ranking submissions from the long scores table (harness.board.ranking), on hand-built scores."""
+"""Ranking submissions from the long scores table (harness.scoring.ranking), on hand-built scores."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from harness.board.ranking import SORTABLE, standings
+from harness.scoring.ranking import SORTABLE, rank_ladder
 
 # sha, forecaster, kind, track, revealed_up_to, blind, submitted_at, brier_index, pinball
 SUBMISSIONS = [
@@ -53,7 +53,7 @@ def scores() -> pd.DataFrame:
 
 
 def test_ranks_within_groups_blind_first_best_first():
-    board = standings(scores())
+    board = rank_ladder(scores())
     assert board["group"].tolist()[:4] == ["blind"] * 4
     blind = board[board["group"] == "blind"]
     assert blind["sha256"].tolist() == ["b1", "a2", "a1", "u1"]
@@ -64,13 +64,13 @@ def test_ranks_within_groups_blind_first_best_first():
 
 
 def test_versions_count_a_forecasters_submissions_in_time_order():
-    board = standings(scores()).set_index("sha256")
+    board = rank_ladder(scores()).set_index("sha256")
     assert board.loc["a1", "version"] == 1 and board.loc["a2", "version"] == 2 and board.loc["b1", "version"] == 1
 
 
 def test_oracle_only_on_request_and_never_ranked():
-    assert "oracle" not in set(standings(scores())["kind"])
-    board = standings(scores(), show_oracle=True)
+    assert "oracle" not in set(rank_ladder(scores())["kind"])
+    board = rank_ladder(scores(), show_oracle=True)
     blind = board[board["group"] == "blind"]
     assert blind["sha256"].iloc[-1] == "o1" and pd.isna(blind["rank"].iloc[-1])
     assert blind["rank"].dropna().tolist() == [1, 2, 3, 4]  # the oracle's perfect score takes no rank from anyone
@@ -78,21 +78,21 @@ def test_oracle_only_on_request_and_never_ranked():
 
 @pytest.mark.parametrize("sort", sorted(SORTABLE))
 def test_sorting_follows_each_scores_direction(sort):
-    blind = standings(scores(), track="blind", sort=sort)
+    blind = rank_ladder(scores(), track="blind", sort=sort)
     values = blind[sort].tolist()
     assert values == sorted(values, reverse=SORTABLE[sort])
 
 
 def test_lower_pinball_ranks_first():
-    blind = standings(scores(), track="blind", sort="pinball")
+    blind = rank_ladder(scores(), track="blind", sort="pinball")
     assert blind["sha256"].tolist() == ["a2", "a1", "b1", "u1"]
 
 
 def test_track_filter():
-    assert set(standings(scores(), track="blind")["track"]) == {"blind"}
-    assert set(standings(scores(), track="extrapolation")["track"]) == {"extrapolation"}
+    assert set(rank_ladder(scores(), track="blind")["track"]) == {"blind"}
+    assert set(rank_ladder(scores(), track="extrapolation")["track"]) == {"extrapolation"}
     with pytest.raises(ValueError, match="unknown score"):
-        standings(scores(), sort="accuracy")
+        rank_ladder(scores(), sort="accuracy")
 
 
 def test_the_command_line_offers_every_sortable_score():

@@ -12,7 +12,7 @@ import yaml
 from harness.errors import Damaged
 from harness.forecasts import ledger
 from harness.forecasts.schema import to_data, uninformed
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 
 from harness.errors import UserError
-from harness.forecasts.answers import answer
-from harness.forecasts.methods import GROUP, Method, declare, find, registered
-from harness.forecasts.question import Question, ask
 from harness.forecasts.schema import TaskForecast
 from harness.forecasts.schema import uninformed as uninformed_forecast
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
+from harness.methods.question import Question, ask
+from harness.methods.registry import GROUP, Method, declare, find, registered
+from harness.methods.running import answer
 from harness.training.store import empty_curves
 
 ROOT = Path(__file__).resolve().parents[2]

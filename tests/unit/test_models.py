@@ -6,9 +6,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import builtin_ladders, load_ladder
 from harness.tasks import vocab
-from harness.training.families import FAMILIES
-from harness.training.ladder import builtin_ladders, load_ladder
 from model_zoo.gpt import GPTConfig
 
 SHAPES = [

@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from harness.forecasts.blindness import judge
+from harness.ladders.ladder import load_ladder, parse_ladder
 from harness.rounds.draw import draw_settings, round_ladder, round_text
 from harness.tasks import TASKS
-from harness.training.ladder import load_ladder, parse_ladder
 
 CPU = load_ladder("cpu")
 

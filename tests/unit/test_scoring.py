@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.forecasts import scoring
-from harness.forecasts.scoring import Answers, Outcomes, Reference, brier_index, pinball, score
+from harness.scoring import rules
+from harness.scoring.rules import Answers, Outcomes, Reference, brier_index, pinball, score
 
 RUNGS = pd.DataFrame({"rung": ["r0", "r1", "r2"], "log_params": [3.0, 4.0, 5.0]})
 UNIFORM_Q = pd.DataFrame({"level": [0.25, 0.5, 0.75], "q": [3.5, 4.0, 4.5]})
@@ -187,7 +187,7 @@ def test_standings_adjust_for_the_difficulty_of_the_questions_answered():
     'easy' answered only the easy ladder and 'hard' only the hard one; their raw means differ by the
     difficulty, their adjusted effects are both their skill (-0.1), with a degenerate interval.
     """
-    from harness.forecasts.standings import standings
+    from harness.scoring.standings import standings
 
     difficulty = {("a", "t1"): 0.05, ("a", "t2"): 0.10, ("b", "t1"): 0.40, ("b", "t2"): 0.45}
     skill = {"uninformed": 0.0, "easy": -0.1, "hard": -0.1, "both": -0.02}
@@ -209,7 +209,7 @@ def test_standings_adjust_for_the_difficulty_of_the_questions_answered():
 
 
 def test_standings_need_the_reference_on_every_question():
-    from harness.forecasts.standings import standings
+    from harness.scoring.standings import standings
 
     rows = pd.DataFrame([("a", "t", "x", 0.1)], columns=["ladder", "task", "forecaster", "value"])
     with pytest.raises(ValueError, match="uninformed forecaster has no score"):
@@ -261,23 +261,23 @@ def test_outcomes_read_steps_and_the_smooth_metric_off_the_table():
         1: {"a": ([0.1, 0.9, 0.9], [NEVER, 1000, 10])},
         2: {"a": ([0.1, 0.2, 0.9], [NEVER, NEVER, 100])},
     })  # fmt: skip
-    out = scoring.outcomes(table, steps=10_000)
+    out = rules.outcomes(table, steps=10_000)
     steps = out.steps.set_index("rung")["log_step"]
     assert steps["r0"] == math.inf and steps["r1"] == pytest.approx(3.0) and steps["r2"] == pytest.approx(1.0)
     assert out.log_steps == pytest.approx(4.0)
     assert out.loss_sizes["log_size"].iloc[0] == pytest.approx(out.sizes["log_size"].iloc[0])  # the metrics agree
     assert 3.0 < out.sizes["log_size"].iloc[0] < 5.0
-    assert scoring.outcomes(table).steps is None  # no budget, no step questions
+    assert rules.outcomes(table).steps is None  # no budget, no step questions
     # Reached at step 0 on one seed and never on another: step 0 counts as step 1, so the median is never, not
     # the NaN of -inf + inf.
     split = emergence_rows({0: {"a": ([0.9, 0.9, 0.9], [0, 10, 10])}, 1: {"a": ([0.1, 0.9, 0.9], [NEVER, 10, 10])}})
-    assert scoring.outcomes(split, steps=10_000).steps.set_index("rung")["log_step"]["r0"] == math.inf
+    assert rules.outcomes(split, steps=10_000).steps.set_index("rung")["log_step"]["r0"] == math.inf
 
 
 def test_step_questions_by_hand_with_censoring_on_both_sides():
     """Never within the budget: quantiles past it cost nothing. Reached at step 0: a quantile at 0 is exact."""
     table = emergence_rows({s: {"a": ([0.9, 0.9, 0.1], [0, 100, NEVER])} for s in range(3)})
-    out = scoring.outcomes(table, steps=10_000)
+    out = rules.outcomes(table, steps=10_000)
     exact = [("exact", "a", r, lv, q) for r, q in (("r0", 0.0), ("r1", 2.0), ("r2", 5.0)) for lv in (0.25, 0.5, 0.75)]
     late = [("late", "a", r, 0.5, 3.0) for r in ("r0", "r1", "r2")]
     table = score(out, kinds_answers(exact + late), Reference(UNIFORM_Q, STEP_REF), n_boot=200)
@@ -291,7 +291,7 @@ def test_step_questions_by_hand_with_censoring_on_both_sides():
 
 def test_step_questions_on_the_extrapolation_track_ask_only_the_rungs_above_the_floor():
     table = emergence_rows({s: {"a": ([0.9, 0.9, 0.9], [10, 100, 1000])} for s in range(2)})
-    out = scoring.outcomes(table, steps=10_000)
+    out = rules.outcomes(table, steps=10_000)
     wrong_below = [("x", "a", "r0", 0.5, 4.0), ("x", "a", "r1", 0.5, 4.0), ("x", "a", "r2", 0.5, 3.0)]
     table = score(out, kinds_answers(wrong_below, floors={"x": "r1"}), Reference(UNIFORM_Q, STEP_REF), n_boot=50)
     row = table.set_index(["submission", "score"]).loc[("x", "pinball_step")]
@@ -303,7 +303,7 @@ def test_smooth_metric_questions_censored_both_ways():
     table = emergence_rows({
         s: {"never": ([0.1, 0.1, 0.1], [NEVER] * 3), "always": ([0.9, 0.9, 0.9], [1, 1, 1])} for s in range(2)
     })  # fmt: skip
-    out = scoring.outcomes(table, steps=10_000)
+    out = rules.outcomes(table, steps=10_000)
     beyond = [("good", "never", 0.5, 5.7), ("good", "always", 0.5, 2.2)]
     inside = [("bad", "never", 0.5, 4.5), ("bad", "always", 0.5, 3.5)]
     table = score(out, kinds_answers(losses=beyond + inside), Reference(UNIFORM_Q, STEP_REF), n_boot=50)
@@ -325,7 +325,7 @@ def noisy_table(rng: np.random.Generator, n_tasks: int, seeds_agree: bool) -> pd
     return emergence_rows(per_seed)
 
 
-def one_forecast(out: scoring.Outcomes) -> Answers:
+def one_forecast(out: rules.Outcomes) -> Answers:
     probs = [("f", t, r, 0.4) for t in out.tasks for r in ("r0", "r1", "r2")]
     return Answers(
         pd.DataFrame({"submission": ["f"], "floor": [None]}),
@@ -336,7 +336,7 @@ def one_forecast(out: scoring.Outcomes) -> Answers:
 
 
 def test_identical_seeds_make_seed_resampling_change_nothing():
-    out = scoring.outcomes(noisy_table(np.random.default_rng(3), 12, seeds_agree=True), steps=10_000)
+    out = rules.outcomes(noisy_table(np.random.default_rng(3), 12, seeds_agree=True), steps=10_000)
     ref = Reference(UNIFORM_Q, STEP_REF)
     both = score(out, one_forecast(out), ref, n_boot=400, seed=5)
     tasks_only = score(out, one_forecast(out), ref, n_boot=400, seed=5, resample_seeds=False)
@@ -347,7 +347,7 @@ def test_identical_seeds_make_seed_resampling_change_nothing():
 def test_a_question_weighs_the_same_however_many_levels_it_is_given():
     """Extra levels on an easy rung do not dilute a wrong answer on another rung of the same task."""
     table = emergence_rows({s: {"a": ([0.9, 0.1, 0.1], [10, NEVER, NEVER])} for s in range(3)})
-    out = scoring.outcomes(table, steps=10_000)
+    out = rules.outcomes(table, steps=10_000)
     wrong_r1 = [("r1", 0.5, 1.0), ("r2", 0.5, 4.0)]
     few = [("few", "a", r, lv, q) for r, lv, q in [("r0", 0.5, 1.0), *wrong_r1]]
     many = [("many", "a", "r0", lv, 1.0) for lv in np.linspace(0.05, 0.95, 181)]
@@ -363,7 +363,7 @@ def test_an_unfinished_pair_leaves_the_comparisons_defined():
     per_seed = {s: {f"t{i}": ([0.1, 0.9, 0.9], [NEVER, 100, 10]) for i in range(4)} for s in range(3)}
     table = emergence_rows(per_seed)
     table = table[~((table["rung"] == "r2") & (table["seed"] > 0))]  # r2 finished by seed 0 only
-    out = scoring.outcomes(table, steps=10_000)
+    out = rules.outcomes(table, steps=10_000)
     probs = [(f, f"t{i}", r, p) for f, p in (("x", 0.8), ("y", 0.6)) for i in range(4) for r in ("r0", "r1", "r2")]
     scored = score(out, answers(probs, floors={"x": "r1", "y": "r1"}), Reference(UNIFORM_Q, STEP_REF), n_boot=400)
     brier = scored[scored["score"] == "brier"].set_index("submission")
@@ -373,7 +373,7 @@ def test_an_unfinished_pair_leaves_the_comparisons_defined():
 
 
 def test_seeds_that_disagree_widen_the_intervals():
-    out = scoring.outcomes(noisy_table(np.random.default_rng(3), 12, seeds_agree=False), steps=10_000)
+    out = rules.outcomes(noisy_table(np.random.default_rng(3), 12, seeds_agree=False), steps=10_000)
     ref = Reference(UNIFORM_Q, STEP_REF)
     both = score(out, one_forecast(out), ref, n_boot=1000).set_index("score")
     tasks_only = score(out, one_forecast(out), ref, n_boot=1000, resample_seeds=False).set_index("score")
@@ -395,7 +395,7 @@ def test_step_and_smooth_metric_rules_are_proper_by_simulation():
         jump = int(rng.integers(1, 3))  # where the capability (and the loss) emerges: between r0 and r2
         finals = [0.1] * jump + [0.9] * (3 - jump)
         per_seed[0][f"t{t}"] = (finals, [step if i >= jump else NEVER for i in range(3)])
-    out = scoring.outcomes(emergence_rows(per_seed), steps=10_000)
+    out = rules.outcomes(emergence_rows(per_seed), steps=10_000)
     honest = {lv: mu + sd * norm.ppf(lv) for lv in levels}
     forecasts = {"honest": honest, "shifted": {lv: q + 0.4 for lv, q in honest.items()},
                  "overconfident": dict.fromkeys(levels, mu)}  # fmt: skip

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from harness.errors import Damaged, UserError
-from harness.training.ladder import load_ladder
+from harness.ladders.ladder import load_ladder
 from harness.training.store import COLUMNS, ResultsStore
 
 

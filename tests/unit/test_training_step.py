@@ -7,10 +7,10 @@ import copy
 import pytest
 import torch
 
+from harness.ladders.families import FAMILIES
+from harness.ladders.ladder import load_ladder
 from harness.training.data import Mixture
-from harness.training.families import FAMILIES
 from harness.training.groups import PASS_COST_FLOP, plan
-from harness.training.ladder import load_ladder
 from harness.training.module import LadderModule
 from harness.training.schedule import lr_factor
 

@@ -1,6 +1,6 @@
 """The leaderboard: one row per submission, ranked, from the long scores table.
 
-Pure pandas over ``scores.parquet`` (``harness.forecasts.scoreboard.score_ladder``); no torch.
+Pure pandas over ``scores.parquet`` (``harness.scoring.scoreboard.score_ladder``); no torch.
 Forecasts are ranked only against others that answered the same questions:
 blind forecasts together, and extrapolation forecasts together per revealed
 rung (they are scored on the rungs above it only). The oracle reads the
@@ -13,7 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
-from harness.forecasts.score_names import COMPARISONS, HIGHER_IS_BETTER, QUESTION_SCORES, SUBMISSION_COLUMNS
+from harness.scoring.table import COMPARISONS, HIGHER_IS_BETTER, QUESTION_SCORES, SUBMISSION_COLUMNS
 
 Track = Literal["blind", "extrapolation", "all"]
 # Scores a leaderboard can sort by, and whether higher is better.
@@ -29,7 +29,7 @@ COLUMNS = [
 WITH_INTERVAL = ("brier_index", *QUESTION_SCORES[1:])  # the Brier rows' interval is shown as the index's
 
 
-def standings(
+def rank_ladder(
     scores: pd.DataFrame, track: Track = "all", sort: str = "brier_index", show_oracle: bool = False
 ) -> pd.DataFrame:
     """One row per submission with its scores and rank within its group (see COLUMNS).

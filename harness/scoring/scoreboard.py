@@ -1,7 +1,7 @@
 """Scoring every submission of a ladder: ledger + stored files + measured truth -> ``scores.parquet``.
 
 The glue between the ledger, the prediction files and the pure scorer in
-``harness.forecasts.scoring``.
+``harness.scoring.rules``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.files import write_table
-from harness.forecasts import blindness, scoring
+from harness.forecasts import blindness
 from harness.forecasts.ledger import Entry, read_ledger, stored
 from harness.forecasts.schema import Forecast, size_quantiles, step_quantiles
-from harness.forecasts.score_names import N_BOOT, SUBMISSION_COLUMNS
-from harness.training.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
+from harness.ladders.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
+from harness.scoring import rules
+from harness.scoring.table import N_BOOT, SUBMISSION_COLUMNS
 from harness.training.store import ResultsStore
 from harness.truth.ground_truth import GroundTruth, measure
 
@@ -30,7 +31,7 @@ class Scoreboard:
 
     ladder: Ladder
     truth: GroundTruth
-    outcomes: scoring.Outcomes
+    outcomes: rules.Outcomes
     entries: list[Entry]  # the scored submissions, one per sha256, in ledger order
     forecasts: dict[str, Forecast]  # sha256 -> the stored forecast
     scores: pd.DataFrame  # the long table written to ``path``
@@ -60,11 +61,11 @@ def score_ladder(
             f"--ladder {ladder.name}'."
         )
     forecasts = {e.sha256: stored(predictions, e) for e in current}
-    out_table = scoring.outcomes(truth.table, ladder.spec.training.steps)
+    out_table = rules.outcomes(truth.table, ladder.spec.training.steps)
     answers = answer_tables(forecasts)
     oracles = {e.sha256 for e in current if e.kind == "oracle"}  # reads the truth: never a contender
     answers.submissions["ranked"] = ~answers.submissions["submission"].isin(oracles)
-    scores = scoring.score(out_table, answers, reference(ladder), n_boot=n_boot, seed=seed)
+    scores = rules.score(out_table, answers, reference(ladder), n_boot=n_boot, seed=seed)
     # Blindness is judged now, against the start of training recorded with the results being scored.
     started, recorded = ResultsStore.of(ladder, out).training_started()
     judged = [blindness.judge(e.submitted_at, e.results_existed, started, recorded) for e in current]
@@ -77,7 +78,7 @@ def score_ladder(
     return Scoreboard(ladder, truth, out_table, current, forecasts, scores, path, notes, predictions, out)
 
 
-def answer_tables(forecasts: dict[str, Forecast]) -> scoring.Answers:
+def answer_tables(forecasts: dict[str, Forecast]) -> rules.Answers:
     """Forecasts (by submission id) as the scorer's tables, one per kind of answer."""
     subs, probs, quants, accs, losses, steps = [], [], [], [], [], []
     for sid, f in forecasts.items():
@@ -92,7 +93,7 @@ def answer_tables(forecasts: dict[str, Forecast]) -> scoring.Answers:
                 for rung, quantiles in answers.emergence_step_quantiles.items()
                 for level, q in quantiles.items()
             ]
-    return scoring.Answers(
+    return rules.Answers(
         pd.DataFrame(subs, columns=["submission", "floor"]),
         pd.DataFrame(probs, columns=["submission", "task", "rung", "p"]),
         pd.DataFrame(quants, columns=["submission", "task", "level", "q"]),
@@ -102,13 +103,13 @@ def answer_tables(forecasts: dict[str, Forecast]) -> scoring.Answers:
     )
 
 
-def reference(ladder: Ladder) -> scoring.Reference:
+def reference(ladder: Ladder) -> rules.Reference:
     """The uninformed forecaster's quantiles of size and of steps on ``ladder``, as the scorer's tables."""
 
     def table(quantiles: dict[float, float]) -> pd.DataFrame:
         return pd.DataFrame({"level": list(quantiles), "q": list(quantiles.values())})
 
-    return scoring.Reference(table(size_quantiles(ladder)), table(step_quantiles(ladder)))
+    return rules.Reference(table(size_quantiles(ladder)), table(step_quantiles(ladder)))
 
 
 def pooled_task_scores(predictions: Path, out: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -133,8 +134,8 @@ def pooled_task_scores(predictions: Path, out: Path) -> tuple[pd.DataFrame, list
             continue
         started, recorded = store.training_started()
         forecasts = {e.sha256: stored(predictions, e) for e in latest.values()}
-        table = scoring.task_scores(
-            scoring.outcomes(measure(ladder, out).table, ladder.spec.training.steps),
+        table = rules.task_scores(
+            rules.outcomes(measure(ladder, out).table, ladder.spec.training.steps),
             answer_tables(forecasts),
             reference(ladder),
         )

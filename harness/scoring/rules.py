@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harness.forecasts.score_names import COMPARISONS, N_BOOT, SCORES
+from harness.scoring.table import COMPARISONS, N_BOOT, SCORES
 from harness.truth.emergence import pooled_log_sizes
 
 UNINFORMED_P = 0.5

@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.documents import Strict, describe_error, invalid_file, read_mapping
 from harness.errors import UserError, did_you_mean
+from harness.ladders.families import FAMILIES
 from harness.tasks import TASKS, Task, vocab
 from harness.tasks.registry import make
-from harness.training.families import FAMILIES
 from model_zoo import ModelConfig
 
 # The built-in ladders live beside results/ and predictions/ in the checkout the benchmark runs from, and so do

@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from harness.forecasts import scoring
 from harness.forecasts.schema import LEVELS, Forecast, TaskForecast, uninformed
-from harness.training.ladder import Ladder
+from harness.ladders.ladder import Ladder
+from harness.scoring import rules
 from harness.truth.emergence import emergence_step, pooled_points
 
 __all__ = ["extrapolator", "knows_nothing", "oracle", "template_prior", "two_step", "uninformed"]
@@ -71,7 +71,7 @@ def knows_nothing(ladder: Ladder) -> Forecast:
 def oracle(ladder: Ladder, table: pd.DataFrame) -> Forecast:
     """The truth as a forecast: seed fractions, the pooled emergence points (accuracy and loss) at every
     quantile, the median emergence step of every rung, mean accuracy."""
-    truth = scoring.outcomes(_rows_of(ladder, table), ladder.spec.training.steps)
+    truth = rules.outcomes(_rows_of(ladder, table), ladder.spec.training.steps)
     steps = truth.steps.set_index(["task", "rung"])["log_step"]
     never = _ends(ladder)[2]
     tasks = {}

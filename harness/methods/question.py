@@ -1,10 +1,10 @@
 """What a forecasting method is told: the ladder, the track, and on the extrapolation track the revealed curves.
 
-A method (``harness.forecasts.methods``) is a function of one ``Question``, and the question is all the
+A method (``harness.methods.registry``) is a function of one ``Question``, and the question is all the
 harness hands it, so what a question holds is the rule of the track:
 
 - always, the ladder's definition: its name and hash, its tasks at their settings with their thresholds,
-  its rungs with their exact parameter counts and the training budget (``harness.training.ladder.Ladder``);
+  its rungs with their exact parameter counts and the training budget (``harness.ladders.ladder.Ladder``);
 - on the extrapolation track, the measured curves of the rungs up to ``up_to`` and of no rung above it;
   on the blind track, no measured curve of the ladder at all;
 - for a round, the ladder it was drawn from and that template's measured emergence table, when results of
@@ -25,7 +25,7 @@ import pandas as pd
 
 from harness.errors import UserError
 from harness.forecasts.track import revealed_curves
-from harness.training.ladder import Ladder, load_ladder
+from harness.ladders.ladder import Ladder, load_ladder
 from harness.training.store import ResultsStore, empty_curves
 from harness.truth.ground_truth import measure, thresholds
 

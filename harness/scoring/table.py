@@ -27,7 +27,7 @@ N_BOOT = 2000  # bootstrap resamples behind every interval, unless a caller asks
 # What scores.parquet says of each submission besides its scores: the ledger's words, and whether it was blind
 # with the rule that decided it (``harness.forecasts.blindness``).
 SUBMISSION_COLUMNS = ["sha256", "forecaster", "kind", "track", "revealed_up_to", "blind", "blind_rule", "submitted_at"]
-# The paired comparisons on the rows of brier and of each pinball score (``harness.forecasts.scoring._compare``):
+# The paired comparisons on the rows of brier and of each pinball score (``harness.scoring.rules._compare``):
 # differences to the uninformed forecaster and to the group's leader with their 95% intervals, and the share ranked
 # first.
 COMPARISONS = [

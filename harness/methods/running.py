@@ -6,7 +6,7 @@ rung than it was asked about, gets one paragraph naming the method and the fix (
 status 2), and nothing is written or submitted. The forecast is named by the harness: ``--forecaster`` or
 the method's name, whatever name the method wrote.
 
-``write_baselines`` (``ladder baselines``) runs the built-in methods here, with the oracle beside them.
+The built-in methods are run and submitted together by ``harness.methods.baselines`` (``ladder baselines``).
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ from pydantic import ValidationError
 
 from harness.documents import describe_error
 from harness.errors import UserError
-from harness.forecasts import baselines
 from harness.forecasts.ledger import RESERVED, Entry, Kind, add, read_ledger, stored
-from harness.forecasts.methods import Method, builtin_methods, said
-from harness.forecasts.question import Question, ask
 from harness.forecasts.schema import Forecast, check_against, dump, same_answers, to_data
-from harness.forecasts.track import default_revealed, revealed_rung
-from harness.training.ladder import NAME_PATTERN, Ladder
-from harness.truth.ground_truth import GroundTruth, measure
+from harness.ladders.ladder import NAME_PATTERN, Ladder
+from harness.methods import builtin
+from harness.methods.question import Question
+from harness.methods.registry import Method, said
 
 NOTHING = "Nothing was written or submitted."
 
@@ -98,7 +96,7 @@ def _check(returned: Any, question: Question, name: str) -> tuple[list[str], For
     return problems, forecast
 
 
-def submit(
+def record_answer(
     forecast: Forecast,
     ladder: Ladder,
     method: Method,
@@ -109,51 +107,25 @@ def submit(
     """Submit a method's forecast; returns its entry and whether it is new.
 
     A built-in method's forecast under its own name is a baseline, and is not submitted again when its
-    last submission on the same questions has the same answers to within ``baselines.TOLERANCE``: its
+    last submission on the same questions has the same answers to within ``builtin.TOLERANCE``: its
     numbers depend on a machine's last float digit, its meaning does not. Every other method's forecast is
     a forecaster's, recorded like ``ladder submit`` (the same file twice is recorded once).
     """
     kind: Kind = "baseline" if method.builtin and forecast.forecaster == method.name else "forecaster"
     if kind == "baseline":
-        unchanged = _unchanged(forecast, ladder, predictions)
-        if unchanged is not None:
-            return unchanged
+        same = unchanged(forecast, ladder, predictions)
+        if same is not None:
+            return same
     return add(forecast, ladder, dump(forecast, fmt), fmt, predictions, out, kind)
 
 
-def write_baselines(
-    ladder: Ladder, predictions: Path, out: Path, up_to: str | None = None, truth: GroundTruth | None = None
-) -> list[tuple[Entry, bool]]:
-    """Regenerate and submit the built-in methods on the tracks they answer, and the oracle.
-
-    The extrapolation-track methods see the rungs up to ``up_to``, by default the lower half of the ladder
-    (``track.default_revealed``). ``template-prior`` is left out: it is made blind, once, when a round is
-    drawn (``ladder round new``), and made again after the results exist it would say nothing new.
-    """
-    up_to = revealed_rung(ladder, up_to or default_revealed(ladder))
-    truth = truth or measure(ladder, out)
-    made = []
-    for method in builtin_methods():
-        if method.needs_template:
-            continue
-        for track in method.tracks:
-            made.append((answer(method, ask(ladder, out, up_to if track == "extrapolation" else None)), method))
-    results = [submit(forecast, ladder, method, predictions, out) for forecast, method in made]
-    oracle = baselines.oracle(ladder, truth.table)  # no method: it reads the truth
-    return [
-        *results,
-        _unchanged(oracle, ladder, predictions)
-        or add(oracle, ladder, dump(oracle), "yaml", predictions, out, "oracle"),
-    ]
-
-
-def _unchanged(forecast: Forecast, ladder: Ladder, predictions: Path) -> tuple[Entry, bool] | None:
+def unchanged(forecast: Forecast, ladder: Ladder, predictions: Path) -> tuple[Entry, bool] | None:
     """The last ledger entry of this forecaster on the same questions, if its stored answers are the same."""
     questions = (forecast.forecaster, ladder.hash, forecast.track, forecast.revealed_up_to)
     same_questions = [
         e for e in read_ledger(predictions) if (e.forecaster, e.ladder_hash, e.track, e.revealed_up_to) == questions
     ]
-    if same_questions and same_answers(stored(predictions, same_questions[-1]), forecast, baselines.TOLERANCE):
+    if same_questions and same_answers(stored(predictions, same_questions[-1]), forecast, builtin.TOLERANCE):
         return same_questions[-1], False
     return None
 

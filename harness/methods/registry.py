@@ -1,11 +1,11 @@
 """Forecasting methods: forecasters as code, found by name.
 
-A method is a function of one ``harness.forecasts.question.Question`` that returns a forecast (a
-``harness.forecasts.schema.Forecast``, or plain data that validates as one; ``harness.forecasts.answers``
+A method is a function of one ``harness.methods.question.Question`` that returns a forecast (a
+``harness.forecasts.schema.Forecast``, or plain data that validates as one; ``harness.methods.running``
 runs it and checks what it returns). A method is named in one of three ways, looked up in this order:
 
 - a built-in name: ``uninformed``, ``extrapolator``, ``two-step``, ``template-prior``, the names the
-  built-in forecasters (``harness.forecasts.baselines``) already carry in the ledger;
+  built-in forecasters (``harness.methods.builtin``) already carry in the ledger;
 - a name an installed package registers under the entry-point group ``emergence_ladder.forecasters``
   (``[project.entry-points."emergence_ladder.forecasters"]`` ``my-method = "my_package.module:function"``);
 - a path ``package.module:function``, imported from the current folder or the environment.
@@ -33,11 +33,11 @@ from importlib import metadata
 from typing import Any
 
 from harness.errors import UserError, did_you_mean
-from harness.forecasts import baselines
-from harness.forecasts.question import TRACKS, Question
 from harness.forecasts.schema import Forecast
+from harness.ladders.ladder import NAME_PATTERN
+from harness.methods import builtin
+from harness.methods.question import TRACKS, Question
 from harness.registry import Registry
-from harness.training.ladder import NAME_PATTERN
 
 GROUP = "emergence_ladder.forecasters"
 PATH = re.compile(r"^(?P<module>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)$")
@@ -120,7 +120,7 @@ BUILTINS: Registry[Callable[[Question], Forecast]] = Registry("built-in method")
 @declare(tracks=("blind",))
 def uninformed(question: Question) -> Forecast:
     """Probability 0.5 everywhere, quantiles spread evenly over the ladder: the reference of every skill score."""
-    return baselines.knows_nothing(question.ladder)
+    return builtin.knows_nothing(question.ladder)
 
 
 @BUILTINS.register("extrapolator")
@@ -128,7 +128,7 @@ def uninformed(question: Question) -> Forecast:
 def extrapolator(question: Question) -> Forecast:
     """Power law of the answer loss and logistic of accuracy in log size over the revealed rungs, extended."""
     limits = question.thresholds
-    return baselines.extrapolator(question.ladder, question.curves, question.up_to, limits["loss"], limits["accuracy"])
+    return builtin.extrapolator(question.ladder, question.curves, question.up_to, limits["loss"], limits["accuracy"])
 
 
 @BUILTINS.register("two-step")
@@ -136,14 +136,14 @@ def extrapolator(question: Question) -> Forecast:
 def two_step(question: Question) -> Forecast:
     """Each task's loss as a power law of size, then one loss-to-accuracy sigmoid across tasks (Bhagia et al.)."""
     limits = question.thresholds
-    return baselines.two_step(question.ladder, question.curves, question.up_to, limits["loss"], limits["accuracy"])
+    return builtin.two_step(question.ladder, question.curves, question.up_to, limits["loss"], limits["accuracy"])
 
 
 @BUILTINS.register("template-prior")
 @declare(tracks=("blind",), needs_template=True)
 def template_prior(question: Question) -> Forecast:
     """A round's template's measured answers, as if the round's new task settings changed nothing."""
-    return baselines.template_prior(question.ladder, question.template, question.template_truth)
+    return builtin.template_prior(question.ladder, question.template, question.template_truth)
 
 
 def builtin_methods() -> list[Method]:

@@ -4,7 +4,7 @@ A backtest asks a method the questions of each resolved ladder (every pair of it
 answers: the blind track, and the extrapolation track from one revealed rung, by default the top of the
 ladder's lower half (``track.default_revealed``, the rung ``ladder baselines`` uses, so a built-in
 method's backtest scores the same questions as its forecast in the ledger, with the same numbers). Each
-forecast is scored alone by the scorer that ranks submissions (``harness.forecasts.scoring``, the same
+forecast is scored alone by the scorer that ranks submissions (``harness.scoring.rules``, the same
 bootstrap resamples), so its paired difference to the uninformed forecaster is the leaderboard's.
 
 It reads and never writes: nothing goes to the ledger, the results folder or the predictions folder.
@@ -20,15 +20,15 @@ from pathlib import Path
 import pandas as pd
 
 from harness.errors import UserError
-from harness.forecasts import scoring
-from harness.forecasts.answers import answer
-from harness.forecasts.methods import Method
-from harness.forecasts.question import ask
 from harness.forecasts.schema import Forecast
-from harness.forecasts.score_names import N_BOOT
-from harness.forecasts.scoreboard import answer_tables, reference
 from harness.forecasts.track import default_revealed
-from harness.training.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
+from harness.ladders.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
+from harness.methods.question import ask
+from harness.methods.registry import Method
+from harness.methods.running import answer
+from harness.scoring import rules
+from harness.scoring.scoreboard import answer_tables, reference
+from harness.scoring.table import N_BOOT
 from harness.training.store import ResultsStore
 from harness.truth.ground_truth import measure
 
@@ -84,12 +84,10 @@ def backtest(
 
 
 def score_alone(forecast: Forecast, ladder: Ladder, truth: pd.DataFrame, n_boot: int, seed: int) -> pd.DataFrame:
-    """The scorer's rows (``scoring.score``) of one forecast of ``ladder`` against its emergence table ``truth``,
+    """The scorer's rows (``rules.score``) of one forecast of ``ladder`` against its emergence table ``truth``,
     with the resamples ``ladder score`` draws for the same ``n_boot`` and ``seed``."""
-    out = scoring.outcomes(truth, ladder.spec.training.steps)
-    return scoring.score(
-        out, answer_tables({forecast.forecaster: forecast}), reference(ladder), n_boot=n_boot, seed=seed
-    )
+    out = rules.outcomes(truth, ladder.spec.training.steps)
+    return rules.score(out, answer_tables({forecast.forecaster: forecast}), reference(ladder), n_boot=n_boot, seed=seed)
 
 
 def _check_choice(ladders: list[Ladder], out: Path, up_to: str | None) -> None:
