@@ -52,9 +52,9 @@ def ladders() -> None:
         )
     console.print(table)
     for name in builtin_ladders():
-        if not load_ladder(name).spec.calibrated:
+        if not load_ladder(name).spec.tuned:
             console.print(
-                f"'{name}' is UNCALIBRATED: nobody has trained it to check that its questions separate sizes."
+                f"'{name}' is UNTUNED: nobody has trained it to check that its questions separate sizes."
             )
 
 

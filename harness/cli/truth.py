@@ -15,7 +15,7 @@ from harness.cli.app import LADDER, RESULTS, console, main
 @click.option(
     "--check",
     is_flag=True,
-    help="Exit with status 1 unless every acceptance check passes on the held-out seeds (those no calibration "
+    help="Exit with status 1 unless every acceptance check passes on the held-out seeds (those no tuning "
     "decision looked at).",
 )
 def emergence(ladder_name: str, out: Path, check: bool) -> None:
@@ -36,7 +36,7 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
         )
     for metric in ("accuracy", "loss"):
         console.print(emergence_grid(truth.table, metric))
-    calibration, held_out = ladder.split_seeds(sorted(truth.table["seed"].unique().tolist()))
+    tuning, held_out = ladder.split_seeds(sorted(truth.table["seed"].unique().tolist()))
 
     def judged(seeds: list[int], who: str, why: str) -> list:
         """The acceptance checks on ``seeds`` alone, printed."""
@@ -44,14 +44,14 @@ def emergence(ladder_name: str, out: Path, check: bool) -> None:
         console.print(checks_table(checks, f"{who} {seed_list(seeds)} ({why})"))
         return checks
 
-    if calibration:
-        judged(calibration, "calibration seeds", "decisions looked at them")
+    if tuning:
+        judged(tuning, "tuning seeds", "decisions looked at them")
     checks = judged(held_out, "held-out seeds", "no decision looked at them") if held_out else []
     if not held_out:
         console.print(
-            f"[red]No held-out seeds measured: every seed of these results is a calibration seed of ladder "
+            f"[red]No held-out seeds measured: every seed of these results is a tuning seed of ladder "
             f"'{ladder.name}', so the checks say nothing about seeds nobody tuned on. Train others with 'ladder run "
-            f"--ladder {ladder.cli_name} --seeds ...' (any seeds not in calibration_seeds).[/]"
+            f"--ladder {ladder.cli_name} --seeds ...' (any seeds not in tuning_seeds).[/]"
         )
     console.print(f"Emergence table: {truth.table_path}  Map: {write_emergence_map(truth)}")
     if check and not (checks and all(c.passed for c in checks)):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.documents import Strict, describe_error, invalid_file, read_mapping
 from harness.errors import UserError, did_you_mean
@@ -144,13 +144,15 @@ class LadderSpec(Strict):
     training: TrainingSpec
     evaluation: EvaluationSpec = EvaluationSpec()
     seeds: list[int] = Field(min_length=1)
-    # Seeds whose results any calibration decision (rungs, budget, learning rates, mixture) looked at.
-    # The acceptance checks are judged on the other seeds, which no decision saw. Not part of the hash:
-    # it records how the ladder was made, not what is trained.
-    calibration_seeds: list[int] = []
+    # Seeds whose results any tuning decision (rungs, budget, learning rates, mixture) looked at. The
+    # acceptance checks are judged on the other seeds, which no decision saw. Not part of the hash: it
+    # records how the ladder was made, not what is trained. Files written before the word "tuning" took
+    # over from "calibration" (which means the reliability of stated probabilities) say calibration_seeds.
+    tuning_seeds: list[int] = Field(default=[], validation_alias=AliasChoices("tuning_seeds", "calibration_seeds"))
     # False for a ladder nobody has trained to check that its questions separate sizes (the gpu ladder, until a
-    # GPU runs it). Says how far the ladder was checked, not what is trained: not part of the hash.
-    calibrated: bool = True
+    # GPU runs it). Says how far the ladder was checked, not what is trained: not part of the hash. Older files:
+    # calibrated.
+    tuned: bool = Field(default=True, validation_alias=AliasChoices("tuned", "calibrated"))
     model: dict[str, Any] = {}  # shape fields shared by every rung; a rung's own fields win
     rungs: list[RungSpec] = Field(min_length=1)
 
@@ -228,9 +230,9 @@ class Ladder:
         )
 
     def split_seeds(self, seeds: list[int]) -> tuple[list[int], list[int]]:
-        """``seeds`` split into (calibration seeds, held-out seeds that no calibration decision looked at)."""
-        calibration = set(self.spec.calibration_seeds)
-        return [s for s in seeds if s in calibration], [s for s in seeds if s not in calibration]
+        """``seeds`` split into (tuning seeds, held-out seeds that no tuning decision looked at)."""
+        tuning = set(self.spec.tuning_seeds)
+        return [s for s in seeds if s in tuning], [s for s in seeds if s not in tuning]
 
     @property
     def cli_name(self) -> str:
@@ -292,8 +294,8 @@ def parse_ladder(path: Path) -> Ladder:
     # from before task families hash as they always did.
     left_out = {
         "training": {"strategy"} | (set() if spec.training.answers_only else {"answers_only"}),
-        "calibration_seeds": True,
-        "calibrated": True,
+        "tuning_seeds": True,
+        "tuned": True,
         **({"round": True} if spec.round is None else {}),
     }
     ladder = spec.model_dump(mode="json", exclude=left_out)

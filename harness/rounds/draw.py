@@ -9,7 +9,7 @@ measured answer is not the round's) and from every other setting of its family i
 the template and the round (so two tasks of one family never become the same
 task), is valid, and fits the rungs' context.
 Everything else (rungs, training, evaluation) is the template's; the seeds are
-the template's first three, and no calibration decision looks at them.
+the template's first three, and no tuning decision looks at them.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def round_ladder(template: Ladder, seed: int, name: str) -> dict[str, Any]:
     for task in template.tasks:
         entry = {} if task.name == task.family else {"family": task.family}
         tasks[task.name] = {**entry, **settings[task.name], "weight": spec.weights[task.name]}
-    body = spec.model_dump(mode="json", exclude_unset=True, exclude={"calibration_seeds", "tasks"})
+    body = spec.model_dump(mode="json", exclude_unset=True, exclude={"tuning_seeds", "tasks"})
     return {
         "name": name,
         "description": f"Round drawn from the {template.name} ladder with seed {seed}: its rungs and budget, every "
@@ -80,7 +80,7 @@ def round_ladder(template: Ladder, seed: int, name: str) -> dict[str, Any]:
         **{k: v for k, v in body.items() if k not in ("name", "description")},
         "tasks": tasks,
         "seeds": sorted(spec.seeds)[:ROUND_SEEDS],
-        "calibration_seeds": [],
+        "tuning_seeds": [],
     }
 
 
@@ -94,6 +94,6 @@ def round_text(template: Ladder, seed: int, name: str, command: str) -> str:
         "# forecasters were submitted for it before anything was trained.\n"
     )
     order = ["name", "description", "round", "family", "tasks", "training", "evaluation", "seeds",
-             "calibration_seeds", "model", "rungs"]  # fmt: skip
+             "tuning_seeds", "model", "rungs"]  # fmt: skip
     ordered = {key: mapping[key] for key in order if key in mapping}
     return header + yaml.safe_dump(ordered, sort_keys=False, default_flow_style=None, width=120)

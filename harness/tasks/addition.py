@@ -30,7 +30,7 @@ class Addition(Task):
     Reversed digits let the model produce the carry in the order it is computed.
     Version 2 has 2 digits rather than 3: with 3, whether a run left the carry
     plateau within the cpu ladder's budget was a coin flip at every rung from
-    c4 up (on calibration seeds, 6 of 24 pairs of c4-c7 stuck at 0 to 10%
+    c4 up (on tuning seeds, 6 of 24 pairs of c4-c7 stuck at 0 to 10%
     accuracy beside a smaller rung at 80% or more, and 5,500 steps did not
     change that), so its size of emergence said more about the seed than the size.
 

@@ -43,10 +43,10 @@ def test_results_are_of_the_current_ladder_and_complete(name):
     assert set(zip(curves["rung"], curves["seed"])) == pairs
 
 
-def test_the_cpu_references_hold_calibration_and_held_out_seeds():
-    calibration, held_out = LADDER.split_seeds(LADDER.spec.seeds)
-    assert len(held_out) >= 5, "the ground truth is judged on at least 5 seeds no calibration decision looked at"
-    assert len(calibration) >= 3, "and the calibration seeds are kept beside them"
+def test_the_cpu_references_hold_tuning_and_held_out_seeds():
+    tuning, held_out = LADDER.split_seeds(LADDER.spec.seeds)
+    assert len(held_out) >= 5, "the ground truth is judged on at least 5 seeds no tuning decision looked at"
+    assert len(tuning) >= 3, "and the tuning seeds are kept beside them"
 
 
 def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
@@ -59,8 +59,8 @@ def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    calibration, held_out = LADDER.split_seeds(LADDER.spec.seeds)
-    assert f"calibration seeds {', '.join(map(str, calibration))} (decisions looked at them)" in proc.stdout
+    tuning, held_out = LADDER.split_seeds(LADDER.spec.seeds)
+    assert f"tuning seeds {', '.join(map(str, tuning))} (decisions looked at them)" in proc.stdout
     assert f"held-out seeds {', '.join(map(str, held_out))} (no decision looked at them)" in proc.stdout
     pd.testing.assert_frame_equal(
         pd.read_parquet(copy / "emergence.parquet"), pd.read_parquet(ROOT / "emergence.parquet")
@@ -68,21 +68,21 @@ def test_emergence_table_and_map_are_reproduced_from_the_curves(tmp_path):
     assert (copy / "emergence_map.png").stat().st_size > 10_000
 
 
-CALIBRATION = sorted((RESULTS / "calibration").glob("**/cpu.yaml"))
+ATTEMPTS = sorted((RESULTS / "tuning").glob("**/cpu.yaml"))
 # Kept attempts that were not adopted, with the task whose seeds spread the most and the spread the docs
 # report for it.
 WIDEST = {
-    "cpu-v3": ("mod_add", 2.79),
-    "cpu-round3/a": ("mod_add", 1.76),
-    "cpu-round3/b": ("mod_add", 1.73),
-    "cpu-round4/a": ("addition", 1.84),
-    "cpu-round4/b": ("facts_large", 1.81),
-    "cpu-round4/c": ("copy", 1.90),
+    "cpu-attempt2": ("mod_add", 2.79),
+    "cpu-attempt3/a": ("mod_add", 1.76),
+    "cpu-attempt3/b": ("mod_add", 1.73),
+    "cpu-attempt4/a": ("addition", 1.84),
+    "cpu-attempt4/b": ("facts_large", 1.81),
+    "cpu-attempt4/c": ("copy", 1.90),
 }
 
 
-@pytest.mark.parametrize("path", CALIBRATION, ids=lambda p: str(p.parent.relative_to(RESULTS / "calibration")))
-def test_kept_calibration_attempts_hold_the_curves_their_files_trained(path):
+@pytest.mark.parametrize("path", ATTEMPTS, ids=lambda p: str(p.parent.relative_to(RESULTS / "tuning")))
+def test_kept_tuning_attempts_hold_the_curves_their_files_trained(path):
     """Each not-adopted attempt of docs/ground-truth.md: its ladder file loads, its curves are that file's, and
     they give the spread the docs quote."""
     ladder = load_ladder(path)
@@ -97,7 +97,7 @@ def test_kept_calibration_attempts_hold_the_curves_their_files_trained(path):
         table = table[table["seed"].isin(held_out)]
     summary = summarize(table, n_boot=0).set_index("task")
     inside = summary[summary["n_inside"] == summary["n_seeds"]]  # the tasks the agreement check judges
-    task, spread = WIDEST[str(path.parent.relative_to(RESULTS / "calibration"))]
+    task, spread = WIDEST[str(path.parent.relative_to(RESULTS / "tuning"))]
     assert inside["spread"].idxmax() == task and inside["spread"].max() == pytest.approx(spread, abs=0.005)
 
 

@@ -242,16 +242,16 @@ def test_emergence_on_fresh_results(reference, tmp_path):
 
 def test_emergence_judges_only_the_held_out_seeds(reference, tmp_path):
     curves_copy(reference, tmp_path)
-    # The same ladder, with its one seed declared a calibration seed: the hash (what is trained) is unchanged.
+    # The same ladder, with its one seed declared a tuning seed: the hash (what is trained) is unchanged.
     ladder = tmp_path / "smoke.yaml"
-    ladder.write_text(LADDER.source.read_text().replace("seeds: [0]", "seeds: [0]\ncalibration_seeds: [0]"))
+    ladder.write_text(LADDER.source.read_text().replace("seeds: [0]", "seeds: [0]\ntuning_seeds: [0]"))
     proc = run("emergence", "--ladder", str(ladder), "--out", str(tmp_path), "--check", check=False)
     assert proc.returncode == 1
-    assert "calibration seeds 0 (decisions looked at them)" in proc.stdout
+    assert "tuning seeds 0 (decisions looked at them)" in proc.stdout
     assert "No held-out seeds measured" in proc.stdout and "held-out seeds 0" not in proc.stdout
     # Undeclared, every seed is held out: judged, shown once.
     proc = run("emergence", "--ladder", "smoke", "--out", str(tmp_path), check=False)
-    assert "held-out seeds 0 (no decision looked at them)" in proc.stdout and "calibration seeds" not in proc.stdout
+    assert "held-out seeds 0 (no decision looked at them)" in proc.stdout and "tuning seeds" not in proc.stdout
 
 
 def test_emergence_without_results_is_a_clean_error(tmp_path):
