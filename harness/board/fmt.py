@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+from harness.scoring import table
 
 
 def sci(n: float) -> str:
@@ -47,30 +50,67 @@ def interval(low: float, high: float, spec: str) -> str:
 
 
 def leaderboard_texts(row) -> dict[str, str]:  # noqa: ANN001 - a row of harness.scoring.ranking.rank_ladder
-    """Every value of one leaderboard row as text, the same in the terminal and on the page."""
-    return {
+    """Every value of one leaderboard row as text, the same in the terminal and on the page.
+
+    Each score of the score table gives its value (key: its name) and, where it is shown with one, its
+    interval (key: name + "_ci"), in the table's format.
+    """
+    questions = table.question_scores()
+    texts = {
         "rank": "-" if missing(row.rank) else str(row.rank),
         "forecaster": row.forecaster,
         "version": str(row.version),
         "group": row.group,
         "blind": "blind" if row.blind else "post-hoc",
-        "brier_index": number(row.brier_index, ".1f"),
-        "brier_index_ci": interval(row.brier_index_low, row.brier_index_high, ".1f"),
-        "brier_skill": number(row.brier_skill, "+.2f"),
-        "pinball": number(row.pinball, ".3f"),
-        "pinball_ci": interval(row.pinball_low, row.pinball_high, ".3f"),
-        "pinball_skill": number(row.pinball_skill, "+.2f"),
-        "pinball_loss": number(row.pinball_loss, ".3f"),
-        "pinball_loss_ci": interval(row.pinball_loss_low, row.pinball_loss_high, ".3f"),
-        "pinball_step": number(row.pinball_step, ".3f"),
-        "pinball_step_ci": interval(row.pinball_step_low, row.pinball_step_high, ".3f"),
-        "accuracy_mse": number(row.accuracy_mse, ".4f"),
-        "coverage": f"{number(row.coverage_brier, '.0%')} / {number(row.coverage_pinball, '.0%')}",
+        "coverage": " / ".join(number(getattr(row, f"coverage_{q}"), ".0%") for q in questions[:2]),
         "submitted": row.submitted_at.replace("T", " ")[:16],
         "p_first": number(row.p_first, ".0%"),
         "vs_uninformed": number(row.vs_uninformed, "+.3f"),
         "vs_uninformed_ci": interval(row.vs_uninformed_low, row.vs_uninformed_high, "+.3f"),
     }
+    for s in table.scores():
+        texts[s.name] = number(getattr(row, s.name), s.fmt)
+        if s.interval:
+            texts[f"{s.name}_ci"] = interval(getattr(row, f"{s.name}_low"), getattr(row, f"{s.name}_high"), s.fmt)
+    return texts
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    """A column of the leaderboard as the terminal and the page show it: a score of the score table, or one of
+    the columns around the scores (who, which questions, the paired comparisons, when)."""
+
+    key: str  # a score's name, or the key of ``leaderboard_texts`` it shows
+    label: str
+    help: str
+    importance: float  # 0: always shown; then the terminal shows columns in this order while they fit
+    interval: bool = False  # the text is followed by the interval (key + "_ci")
+    text: bool = False  # sorted as text on the page
+
+
+# The columns around the scores, each with its place among the scores' importance.
+AROUND = (
+    BoardColumn("rank", "rank", "Rank within the group of forecasts that answered the same questions", 0),
+    BoardColumn("forecaster", "forecaster", "Forecaster name and the version of its submission (1 = first)", 0,
+                text=True),
+    BoardColumn("group", "track", "blind, or extrapolation from the revealed rung", 0, text=True),
+    BoardColumn("blind", "blind", "Submitted before training started (blind) or after (post-hoc)", 2.5, text=True),
+    BoardColumn(
+        "vs_uninformed", "Brier vs uninformed",
+        "Paired difference in Brier to the uninformed forecaster on the same questions; negative is better; 95% "
+        "bootstrap interval over tasks and training seeds", 5.5, interval=True,
+    ),
+    BoardColumn("p_first", "P(1st)", "Share of bootstrap resamples in which its Brier is the best of its group", 8.5),
+    BoardColumn("coverage", "coverage", "Share of the rung questions / the tasks' emergence sizes answered", 12),
+    BoardColumn("submitted", "submitted (UTC)", "When the file entered the ledger", 13, text=True),
+)  # fmt: skip
+
+
+def board_columns() -> list[BoardColumn]:
+    """Every leaderboard column, in order of importance: the columns around the scores and every score of the
+    score table (label, help text, whether its interval is shown)."""
+    scored = [BoardColumn(s.name, s.label, s.help, s.importance, s.interval) for s in table.scores()]
+    return sorted([*AROUND, *scored], key=lambda c: c.importance)
 
 
 def verdicts(board) -> list[str]:  # noqa: ANN001 - harness.scoring.ranking.rank_ladder

@@ -19,8 +19,9 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.board import figures
-from harness.board.fmt import interval, leaderboard_texts, number, sci, verdicts
+from harness.board.fmt import board_columns, interval, leaderboard_texts, number, sci, verdicts
 from harness.files import atomic_write
+from harness.scoring import table
 from harness.scoring.rules import scored_rungs
 from harness.scoring.scoreboard import Scoreboard, answer_tables
 from harness.training.store import ResultsStore
@@ -42,43 +43,6 @@ class Cell:
     ci: str = ""
     css: str = ""
     tags: list[dict[str, str]] = field(default_factory=list)
-
-
-COLUMNS = [
-    Column("rank", "Rank within the group of forecasts that answered the same questions"),
-    Column("forecaster", "Forecaster name and the version of its submission (1 = first)", "text"),
-    Column("track", "blind, or extrapolation from the revealed rung", "text"),
-    Column(
-        "Brier index",
-        "100 (1 - sqrt(Brier)) on the rung questions; higher is better; 95% bootstrap interval over tasks and "
-        "training seeds",
-    ),
-    Column("Brier skill", "1 - Brier / uninformed Brier; higher is better"),
-    Column(
-        "pinball (decades)",
-        "Quantile loss of the emergence size in decades of parameters; lower is better; 95% interval",
-    ),
-    Column("pinball skill", "1 - pinball / uninformed pinball; higher is better"),
-    Column(
-        "loss pinball",
-        "Quantile loss of the size at which the answer loss (the smooth metric) reaches its threshold, in decades; "
-        "lower is better; 95% interval",
-    ),
-    Column(
-        "step pinball",
-        "Quantile loss of the training step (log10) at which each rung first reaches the accuracy threshold; lower "
-        "is better; 95% interval",
-    ),
-    Column(
-        "Brier vs uninformed",
-        "Paired difference in Brier to the uninformed forecaster on the same questions; negative is better; 95% "
-        "bootstrap interval over tasks and training seeds",
-    ),
-    Column("P(first)", "Share of bootstrap resamples in which its Brier is the best of its group"),
-    Column("accuracy MSE", "Squared error of the expected final accuracy over the answered rungs; lower is better"),
-    Column("coverage", "Share of the rung questions and of the tasks' emergence sizes answered"),
-    Column("submitted (UTC)", "When the file entered the ledger", "text"),
-]
 
 
 def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | None = None) -> str:
@@ -107,7 +71,7 @@ def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | No
         n_tasks=len(ladder.spec.tasks),
         n_seeds=table["seed"].nunique(),
         made_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-        columns=COLUMNS,
+        columns=[Column(c.label, c.help, "text" if c.text else "") for c in board_columns()],
         verdicts=verdicts(standings),
         across=[] if across is None else _across(across),
         rows=[{"kind": row.kind, "cells": _cells(row)} for row in standings.itertuples()],
@@ -167,23 +131,20 @@ def _key(value: float) -> str:
     return "" if pd.isna(value) else repr(float(value))
 
 
-def _cells(row) -> list[Cell]:  # noqa: ANN001 - a standings row
+def _cells(row) -> list[Cell]:  # noqa: ANN001 - a rank_ladder row
+    """The row's cells in the order of ``fmt.board_columns``: every score of the score table and the columns around."""
     t = leaderboard_texts(row)
+    special = {
+        "rank": Cell(t["rank"], "" if pd.isna(row.rank) else str(row.rank)),
+        "forecaster": Cell(f"{t['forecaster']} v{t['version']}", row.forecaster, css="text who", tags=_tags(row)),
+        "group": Cell(t["group"], row.group, css="text"),
+        "blind": Cell(t["blind"], t["blind"], css="text"),
+        "coverage": Cell(t["coverage"], _key(getattr(row, f"coverage_{table.question_scores()[0]}"))),
+        "submitted": Cell(t["submitted"], row.submitted_at, css="text"),
+    }
     return [
-        Cell(t["rank"], "" if pd.isna(row.rank) else str(row.rank)),
-        Cell(f"{t['forecaster']} v{t['version']}", row.forecaster, css="text who", tags=_tags(row)),
-        Cell(t["group"], row.group, css="text"),
-        Cell(t["brier_index"], _key(row.brier_index), ci=t["brier_index_ci"]),
-        Cell(t["brier_skill"], _key(row.brier_skill)),
-        Cell(t["pinball"], _key(row.pinball), ci=t["pinball_ci"]),
-        Cell(t["pinball_skill"], _key(row.pinball_skill)),
-        Cell(t["pinball_loss"], _key(row.pinball_loss), ci=t["pinball_loss_ci"]),
-        Cell(t["pinball_step"], _key(row.pinball_step), ci=t["pinball_step_ci"]),
-        Cell(t["vs_uninformed"], _key(row.vs_uninformed), ci=t["vs_uninformed_ci"]),
-        Cell(t["p_first"], _key(row.p_first)),
-        Cell(t["accuracy_mse"], _key(row.accuracy_mse)),
-        Cell(t["coverage"], _key(row.coverage_brier)),
-        Cell(t["submitted"], row.submitted_at, css="text"),
+        special.get(c.key) or Cell(t[c.key], _key(getattr(row, c.key)), ci=t[c.key + "_ci"] if c.interval else "")
+        for c in board_columns()
     ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from rich.table import Table
 
-from harness.board.fmt import leaderboard_texts, sci, size_summary
+from harness.board.fmt import BoardColumn, board_columns, interval, leaderboard_texts, number, sci, size_summary
+from harness.scoring.table import by_importance, get, question_scores
 from harness.truth.acceptance import Check
 from harness.truth.emergence import fraction_emerged, rung_sizes, summarize, task_order
 
@@ -56,39 +57,110 @@ def checks_table(checks: list[Check], seeds: str) -> Table:
     return out
 
 
-def leaderboard_table(board: pd.DataFrame, title: str) -> Table:
-    """The ranked submissions of ``harness.scoring.ranking.rank_ladder``, one row each, groups separated."""
-    caption = (
-        "* built-in baseline; † oracle, reads the truth, never ranked. "
-        "Ranked within each group of forecasts that answered the same questions. Brier index: 100 is perfect, 0.5 "
-        "everywhere about 50. Pinball: quantile loss of the emergence size in decades, lower is better. Loss / step: "
-        "the same for the size at which the answer loss reaches its threshold, and for the training step (log10) at "
-        "which each rung reaches the accuracy threshold. Skill: 1 - score / uninformed score, for Brier (B) and "
-        "pinball (P). "
-        "P(1st): share of bootstrap resamples in which its Brier is the group's best (ties count for each). "
-        "Coverage: share of rung questions / emergence sizes answered. Intervals: 95% bootstrap over tasks and "
-        "training seeds."
-    )
-    out = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
-    for name, justify in (
-        ("rank", "right"), ("forecaster", "left"), ("v", "right"), ("track", "left"), ("blind", "left"),
-        ("Brier index [95% CI]", "right"), ("pinball [95% CI]", "right"), ("skill B / P", "right"),
-        ("loss / step", "right"),
-        ("P(1st)", "right"), ("coverage", "right"), ("submitted", "left"),
-    ):  # fmt: skip
-        out.add_column(name, justify=justify)
+FIXED_NOTES = (
+    "* built-in baseline; † oracle, reads the truth, never ranked. Ranked within each group of forecasts that "
+    "answered the same questions. Intervals: 95% bootstrap over tasks and training seeds."
+)
+
+
+def leaderboard_table(board: pd.DataFrame, title: str, width: int | None = None) -> Table:
+    """The ranked submissions of ``harness.scoring.ranking.rank_ladder``, one row each, groups separated.
+
+    The columns come from ``fmt.board_columns`` (the score table and the columns around it). With ``width``,
+    only those that fit it are shown, in order of importance, and a forecaster's name is never cut; None
+    shows every column (``ladder leaderboard --wide``).
+    """
+    texts = [(row, leaderboard_texts(row)) for row in board.itertuples()]
+
+    def cell(row, t: dict[str, str], col: BoardColumn) -> str:  # noqa: ANN001 - a rank_ladder row
+        if col.key == "forecaster":
+            return t["forecaster"] + {"baseline": "*", "oracle": "†"}.get(row.kind, "") + f" v{t['version']}"
+        if col.key == "group":
+            return t["group"].replace("extrapolation", "extrap.")
+        return f"{t[col.key]} {t[col.key + '_ci']}" if col.interval else t[col.key]
+
+    def header(col: BoardColumn) -> str:
+        return f"{col.label} [95% CI]" if col.interval else col.label
+
+    columns = fitting(board_columns(), lambda c: max([len(header(c)), *(len(cell(r, t, c)) for r, t in texts)]), width)
+    caption = " ".join(f"{c.label}: {c.help}." for c in columns if c.importance > 0 and c.key not in ("blind",))
+    out = Table(title=title, title_justify="left", caption=f"{FIXED_NOTES} {caption}", caption_justify="left")
+    for col in columns:
+        wide = col.key == "forecaster"
+        out.add_column(header(col), justify="left" if col.text else "right", no_wrap=wide)
     group = None
-    for row in board.itertuples():
+    for row, t in texts:
         if group is not None and row.group != group:
             out.add_section()
         group = row.group
-        t = leaderboard_texts(row)
-        who = t["forecaster"] + {"baseline": "*", "oracle": "†"}.get(row.kind, "")
-        track = t["group"].replace("extrapolation", "extrap.")
-        out.add_row(
-            t["rank"], who, t["version"], track, t["blind"], f"{t['brier_index']} {t['brier_index_ci']}",
-            f"{t['pinball']} {t['pinball_ci']}", f"{t['brier_skill']} / {t['pinball_skill']}",
-            f"{t['pinball_loss']} / {t['pinball_step']}", t["p_first"],
-            t["coverage"], t["submitted"][:10],
-        )  # fmt: skip
+        out.add_row(*(cell(row, t, col) for col in columns))
+    return out
+
+
+def fitting(columns: list[BoardColumn], width_of, width: int | None) -> list[BoardColumn]:  # noqa: ANN001
+    """The columns that fit ``width`` terminal cells, in order of importance (all of them when ``width`` is
+    None); those of importance 0 always. A column takes its widest text, two cells of padding and a border."""
+    if width is None:
+        return list(columns)
+    shown, used = [], 1
+    for col in columns:
+        need = width_of(col) + 3
+        if col.importance > 0 and used + need > width:
+            break
+        shown.append(col)
+        used += need
+    return shown
+
+
+def backtest_table(result, width: int | None = None) -> Table:  # noqa: ANN001 - a harness.methods.backtest.Backtest
+    """One row per (ladder, track) of a backtest, ladders in sections: the score table's scores in order of
+    importance (with their intervals where the leaderboard shows them) and each question score's paired
+    difference to the uninformed forecaster, as many as fit ``width`` (all when None)."""
+    present = set(result.scores["score"])
+    groups = [
+        (ladder, track, rows.set_index("score"))
+        for (ladder, track), rows in result.scores.groupby(["ladder", "track"], sort=False)
+    ]
+    scored = [BoardColumn(s.name, s.label, s.help, s.importance, s.interval) for s in by_importance()]
+    paired = [
+        BoardColumn(f"vs:{s}", f"{get(s).label} vs uninformed", "", get(s).importance + 0.5, True)
+        for s in question_scores()
+    ]
+    where = [BoardColumn("ladder", "ladder", "", 0, text=True), BoardColumn("track", "track", "", 0, text=True)]
+    columns = where + sorted(
+        [c for c in scored + paired if c.key.removeprefix("vs:") in present], key=lambda c: c.importance
+    )
+
+    def cell(ladder: str, track: str, r: pd.DataFrame, col: BoardColumn) -> str:
+        if col.key == "ladder":
+            return ladder
+        if col.key == "track":
+            return "blind" if track == "blind" else f"from {r.revealed_up_to.iloc[0]}"
+        name = col.key.removeprefix("vs:")
+        if name not in r.index:
+            return "-"
+        if col.key.startswith("vs:"):
+            low, high = r.vs_uninformed_low[name], r.vs_uninformed_high[name]
+            return f"{number(r.vs_uninformed[name], '+.3f')} {interval(low, high, '+.3f')}"
+        fmt = get(name).fmt
+        ci = f" {interval(r.ci_low[name], r.ci_high[name], fmt)}" if col.interval else ""
+        return number(r.value[name], fmt) + ci
+
+    shown = fitting(
+        columns, lambda c: max([len(c.label), *(len(cell(r, c)) for _, _, r in groups)]), width - 30 if width else None
+    )
+    caption = (
+        "Track: blind, or extrapolation from the rung named (its curves and those below it seen). "
+        + " ".join(f"{c.label}: {c.help}." for c in shown if c.help)
+        + " vs uninformed: paired difference to the uninformed forecaster on the same questions, negative is better. "
+        "Intervals: 95% bootstrap over tasks and training seeds. Scored, never submitted."
+    )
+    out = Table(*(c.label for c in shown), title=f"Backtest of method '{result.method.name}'", title_justify="left",
+                caption=caption, caption_justify="left")  # fmt: skip
+    last = None
+    for ladder, track, r in groups:
+        if last is not None and ladder != last:
+            out.add_section()
+        last = ladder
+        out.add_row(*(cell(ladder, track, r, c) for c in shown))
     return out

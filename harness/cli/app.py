@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from harness.errors import UserError
+from harness.scoring import table
 from harness.scoring.table import N_BOOT
 
 # Piped output (logs, CI) gets a wide fixed width rather than rich's 80 columns.
@@ -68,6 +69,27 @@ RESULTS = click.option(
     show_default=True,
     help="Results folder; each ladder's results are in OUT/<ladder>.",
 )
+
+
+class ScoreChoice(click.Choice):
+    """A score's name, one of those the score table lists (all ranked ones, or the question scores), read from the
+    table when the command runs, so a score added to the table is a choice at once."""
+
+    def __init__(self, questions: bool = False) -> None:
+        self.questions = questions
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> list[str]:  # type: ignore[override]
+        return table.question_scores() if self.questions else table.ranked()
+
+
+def score_help(questions: bool = False) -> str:
+    """One line per score of the table, for an option's help: its name, label and direction."""
+    rows = [s for s in table.scores() if (s.question if questions else s.ranked)]
+    return "; ".join(f"{s.name}: {s.label}, {s.direction}" for s in rows)
+
+
 BOOTSTRAP = click.option(
     "--bootstrap",
     "n_boot",

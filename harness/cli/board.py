@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from harness.cli.app import BOOT_SEED, LADDER, PREDICTIONS, RESULTS, console, main
+from harness.cli.app import BOOT_SEED, LADDER, PREDICTIONS, RESULTS, ScoreChoice, console, main, score_help
 from harness.errors import UserError
-from harness.scoring.table import HIGHER_IS_BETTER, QUESTION_SCORES
 
 
 @main.command()
@@ -25,10 +24,13 @@ from harness.scoring.table import HIGHER_IS_BETTER, QUESTION_SCORES
 @click.option(
     "--sort",
     "sort_by",
-    type=click.Choice(list(HIGHER_IS_BETTER)),
+    type=ScoreChoice(),
     default="brier_index",
     show_default=True,
-    help="Score to rank by (each in its better direction).",
+    help=f"Score to rank by, in its better direction ({score_help()}).",
+)
+@click.option(
+    "--wide", is_flag=True, help="Show every column; by default the terminal shows the most important that fit."
 )
 @click.option(
     "--show-oracle", is_flag=True, help="Also show the oracle, which reads the answers off the truth (never ranked)."
@@ -42,7 +44,14 @@ from harness.scoring.table import HIGHER_IS_BETTER, QUESTION_SCORES
     help="Also write the self-contained web page here (--html alone: OUT/<ladder>/leaderboard.html).",
 )
 def leaderboard(
-    ladder_name: str, predictions: Path, out: Path, track: str, sort_by: str, show_oracle: bool, html: str | None
+    ladder_name: str,
+    predictions: Path,
+    out: Path,
+    track: str,
+    sort_by: str,
+    show_oracle: bool,
+    wide: bool,
+    html: str | None,
 ) -> None:
     """Rank every submission for a ladder (scoring them afresh) and print the table; optionally write the page."""
     from harness.ladders.ladder import load_ladder
@@ -51,10 +60,10 @@ def leaderboard(
     ladder = load_ladder(ladder_name)
     board = score_ladder(ladder, predictions, out)
     page = None if html is None else Path(html) if html else out / ladder.name / "leaderboard.html"
-    show_leaderboard(board, track, sort_by, show_oracle, page)
+    show_leaderboard(board, track, sort_by, show_oracle, page, wide)
 
 
-def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: Path | None) -> None:  # noqa: ANN001 - a Scoreboard
+def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: Path | None, wide: bool = False) -> None:  # noqa: ANN001 - a Scoreboard
     """Print the ranked table of ``board`` and, if ``page`` is given, write the web page there."""
     from harness.board.terminal import leaderboard_table
     from harness.scoring.ranking import rank_ladder
@@ -71,6 +80,7 @@ def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: P
         leaderboard_table(
             rows,
             f"Leaderboard of ladder '{board.ladder.name}' ({track} track{'s' * (track == 'all')}, ranked by {sort_by})",
+            None if wide else console.width,
         )
     )
     from harness.board.fmt import verdicts
@@ -132,11 +142,10 @@ def demo(predictions: Path, out: Path) -> None:
 @click.option(
     "--score",
     "score_name",
-    type=click.Choice(QUESTION_SCORES),
+    type=ScoreChoice(questions=True),
     default="brier",
     show_default=True,
-    help="Per-task score to pool: Brier over the rungs, pinball of the emergence size, of the smooth metric's, or of "
-    "the emergence steps.",
+    help=f"Per-task score to pool ({score_help(questions=True)}).",
 )
 @click.option("--bootstrap", "n_boot", default=1000, show_default=True, type=click.IntRange(min=200),
               help="Bootstrap resamples of questions for the 95% intervals.")  # fmt: skip

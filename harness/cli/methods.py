@@ -118,50 +118,11 @@ def backtest(method_name: str, ladders: tuple[str, ...], up_to: str | None, out:
     from harness.methods.registry import find
 
     result = run_backtest(find(method_name), out, list(ladders), up_to, n_boot, seed)
-    console.print(backtest_table(result))
+    from harness.board.terminal import backtest_table
+
+    console.print(backtest_table(result, console.width))
     pinball = result.scores[result.scores["score"] == "pinball"]
     for ladder in dict.fromkeys(pinball.loc[pinball["n_questions"] < 2, "ladder"]):  # one emergence size per task
         console.print(f"{ladder} has one task: its intervals over tasks hold that task's score alone.")
     for line in result.skipped:
         console.print(f"Not answered: {line}.")
-
-
-def backtest_table(result):  # noqa: ANN001, ANN201 - a harness.methods.backtest.Backtest; a rich Table
-    """One row per (ladder, track) of a backtest, ladders in sections: each score with its 95% interval."""
-    from rich.table import Table
-
-    from harness.board.fmt import interval, number
-
-    caption = (
-        "Track: blind, or extrapolation from the rung named (its curves and those below it seen). Brier index: 100 is "
-        "perfect, 0.5 everywhere about 50. Brier skill: 1 - Brier / uninformed Brier. Pinball: quantile loss of the "
-        "emergence size in decades; loss / step: the same for the size at which the answer loss reaches its threshold "
-        "and for the log10 training step at which each rung reaches the accuracy threshold (uninformed's in "
-        "brackets). vs uninformed: paired difference to the uninformed forecaster on the same questions, negative is "
-        "better. Intervals: 95% bootstrap over tasks and training seeds. Scored, never submitted."
-    )
-    table = Table(
-        "ladder", "track", "Brier index", "Brier skill", "pinball", "Brier vs uninformed", "pinball vs uninformed",
-        "loss / step pinball",
-        title=f"Backtest of method '{result.method.name}'", title_justify="left",
-        caption=caption, caption_justify="left",
-    )  # fmt: skip
-    last = None
-    for (ladder, track), rows in result.scores.groupby(["ladder", "track"], sort=False):
-        if last is not None and ladder != last:
-            table.add_section()
-        last = ladder
-        r = rows.set_index("score")
-        cells = [f"{number(r.value[s], f)} {interval(r.ci_low[s], r.ci_high[s], f)}" for s, f in SHOWN]
-        cells += [
-            f"{number(r.vs_uninformed[s], '+.3f')} {interval(r.vs_uninformed_low[s], r.vs_uninformed_high[s], '+.3f')}"
-            for s in ("brier", "pinball")
-        ]
-        cells.append(" / ".join(f"{number(r.value[s], '.3f')} ({number(r.value[s] - r.vs_uninformed[s], '.3f')})"
-                                for s in ("pinball_loss", "pinball_step") if s in r.index))  # fmt: skip
-        up_to = r.revealed_up_to.iloc[0]
-        table.add_row(ladder, "blind" if track == "blind" else f"from {up_to}", *cells)
-    return table
-
-
-SHOWN = (("brier_index", ".1f"), ("brier_skill", "+.2f"), ("pinball", ".3f"))

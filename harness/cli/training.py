@@ -53,9 +53,7 @@ def ladders() -> None:
     console.print(table)
     for name in builtin_ladders():
         if not load_ladder(name).spec.tuned:
-            console.print(
-                f"'{name}' is UNTUNED: nobody has trained it to check that its questions separate sizes."
-            )
+            console.print(f"'{name}' is UNTUNED: nobody has trained it to check that its questions separate sizes.")
 
 
 @main.command()

@@ -62,7 +62,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harness.scoring.table import COMPARISONS, N_BOOT, SCORES
+from harness.scoring.table import COMPARISONS, N_BOOT
+from harness.scoring.table import names as score_names
 from harness.truth.emergence import pooled_log_sizes
 
 UNINFORMED_P = 0.5
@@ -466,7 +467,8 @@ def score(
     """Score every submission; one row per (submission, score).
 
     Returns submission, score, value, ci_low, ci_high, coverage, n_questions, and on the rows of the
-    lower-is-better scores (``score_names.QUESTION_SCORES``) the paired comparisons (COMPARISONS, see ``_compare``).
+    lower-is-better question scores (``harness.scoring.table.question_scores``) the paired comparisons
+    (COMPARISONS, see ``_compare``).
     ``resample_seeds``: draw training seeds too in each resample (when ``out`` has its per-seed table).
     """
     q = _questions(out, answers, reference)
@@ -501,7 +503,7 @@ def score(
     rows.append(_accuracy_error(q.grid, out))
     result = pd.concat(rows, ignore_index=True)
     return result.sort_values(
-        ["submission", "score"], key=lambda s: s.map(SCORES.index) if s.name == "score" else s
+        ["submission", "score"], key=lambda s: s.map(score_names().index) if s.name == "score" else s
     ).reset_index(drop=True)
 
 

@@ -125,3 +125,25 @@ def test_pure_rules_import_no_torch(module):
 
     code = f"import sys, {module}; assert not [m for m in sys.modules if m.startswith('torch')]"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0
+
+
+def test_a_forecasters_commands_import_no_torch(tmp_path):
+    """template, validate and submit, in a fresh interpreter, load neither torch nor Lightning: a forecaster
+    validating a file does not wait for them."""
+    import subprocess
+    import sys
+
+    file, predictions = tmp_path / "probe.yaml", tmp_path / "predictions"
+    code = f"""
+import sys
+from harness.cli import main
+heavy = lambda: sorted({{m.split(".")[0] for m in sys.modules if m.startswith(("torch", "lightning"))}})
+for args in (["template", "--ladder", "cpu", "--forecaster", "probe", "-o", {str(file)!r}], ["validate", {str(file)!r}],
+             ["submit", {str(file)!r}, "--predictions", {str(predictions)!r}, "--out", {str(ROOT / "results")!r}]):
+    main(args, standalone_mode=False)
+    assert heavy() == [], (args[0], heavy())
+print("light")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().endswith("light") and (predictions / "ledger.jsonl").is_file()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from harness.scoring.ranking import SORTABLE, rank_ladder
+from harness.scoring import table
+from harness.scoring.ranking import rank_ladder
 
 # sha, forecaster, kind, track, revealed_up_to, blind, submitted_at, brier_index, pinball
 SUBMISSIONS = [
@@ -76,11 +77,11 @@ def test_oracle_only_on_request_and_never_ranked():
     assert blind["rank"].dropna().tolist() == [1, 2, 3, 4]  # the oracle's perfect score takes no rank from anyone
 
 
-@pytest.mark.parametrize("sort", sorted(SORTABLE))
+@pytest.mark.parametrize("sort", ["brier_index", "brier", "brier_skill", "pinball", "pinball_skill", "accuracy_mse"])
 def test_sorting_follows_each_scores_direction(sort):
     blind = rank_ladder(scores(), track="blind", sort=sort)
     values = blind[sort].tolist()
-    assert values == sorted(values, reverse=SORTABLE[sort])
+    assert values == sorted(values, reverse=table.higher_is_better(sort))
 
 
 def test_lower_pinball_ranks_first():
@@ -95,12 +96,63 @@ def test_track_filter():
         rank_ladder(scores(), sort="accuracy")
 
 
-def test_the_command_line_offers_every_sortable_score():
-    """The CLI lists the choices itself (so `ladder --help` need not import pandas); they must not drift."""
-    from harness.cli.board import leaderboard
+def test_a_score_added_to_the_table_shows_on_every_board(monkeypatch):
+    """Adding a score is its rule, its row in the score table and its tests: the ranking, the terminal (wide and
+    narrow), the page's columns and cells, and the command line's choices and help all pick the row up."""
+    from rich.console import Console
 
-    option = next(p for p in leaderboard.params if p.name == "sort_by")
-    assert list(option.type.choices) == list(SORTABLE)
+    from harness.board import page
+    from harness.board.terminal import leaderboard_table
+    from harness.cli.app import ScoreChoice, score_help
+
+    new = table.Score("surprise", False, ".2f", "Surprise!", "bits of surprise at the outcomes", importance=1.5,
+                      interval=True)  # fmt: skip
+    monkeypatch.setattr(table, "SCORE_TABLE", (*table.SCORE_TABLE, new))
+    rows = scores()
+    extra = rows[rows["score"] == "pinball"].assign(score="surprise", value=lambda d: d["value"] * 10)
+    extra = extra.assign(ci_low=extra["value"] - 1, ci_high=extra["value"] + 1)
+    board = rank_ladder(pd.concat([rows, extra], ignore_index=True), sort="surprise")
+    assert board.loc[board["rank"] == 1, "forecaster"].tolist() == ["alice", "dave", "extrapolator"]  # lowest per group
+    assert {"surprise", "surprise_low", "surprise_high"} <= set(board.columns)
+
+    def shown(width: int | None) -> str:
+        console = Console(width=width or 1000, record=True)
+        console.print(leaderboard_table(board, "t", width))
+        return console.export_text()
+
+    assert "Surprise! [95% CI]" in shown(None) and "2.00 [1.00, 3.00]" in shown(None)  # alice v2: pinball 0.2
+    assert "Surprise!" in shown(120)  # importance 1.5: among the first columns that fit
+    headers = [c.label for c in page.board_columns()]
+    assert "Surprise!" in headers
+    cells = page._cells(next(board.itertuples()))
+    assert len(cells) == len(headers) and any(c.text == "2.00" and c.ci == "[1.00, 3.00]" for c in cells)
+    assert "surprise" in ScoreChoice().choices and "Surprise!" in score_help()
+    assert ScoreChoice().convert("surprise", None, None) == "surprise"
+
+
+def test_the_terminal_shows_what_fits_and_never_cuts_a_name():
+    """At 110 columns the most important scores fit and every forecaster's name is whole; --wide shows all."""
+    from rich.console import Console
+
+    from harness.board.terminal import leaderboard_table
+
+    board = rank_ladder(scores().replace({"forecaster": {"alice": "literature-prior-extended"}}))
+    console = Console(width=110, record=True)
+    console.print(leaderboard_table(board, "t", 110))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 110
+    assert "literature-prior-extended v1" in text and "literature-prior-extended v2" in text
+    assert "Brier index [95% CI]" in text and "accuracy MSE" not in text
+    wide = Console(width=1000, record=True)
+    wide.print(leaderboard_table(board, "t", None))
+    text = wide.export_text()
+    assert [c.label for c in page_columns() if c.label not in text] == []
+
+
+def page_columns():
+    from harness.board.fmt import board_columns
+
+    return board_columns()
 
 
 def test_verdicts_say_who_cannot_be_told_apart():
