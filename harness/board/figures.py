@@ -21,6 +21,7 @@ from harness.truth.emergence import fraction_emerged, pooled_points, rung_sizes,
 from harness.truth.ground_truth import GroundTruth
 
 MAP_FILE = "emergence_map.png"
+INTERNALS_FILE = "internals.png"
 METRIC_TITLES = {
     "accuracy": "exact-match accuracy reaches the task's threshold",
     "loss": "answer loss reaches the matching threshold",
@@ -284,3 +285,10 @@ def internals_figure(internals: pd.DataFrame, curves: pd.DataFrame, table: pd.Da
         fontsize=9,
     )
     return _png(fig)
+
+
+def write_internals_figure(folder: Path, internals: pd.DataFrame, truth: GroundTruth) -> Path:
+    """``internals.png`` beside the internals table: the figure of ``internals_figure``."""
+    path = folder / INTERNALS_FILE
+    atomic_write(path, internals_figure(internals, truth.curves, truth.table))
+    return path

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from harness.board import figures
 from harness.board.fmt import board_columns, interval, leaderboard_texts, number, sci, verdicts
 from harness.files import atomic_write
+from harness.neurons import internals_table
 from harness.scoring import table
 from harness.scoring.rules import scored_rungs
 from harness.scoring.scoreboard import Scoreboard, answer_tables
@@ -85,12 +86,8 @@ def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | No
 def _internals(board: Scoreboard) -> str:
     """The internals figure (``ladder internals``) as base64 PNG; "" when the ladder has no internals table, or
     one that is not of the checkpoints the manifest lists now (a pair retrained since: run it again)."""
-    store = ResultsStore.of(board.ladder, board.out)
-    if not store.internals_path.exists():
-        return ""
-    table = pd.read_parquet(store.internals_path)
-    listed = {(e["rung"], e["seed"], c["step"]) for e in store.manifest()["runs"].values() for c in e["checkpoints"]}
-    if set(zip(table["rung"], table["seed"], table["step"])) != listed:
+    table = internals_table.read_current(ResultsStore.of(board.ladder, board.out))
+    if table is None:
         return ""
     return _b64(figures.internals_figure(table, board.truth.curves, board.truth.table))
 

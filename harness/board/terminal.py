@@ -164,3 +164,28 @@ def backtest_table(result, width: int | None = None) -> Table:  # noqa: ANN001 -
         last = ladder
         out.add_row(*(cell(ladder, track, r, c) for c in shown))
     return out
+
+
+def standings_table(table: pd.DataFrame, scores: pd.DataFrame, score: str, ladders: list[str]) -> Table:
+    """The standings across ladders (rows of ``harness.scoring.standings.standings``) for one question score;
+    ``scores`` are the pooled per-task scores it was fitted on (for the share of blind forecasts)."""
+    from harness.scoring.standings import REFERENCE
+
+    blind = scores.groupby("forecaster")["blind"].mean()
+    out = Table(
+        "rank", "forecaster", "ladders", "questions", "blind", f"raw {score}",
+        f"{score} vs {REFERENCE}, adjusted [95% CI]",
+        title=f"Standings over {len(ladders)} resolved ladders: {', '.join(ladders)}", title_justify="left",
+        caption=(
+            f"Per question (a task of a ladder), {score} ~ question + forecaster, least squares; the forecaster "
+            f"effect is relative to {REFERENCE} on the same questions, negative is better; intervals: bootstrap "
+            "over questions. Each forecaster's latest blind-track forecast per ladder; the oracle is left out."
+        ),
+        caption_justify="left",
+    )  # fmt: skip
+    for r in table.itertuples():
+        out.add_row(
+            str(r.rank), r.forecaster, str(r.ladders), str(r.questions), f"{blind[r.forecaster]:.0%}",
+            number(r.raw, ".3f"), f"{number(r.effect, '+.3f')} {interval(r.low, r.high, '+.3f')}",
+        )  # fmt: skip
+    return out

@@ -152,9 +152,7 @@ def demo(predictions: Path, out: Path) -> None:
 @BOOT_SEED
 def standings(predictions: Path, out: Path, score_name: str, n_boot: int, seed: int) -> None:
     """One ranking over every resolved ladder and round, adjusted for how hard each forecaster's questions were."""
-    from rich.table import Table
-
-    from harness.board.fmt import interval, number
+    from harness.board.terminal import standings_table
     from harness.scoring.scoreboard import pooled_task_scores
     from harness.scoring.standings import REFERENCE
     from harness.scoring.standings import standings as rank
@@ -162,24 +160,7 @@ def standings(predictions: Path, out: Path, score_name: str, n_boot: int, seed: 
     scores, ladders = pooled_task_scores(predictions, out)
     scores = scores[scores["score"] == score_name]
     table = rank(scores, n_boot, seed)
-    blind = scores.groupby("forecaster")["blind"].mean()
-    out_table = Table(
-        "rank", "forecaster", "ladders", "questions", "blind", f"raw {score_name}",
-        f"{score_name} vs {REFERENCE}, adjusted [95% CI]",
-        title=f"Standings over {len(ladders)} resolved ladders: {', '.join(ladders)}", title_justify="left",
-        caption=(
-            f"Per question (a task of a ladder), {score_name} ~ question + forecaster, least squares; the forecaster "
-            f"effect is relative to {REFERENCE} on the same questions, negative is better; intervals: bootstrap "
-            "over questions. Each forecaster's latest blind-track forecast per ladder; the oracle is left out."
-        ),
-        caption_justify="left",
-    )  # fmt: skip
-    for r in table.itertuples():
-        out_table.add_row(
-            str(r.rank), r.forecaster, str(r.ladders), str(r.questions), f"{blind[r.forecaster]:.0%}",
-            number(r.raw, ".3f"), f"{number(r.effect, '+.3f')} {interval(r.low, r.high, '+.3f')}",
-        )  # fmt: skip
-    console.print(out_table)
+    console.print(standings_table(table, scores, score_name, ladders))
     for r in table[table["forecaster"] != REFERENCE].itertuples():
         if r.low <= 0 <= r.high:
             console.print(f"{r.forecaster} cannot be told apart from {REFERENCE} over its {r.questions} questions.")

@@ -27,6 +27,8 @@ Pure torch and numpy over plain ``nn.Module`` models; the command line is ``ladd
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +37,7 @@ from torch import nn
 
 from harness.errors import UserError
 from harness.ladders.ladder import Ladder
+from harness.neurons import internals_table
 from harness.neurons.loading import find_checkpoint, load_checkpoint
 from harness.tasks import vocab
 from harness.training.restore import checkpoints_intact
@@ -167,3 +170,38 @@ def missing_checkpoints(ladder: Ladder, out: Path) -> list[tuple[str, int]]:
         for entry in store.manifest()["runs"].values()
         if not checkpoints_intact(store, entry)
     ]
+
+
+def restore_missing(ladder: Ladder, out: Path, say: Callable[[str], None] = print) -> None:
+    """Retrain the finished pairs whose checkpoints are missing or damaged, keeping only byte-identical ones."""
+    from harness.training.runner import RunOptions, run_ladder
+
+    missing = set(missing_checkpoints(ladder, out))
+    if not missing:
+        return
+    runs = ResultsStore.of(ladder, out).manifest()["runs"]
+    expected = sum(e["wall_time_s"] for e in runs.values() if (e["rung"], e["seed"]) in missing)
+    say(
+        f"Restoring the checkpoints of {len(missing)} pair(s) first: retraining them took {expected / 60:.1f} min "
+        "when they were trained (one at a time)."
+    )
+    start = time.perf_counter()
+    for seed in sorted({s for _, s in missing}):
+        rungs = [r for r, s in missing if s == seed]
+        run_ladder(ladder, [seed], out, RunOptions(restore=True, rungs=rungs), say=say)
+    say(f"Restored in {(time.perf_counter() - start) / 60:.1f} min.")
+
+
+def measure_internals(ladder: Ladder, out: Path, say: Callable[[str], None] = print) -> tuple[pd.DataFrame, Path]:
+    """``ladder internals``: restore missing checkpoints, measure every one, store internals.parquet; returns the
+    table and where it is."""
+    restore_missing(ladder, out, say)
+    start = time.perf_counter()
+    table = ladder_internals(ladder, out)
+    where = internals_table.write(ResultsStore.of(ladder, out), table)
+    n = table.groupby(["rung", "seed", "step"]).ngroups
+    say(
+        f"Measured {n} checkpoints of ladder '{ladder.name}' in {time.perf_counter() - start:.1f} s: "
+        f"{', '.join(sorted(table['measure'].unique()))}."
+    )
+    return table, where

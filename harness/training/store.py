@@ -69,7 +69,6 @@ class ResultsStore:
         self.curves_path = folder / "curves.parquet"
         self.manifest_path = folder / "manifest.json"
         self.checkpoint_dir = folder / "checkpoints"
-        self.internals_path = folder / "internals.parquet"  # ``ladder internals``: progress measures of checkpoints
 
     @classmethod
     def of(cls, ladder: Ladder, out: Path) -> ResultsStore:
