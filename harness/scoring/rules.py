@@ -76,7 +76,8 @@ class Outcomes:
     """What was measured, as the scorer needs it.
 
     rungs: rung, log_params (ascending). binary: task, rung, outcome (fraction
-    of seeds). sizes: task, log_size (log10 of the robust emergence point of
+    of seeds) and n_seeds (how many; without it the noise-corrected Brier is not scored). sizes: task,
+    log_size (log10 of the robust emergence point of
     accuracy pooled over seeds, -inf/+inf when censored below/above). accuracy:
     task, rung, accuracy (mean over seeds). loss_sizes: task, log_size of the
     answer loss, likewise. steps: task, rung, log_step (median over seeds of
@@ -150,7 +151,7 @@ def outcomes(table: pd.DataFrame, steps: int | None = None) -> Outcomes:
     truth = per_seed.truth(np.arange(len(per_seed.seeds))[None, :])[0]
     tasks, names = per_seed.tasks, per_seed.rungs
     grid = pd.MultiIndex.from_product([tasks, names], names=["task", "rung"]).to_frame(index=False)
-    binary = grid.assign(outcome=truth.binary.ravel()).dropna(subset=["outcome"])
+    binary = grid.assign(outcome=truth.binary.ravel(), n_seeds=truth.n_seeds.ravel()).dropna(subset=["outcome"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a (task, rung) no seed finished: left out with its outcome
         accuracy = grid.assign(accuracy=np.nanmean(per_seed.final, axis=2).ravel()).loc[binary.index]
@@ -173,6 +174,7 @@ class _Truth:
     """The outcomes as dense arrays over the scorer's tasks (T) and rungs (R), in that order."""
 
     binary: np.ndarray  # (T, R) fraction of seeds with the capability
+    n_seeds: np.ndarray  # (T, R) seeds behind each fraction (with repeats in a seed draw); NaN where not known
     sizes: np.ndarray  # (T,) log10 pooled emergence point of accuracy
     loss_sizes: np.ndarray  # (T,) of the answer loss
     steps: np.ndarray  # (T, R) median log10 emergence step
@@ -220,6 +222,7 @@ class _PerSeed:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a (task, rung) no seed finished: NaN, never scored
             every_binary, every_step = np.nanmean(self.reached, axis=2), np.nanmedian(self.log_step, axis=2)
+        every_n = (~np.isnan(self.reached)).sum(axis=2)
         weights = np.stack([np.bincount(d, minlength=len(self.seeds)) for d in draws]).astype(float)  # (M, S)
         pooled = pooled_log_sizes(self.table, weights)
         sizes = {
@@ -233,13 +236,14 @@ class _PerSeed:
         for m, drawn in enumerate(draws):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a (task, rung) no drawn seed finished: NaN
-                binary = np.nanmean(self.reached[:, :, drawn], axis=2)
+                binary_drawn = np.nanmean(self.reached[:, :, drawn], axis=2)
                 steps = np.nanmedian(self.log_step[:, :, drawn], axis=2)
             binary, steps = (
-                np.where(np.isnan(binary), every_binary, binary),
+                np.where(np.isnan(binary_drawn), every_binary, binary_drawn),
                 np.where(np.isnan(steps), every_step, steps),
             )
-            truths.append(_Truth(binary, sizes["accuracy"][m], sizes["loss"][m], steps))
+            n = np.where(np.isnan(binary_drawn), every_n, (~np.isnan(self.reached[:, :, drawn])).sum(axis=2))
+            truths.append(_Truth(binary, n, sizes["accuracy"][m], sizes["loss"][m], steps))
         return truths
 
 
@@ -253,6 +257,18 @@ def pinball(q: np.ndarray, y: np.ndarray, level: np.ndarray) -> np.ndarray:
     """Quantile loss of quantile ``q`` at ``level`` for outcome ``y`` (elementwise)."""
     diff = y - q
     return np.maximum(level * diff, (level - 1) * diff)
+
+
+def seed_noise(fraction: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The unbiased estimate of the variance of a fraction of ``n`` seeds, p_hat (1 - p_hat) / (n - 1).
+
+    Subtracted from the Brier against the fraction, it leaves an unbiased estimate of the squared error
+    against the true probability p: E[(f - p_hat)^2] = (f - p)^2 + p (1 - p) / n, and E[p_hat (1 - p_hat)]
+    = p (1 - p) (n - 1) / n. NaN where fewer than two seeds (or an unknown number) are behind the fraction.
+    """
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n >= 2, fraction * (1 - fraction) / (n - 1), np.nan)
 
 
 def brier_index(brier: np.ndarray | float) -> np.ndarray | float:
@@ -307,9 +323,12 @@ class _Questions:
     def per_task(self, truth: _Truth) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """score -> (values, references), each (S, T): per-task scores of the submissions and of the uninformed."""
         o = truth.binary[self.grid_t, self.grid_r]
+        noise = seed_noise(o, truth.n_seeds[self.grid_t, self.grid_r])
         found = {
             "brier": (_group_mean(self.grid_key, (self.grid_p - o) ** 2, self.grid_per_key),
                       _group_mean(self.grid_key, (UNINFORMED_P - o) ** 2, self.grid_per_key)),
+            "brier_true": (_group_mean(self.grid_key, (self.grid_p - o) ** 2 - noise, self.grid_per_key),
+                           _group_mean(self.grid_key, (UNINFORMED_P - o) ** 2 - noise, self.grid_per_key)),
             "pinball": (self.sizes.pinball(truth.sizes), self.sizes_ref.pinball(truth.sizes)),
         }  # fmt: skip
         if self.loss is not None:
@@ -433,6 +452,7 @@ def task_scores(out: Outcomes, answers: Answers, reference: Reference) -> pd.Dat
     frames = [
         pd.DataFrame({"value": v.ravel(), "ref": r.ravel()}, index=index).reset_index().assign(score=name)
         for name, (v, r) in q.per_task(_truth(out, q)).items()
+        if not np.isnan(v).all()
     ]
     return pd.concat(frames, ignore_index=True)[["submission", "task", "score", "value", "ref"]]
 
@@ -450,8 +470,9 @@ def _truth(out: Outcomes, q: _Questions) -> _Truth:
             ).to_numpy(dtype=float)  # fmt: skip
         return frame.groupby("task")[column].first().reindex(q.tasks).to_numpy(dtype=float)
 
+    counted = out.binary if "n_seeds" in out.binary else None  # hand-built outcomes may not say how many seeds
     return _Truth(
-        dense(out.binary, "outcome", True), dense(out.sizes, "log_size", False),
+        dense(out.binary, "outcome", True), dense(counted, "n_seeds", True), dense(out.sizes, "log_size", False),
         dense(out.loss_sizes, "log_size", False), dense(out.steps, "log_step", True),
     )  # fmt: skip
 
@@ -483,6 +504,8 @@ def score(
     coverage = _coverage(q)
     rows = []
     for name, (values, refs) in base.items():
+        if np.isnan(values).all():  # a score these outcomes cannot give (the noise-corrected Brier of one seed)
+            continue
         boot, boot_ref = boots[name] if boots is not None else (values @ counts, refs @ counts)  # (S, B) each
         mean, ref_mean = np.nanmean(values, axis=1), np.nanmean(refs, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -545,6 +568,7 @@ def _coverage(q: _Questions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             return np.bincount(sub, answered.astype(float), s) / n, n
 
     found = {"brier": share(q.grid["key"].to_numpy(), q.grid["answered"].to_numpy())}
+    found["brier_true"] = found["brier"]  # the same rung questions
     for name, rows in (("pinball", q.sizes), ("pinball_loss", q.loss), ("pinball_step", q.steps)):
         if rows is not None:  # a question counts as answered when its rows were given (all or none are)
             answered = np.bincount(rows.unit, rows.answered.astype(float), len(rows.unit_key)) > 0

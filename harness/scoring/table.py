@@ -81,6 +81,16 @@ SCORE_TABLE: tuple[Score, ...] = (
         "accuracy_mse", False, ".4f", "accuracy MSE",
         "squared error of the expected final accuracy over the answered rungs", importance=8,
     ),
+    Score(
+        "brier_true", False, ".4f", "Brier vs p",
+        "the Brier of the rung probabilities less each fraction's seed noise p(1-p)/(n-1): an unbiased estimate "
+        "of the squared error against the true probability (one question can be negative)",
+        importance=2.2, interval=True, question=True,
+    ),
+    Score(
+        "brier_true_skill", True, "+.2f", "Brier vs p skill", "1 - Brier vs p / uninformed Brier vs p",
+        importance=11.5,
+    ),
 )  # fmt: skip
 
 N_BOOT = 2000  # bootstrap resamples behind every interval, unless a caller asks for more

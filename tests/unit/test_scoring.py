@@ -415,3 +415,45 @@ def test_step_and_smooth_metric_rules_are_proper_by_simulation():
     assert honest_step < table.loc[("shifted", "pinball_step"), "value"]
     assert honest_step < table.loc[("overconfident", "pinball_step"), "value"]
     assert table.loc[("honest", "pinball_loss"), "value"] < table.loc[("shifted", "pinball_loss"), "value"]
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+@pytest.mark.parametrize("n", [2, 5, 16])
+def test_the_noise_corrected_brier_is_unbiased_for_the_squared_error_against_p(p, n):
+    """Seeds drawn from a known p: the mean of (f - p_hat)^2 - p_hat (1 - p_hat) / (n - 1) over many draws is
+    (f - p)^2, for every forecast f, while the raw Brier is off by p (1 - p) / n."""
+    rng = np.random.default_rng([17, n, int(p * 100)])
+    p_hat = rng.binomial(n, p, size=200_000) / n
+    for f in (0.0, 0.3, p, 0.9):
+        corrected = ((f - p_hat) ** 2 - rules.seed_noise(p_hat, np.full_like(p_hat, n))).mean()
+        raw = ((f - p_hat) ** 2).mean()
+        assert corrected == pytest.approx((f - p) ** 2, abs=3e-3)
+        assert raw == pytest.approx((f - p) ** 2 + p * (1 - p) / n, abs=3e-3)
+
+
+def test_the_noise_corrected_brier_favours_only_the_true_probability():
+    """Its expectation over seed draws is smallest at f = p, exactly where the raw Brier's is: the same ranking in
+    expectation, for any number of seeds."""
+    rng = np.random.default_rng(3)
+    forecasts = np.linspace(0, 1, 21)
+    for p, n in ((0.3, 3), (0.65, 8)):
+        p_hat = rng.binomial(n, p, size=(100_000, 1)) / n
+        expected = ((forecasts - p_hat) ** 2 - rules.seed_noise(p_hat, np.full_like(p_hat, n))).mean(axis=0)
+        assert forecasts[np.argmin(expected)] == pytest.approx(round(p * 20) / 20)
+        assert np.argmin(expected) == np.argmin(((forecasts - p_hat) ** 2).mean(axis=0))
+
+
+def test_the_noise_corrected_brier_on_a_hand_computed_table():
+    """Two seeds disagree at r1 (p_hat 0.5, noise 0.25): a forecast of 0.5 there has raw Brier 0 but corrected
+    -0.25, one question negative; the corrected mean over a task's rungs, by hand; not scored with one seed."""
+    out = outcomes({"a": [0.0, 0.5, 1.0]}, {"a": 4.0})
+    counted = Outcomes(out.rungs, out.binary.assign(n_seeds=2), out.sizes, out.accuracy)
+    probs = [("x", "a", "r0", 0.0), ("x", "a", "r1", 0.5), ("x", "a", "r2", 1.0)]
+    table = run(counted, probs=probs)
+    assert table.loc[("x", "brier"), "value"] == pytest.approx(0.0)
+    assert table.loc[("x", "brier_true"), "value"] == pytest.approx((0 - 0.25 + 0) / 3)
+    ref = (0.25 + (0 - 0.25) + 0.25) / 3  # uninformed 0.5 everywhere
+    assert table.loc[("x", "brier_true_skill"), "value"] == pytest.approx(1 - (-0.25 / 3) / ref)
+    one = run(Outcomes(out.rungs, out.binary.assign(n_seeds=1), out.sizes, out.accuracy), probs=probs)
+    assert "brier_true" not in one.index.get_level_values("score")  # not scored: one seed has no noise estimate
+    assert "brier_true" not in run(out, probs=probs).index.get_level_values("score")  # seed counts unknown
