@@ -27,7 +27,8 @@ def round() -> None:  # noqa: A001 - the verb users type
 @RESULTS
 def new(template: str, seed: int | None, name: str | None, predictions: Path, out: Path) -> None:
     """Draw a round from TEMPLATE: every task at another setting, written to rounds/, every method's forecast in."""
-    from harness.rounds.catalog import new_round
+    from harness.ladders.ladder import load_ladder
+    from harness.rounds.catalog import new_round, resolving_cost
 
     made = new_round(template, seed, name, predictions, out)
     ladder = made.ladder
@@ -43,7 +44,8 @@ def new(template: str, seed: int | None, name: str | None, predictions: Path, ou
         + "\n"
         f"Forecast it: ladder template --ladder {ladder.name} -o my-forecast.yaml, edit, then ladder submit "
         "my-forecast.yaml (blind while no training of it has started).\n"
-        f"Resolve it: ladder run --ladder {ladder.name} --workers 2, then ladder leaderboard --ladder {ladder.name}."
+        f"Resolve it: ladder run --ladder {ladder.name} --workers 2, then ladder leaderboard --ladder {ladder.name}. "
+        f"That trains {resolving_cost(ladder, load_ladder(template), out)}."
     )
 
 

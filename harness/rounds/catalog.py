@@ -85,6 +85,24 @@ def new_round(template_name: str, seed: int | None, name: str | None, prediction
     return NewRound(ladder, path, submitted, skipped)
 
 
+def resolving_cost(ladder: Ladder, template: Ladder, out: Path) -> str:
+    """What training a round costs, in words: its pairs, and the time at the template's measured pace here."""
+    pairs = len(ladder.rungs) * len(ladder.spec.seeds)
+    what = f"{pairs} (rung, seed) pairs ({len(ladder.rungs)} rungs x {len(ladder.spec.seeds)} seeds)"
+    store = ResultsStore.of(template, out)
+    runs = store.manifest()["runs"] if store.exists() else {}
+    if not runs:
+        return f"{what}; the template has no results here to time them by"
+    per_seed: dict[int, float] = {}
+    for entry in runs.values():
+        per_seed[entry["seed"]] = per_seed.get(entry["seed"], 0.0) + entry["wall_time_s"]
+    minutes = sum(per_seed.values()) / len(per_seed) / 60 * len(ladder.spec.seeds)
+    return (
+        f"{what}, about {minutes:.0f} min of one core at the template's measured pace ({minutes / 2 / 60:.1f} h "
+        "with --workers 2 on two cores; other settings of the tasks can take longer)"
+    )
+
+
 def blind_forecasts(ladder: Ladder, template: Ladder, out: Path) -> tuple[list[tuple[Forecast, Method]], list[str]]:
     """The forecast of every registered method that answers the blind track of ``ladder``, and why any of those
     cannot answer it (template-prior, when the template has no results here). A failing method is a ``UserError``."""

@@ -61,6 +61,7 @@ def test_a_round_from_draw_to_leaderboard(place):
     where = ("--predictions", preds, "--out", results)
     out = cli_line("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "4", *where)
     assert "tiny-r4" in out and "Submitted blind: uninformed." in out  # the template has no results: no prior
+    assert "That trains 16 (rung, seed) pairs (2 rungs x 8 seeds); the template has no results here to time" in out
     path = place / "rounds" / "tiny-r4.yaml"
     round_file = yaml.safe_load(path.read_text())
     assert round_file["round"]["seed"] == 4 and round_file["tasks"]["copy"] != 1.0
@@ -128,6 +129,9 @@ def test_round_new_submits_every_registered_method_blind(place, monkeypatch):
     where = ("--predictions", str(place / "predictions"), "--out", str(place / "results"))
     out = cli_line("round", "new", "--template", "cpu", "--seed", "11", *where)
     assert "Submitted blind: uninformed, template-prior, ramp." in out
+    manifest = ResultsStore.of(load_ladder("cpu"), place / "results").manifest()  # the template's pace here
+    per_seed = pd.DataFrame(manifest["runs"].values()).groupby("seed")["wall_time_s"].sum().mean() / 60
+    assert f"That trains 64 (rung, seed) pairs (8 rungs x 8 seeds), about {8 * per_seed:.0f} min of one core" in out
     entries = read_ledger(place / "predictions")
     assert {(e.forecaster, e.kind, e.blind) for e in entries} == {
         ("uninformed", "baseline", True), ("template-prior", "baseline", True), ("ramp", "forecaster", True),

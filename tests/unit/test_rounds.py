@@ -51,7 +51,7 @@ def test_a_round_file_is_a_valid_ladder_with_the_templates_rungs(tmp_path):
     lad = parse_ladder(path)
     assert lad.spec.round.template == "cpu" and lad.spec.round.template_hash == CPU.hash and lad.spec.round.seed == 3
     assert [r.params for r in lad.rungs] == [r.params for r in CPU.rungs]
-    assert lad.spec.training == CPU.spec.training and lad.spec.seeds == [0, 1, 2] and lad.spec.tuning_seeds == []
+    assert lad.spec.training == CPU.spec.training and lad.spec.seeds == list(range(8)) and lad.spec.tuning_seeds == []
     assert lad.spec.weights == CPU.spec.weights
     assert all(not t.is_default for t in lad.tasks) and lad.hash != CPU.hash
     # Every task keeps its family's home tag slot, so the model sees the template's tag tokens.
