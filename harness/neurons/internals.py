@@ -135,8 +135,9 @@ def measures(model: nn.Module, n_ctx: int, moduli: dict[str, int]) -> pd.DataFra
     return table.assign(task=table["task"].astype(object).fillna(""))  # all-NaN float when no measure is per task
 
 
-def ladder_internals(ladder: Ladder, out: Path) -> pd.DataFrame:
-    """Every measure of every stored checkpoint of ``ladder``'s finished pairs under ``out`` (COLUMNS).
+def ladder_internals(ladder: Ladder, out: Path, pairs: set[tuple[str, int]] | None = None) -> pd.DataFrame:
+    """Every measure of every stored checkpoint of ``ladder``'s finished pairs under ``out`` (COLUMNS), or of
+    ``pairs`` (rung, seed) alone.
 
     Each checkpoint is loaded only after its sha256 check (``harness.neurons.loading``); a missing one
     is a ``UserError`` that names the restore command (``restore_missing`` brings them back first).
@@ -144,6 +145,8 @@ def ladder_internals(ladder: Ladder, out: Path) -> pd.DataFrame:
     moduli = {t.name: t.modulus for t in ladder.tasks if t.family == "mod_add"}
     frames = []
     for entry in ResultsStore.of(ladder, out).manifest()["runs"].values():
+        if pairs is not None and (entry["rung"], entry["seed"]) not in pairs:
+            continue
         rung = ladder.rung(entry["rung"])
         for listed in entry["checkpoints"]:
             model = load_checkpoint(find_checkpoint(ladder, rung.name, entry["seed"], listed["step"], out))
@@ -157,7 +160,10 @@ def ladder_internals(ladder: Ladder, out: Path) -> pd.DataFrame:
             f"No finished pairs of ladder '{ladder.name}' under '{out / ladder.name}'. Train it first with 'ladder run "
             f"--ladder {ladder.cli_name}'."
         )
-    table = pd.concat(frames, ignore_index=True).assign(ladder=ladder.name)
+    return _ordered(pd.concat(frames, ignore_index=True).assign(ladder=ladder.name))
+
+
+def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     order = ["params", "rung", "seed", "step", "measure", "task", "layer", "head"]  # rungs by size, not name
     return table[COLUMNS].sort_values(order, ignore_index=True)
 
@@ -172,11 +178,16 @@ def missing_checkpoints(ladder: Ladder, out: Path) -> list[tuple[str, int]]:
     ]
 
 
-def restore_missing(ladder: Ladder, out: Path, say: Callable[[str], None] = print) -> None:
-    """Retrain the finished pairs whose checkpoints are missing or damaged, keeping only byte-identical ones."""
+def restore_missing(
+    ladder: Ladder, out: Path, say: Callable[[str], None] = print, pairs: set[tuple[str, int]] | None = None
+) -> None:
+    """Retrain the finished pairs (of ``pairs``, if given) whose checkpoints are missing or damaged, keeping only
+    byte-identical ones."""
     from harness.training.runner import RunOptions, run_ladder
 
     missing = set(missing_checkpoints(ladder, out))
+    if pairs is not None:
+        missing &= pairs
     if not missing:
         return
     runs = ResultsStore.of(ladder, out).manifest()["runs"]
@@ -193,15 +204,25 @@ def restore_missing(ladder: Ladder, out: Path, say: Callable[[str], None] = prin
 
 
 def measure_internals(ladder: Ladder, out: Path, say: Callable[[str], None] = print) -> tuple[pd.DataFrame, Path]:
-    """``ladder internals``: restore missing checkpoints, measure every one, store internals.parquet; returns the
-    table and where it is."""
-    restore_missing(ladder, out, say)
+    """``ladder internals``: measure every checkpoint the stored table lacks (restoring missing checkpoints of
+    those pairs first), keep the stored rows of the pairs it already holds, store internals.parquet; returns the
+    table and where it is. Only finished pairs whose checkpoints the manifest still lists count as held."""
+    store = ResultsStore.of(ladder, out)
+    stored = internals_table.read_current(store)
+    finished = {(e["rung"], e["seed"]) for e in store.manifest()["runs"].values()}
+    held = set(zip(stored["rung"], stored["seed"])) if stored is not None else set()
+    todo = finished - held
+    if not todo:
+        say(f"Every finished pair of ladder '{ladder.name}' is measured already.")
+        return stored, internals_table.path(store)
+    restore_missing(ladder, out, say, todo)
     start = time.perf_counter()
-    table = ladder_internals(ladder, out)
-    where = internals_table.write(ResultsStore.of(ladder, out), table)
-    n = table.groupby(["rung", "seed", "step"]).ngroups
+    new = ladder_internals(ladder, out, todo)
+    table = _ordered(pd.concat([stored, new], ignore_index=True)) if stored is not None else new
+    where = internals_table.write(store, table)
+    n = new.groupby(["rung", "seed", "step"]).ngroups
     say(
-        f"Measured {n} checkpoints of ladder '{ladder.name}' in {time.perf_counter() - start:.1f} s: "
-        f"{', '.join(sorted(table['measure'].unique()))}."
+        f"Measured {n} checkpoints of ladder '{ladder.name}' in {time.perf_counter() - start:.1f} s "
+        f"({len(held)} pairs were measured before): {', '.join(sorted(table['measure'].unique()))}."
     )
     return table, where

@@ -27,10 +27,13 @@ def write(store: ResultsStore, table: pd.DataFrame) -> Path:
 
 
 def read_current(store: ResultsStore) -> pd.DataFrame | None:
-    """The stored table, or None when there is none or it is not of the checkpoints the manifest lists now (a
-    pair retrained since: run ``ladder internals`` again)."""
+    """The stored table, or None when there is none or it holds checkpoints the manifest does not list now (a
+    pair retrained since: run ``ladder internals`` again). It may lack pairs finished after it was measured (more
+    seeds trained): ``ladder internals`` measures those and keeps the rest."""
     if not path(store).exists():
         return None
     table = pd.read_parquet(path(store))
     listed = {(e["rung"], e["seed"], c["step"]) for e in store.manifest()["runs"].values() for c in e["checkpoints"]}
-    return table if set(zip(table["rung"], table["seed"], table["step"])) == listed else None
+    held = {(r, s) for r, s in zip(table["rung"], table["seed"])}
+    of_held = {(r, s, step) for r, s, step in listed if (r, s) in held}
+    return table if set(zip(table["rung"], table["seed"], table["step"])) == of_held else None

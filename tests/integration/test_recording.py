@@ -336,8 +336,9 @@ def test_induction_heads_form_in_the_second_layer_of_a_two_layer_rung(tmp_path):
 
 
 def test_internals_of_the_smoke_ladder_and_restoring_what_is_missing(store):
-    """`ladder internals` measures every stored checkpoint (the documented columns), draws its figure, and
-    brings back a deleted checkpoint first; the table is the same either way."""
+    """`ladder internals` measures every stored checkpoint (the documented columns), draws its figure, brings
+    back a deleted checkpoint first when its pair needs measuring (the table is the same either way), and measures
+    only the pairs of a seed trained later."""
     from harness.neurons.internals import COLUMNS
 
     out = cli("internals", "--ladder", "smoke", "--out", str(store))
@@ -353,9 +354,18 @@ def test_internals_of_the_smoke_ladder_and_restoring_what_is_missing(store):
     assert (table.loc[table["measure"] == "fourier_share", "task"] == "mod_add").all()
     assert (store / "smoke" / "internals.png").stat().st_size > 10_000
     final_checkpoint(store, "s1").unlink()
+    assert "measured already" in cli("internals", "--ladder", "smoke", "--out", str(store))  # nothing to restore
+    (store / "smoke" / "internals.parquet").unlink()
     again = cli("internals", "--ladder", "smoke", "--out", str(store))
     assert "Restoring the checkpoints of 1 pair(s)" in again and "Restored in" in again
     pd.testing.assert_frame_equal(pd.read_parquet(store / "smoke" / "internals.parquet"), table)
+    # Another seed trained later: only its checkpoints are measured, the stored rows kept as they were.
+    cli("run", "--ladder", "smoke", "--seeds", "1", "--out", str(store), "--wandb", "disabled")
+    more = cli_line("internals", "--ladder", "smoke", "--out", str(store))
+    assert "(2 pairs were measured before)" in more and "Restoring" not in more
+    grown = pd.read_parquet(store / "smoke" / "internals.parquet")
+    assert set(grown["seed"]) == {0, 1}
+    pd.testing.assert_frame_equal(grown[grown["seed"] == 0].reset_index(drop=True), table)
 
 
 def test_reference_weights_stand_in_for_absent_final_checkpoints(store, tmp_path):
