@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -156,8 +157,8 @@ def forecast_card(
 
 
 def _emergence_sizes(
-    ax, tasks: list[str], quantiles: pd.DataFrame, measured: pd.DataFrame, rungs: pd.DataFrame, floor: float
-) -> None:  # noqa: ANN001 - a matplotlib Axes
+    ax: Axes, tasks: list[str], quantiles: pd.DataFrame, measured: pd.DataFrame, rungs: pd.DataFrame, floor: float
+) -> None:
     """Per task (rows): the forecast's quantile range and median, and the measured point pooled over seeds."""
     bottom, top = float(rungs["log_params"].iloc[0]), float(rungs["log_params"].iloc[-1])
     lo_edge, hi_edge = bottom - 0.35, top + 1.0  # room above the ladder for "not within this ladder"
@@ -201,7 +202,7 @@ def _emergence_sizes(
     )
 
 
-def _reliability(ax, questions: pd.DataFrame) -> None:  # noqa: ANN001 - a matplotlib Axes
+def _reliability(ax: Axes, questions: pd.DataFrame) -> None:
     """Reliability diagram of the rung questions: mean outcome against mean forecast, in ten bins of p."""
     ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1)
     ax.set_xlim(-0.02, 1.02)

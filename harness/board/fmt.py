@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
 
 from harness.scoring import table
+
+Row = Any  # one row of rank_ladder's table, as DataFrame.itertuples() gives it (a namedtuple of its columns)
 
 
 def sci(n: float) -> str:
@@ -49,7 +54,7 @@ def interval(low: float, high: float, spec: str) -> str:
     return f"[{number(low, spec)}, {number(high, spec)}]"
 
 
-def leaderboard_texts(row) -> dict[str, str]:  # noqa: ANN001 - a row of harness.scoring.ranking.rank_ladder
+def leaderboard_texts(row: Row) -> dict[str, str]:
     """Every value of one leaderboard row as text, the same in the terminal and on the page.
 
     Each score of the score table gives its value (key: its name) and, where it is shown with one, its
@@ -113,7 +118,7 @@ def board_columns() -> list[BoardColumn]:
     return sorted([*AROUND, *scored], key=lambda c: c.importance)
 
 
-def verdicts(board) -> list[str]:  # noqa: ANN001 - harness.scoring.ranking.rank_ladder
+def verdicts(board: pd.DataFrame) -> list[str]:
     """In words, per group of ranked forecasts: who cannot be told apart from the leader, and from uninformed.
 
     Two forecasters cannot be told apart when the 95% interval of their paired Brier difference holds 0.

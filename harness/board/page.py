@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.board import figures
-from harness.board.fmt import board_columns, interval, leaderboard_texts, number, sci, verdicts
+from harness.board.fmt import Row, board_columns, interval, leaderboard_texts, number, sci, verdicts
 from harness.files import atomic_write
 from harness.neurons import internals_table
 from harness.scoring import table
@@ -112,7 +112,7 @@ def _b64(png: bytes) -> str:
     return base64.b64encode(png).decode("ascii")
 
 
-def _tags(row) -> list[dict[str, str]]:  # noqa: ANN001 - a standings row
+def _tags(row: Row) -> list[dict[str, str]]:
     tags = [
         {"css": "blind", "text": "blind", "title": row.blind_rule}
         if row.blind
@@ -128,7 +128,7 @@ def _key(value: float) -> str:
     return "" if pd.isna(value) else repr(float(value))
 
 
-def _cells(row) -> list[Cell]:  # noqa: ANN001 - a rank_ladder row
+def _cells(row: Row) -> list[Cell]:
     """The row's cells in the order of ``fmt.board_columns``: every score of the score table and the columns around."""
     t = leaderboard_texts(row)
     special = {
@@ -145,7 +145,7 @@ def _cells(row) -> list[Cell]:  # noqa: ANN001 - a rank_ladder row
     ]
 
 
-def _card(board: Scoreboard, row, order: list[str]) -> dict:  # noqa: ANN001 - a standings row
+def _card(board: Scoreboard, row: Row, order: list[str]) -> dict:
     """One forecast's figure (predicted against measured emergence, reliability) and its header."""
     forecast = board.forecasts[row.sha256]
     rungs = board.outcomes.rungs

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import pandas as pd
 from rich.table import Table
 
-from harness.board.fmt import BoardColumn, board_columns, interval, leaderboard_texts, number, sci, size_summary
+from harness.board.fmt import BoardColumn, Row, board_columns, interval, leaderboard_texts, number, sci, size_summary
 from harness.scoring.table import by_importance, get, question_scores
 from harness.truth.acceptance import Check
 from harness.truth.emergence import fraction_emerged, rung_sizes, summarize, task_order
+
+if TYPE_CHECKING:  # for the annotation only: running a backtest is not the terminal's business
+    from harness.methods.backtest import Backtest
 
 
 def emergence_grid(table: pd.DataFrame, metric: str) -> Table:
@@ -72,7 +78,7 @@ def leaderboard_table(board: pd.DataFrame, title: str, width: int | None = None)
     """
     texts = [(row, leaderboard_texts(row)) for row in board.itertuples()]
 
-    def cell(row, t: dict[str, str], col: BoardColumn) -> str:  # noqa: ANN001 - a rank_ladder row
+    def cell(row: Row, t: dict[str, str], col: BoardColumn) -> str:
         if col.key == "forecaster":
             return t["forecaster"] + {"baseline": "*", "oracle": "†"}.get(row.kind, "") + f" v{t['version']}"
         if col.key == "group":
@@ -97,7 +103,7 @@ def leaderboard_table(board: pd.DataFrame, title: str, width: int | None = None)
     return out
 
 
-def fitting(columns: list[BoardColumn], width_of, width: int | None) -> list[BoardColumn]:  # noqa: ANN001
+def fitting(columns: list[BoardColumn], width_of: Callable[[BoardColumn], int], width: int | None) -> list[BoardColumn]:
     """The columns that fit ``width`` terminal cells, in order of importance (all of them when ``width`` is
     None); those of importance 0 always. A column takes its widest text, two cells of padding and a border."""
     if width is None:
@@ -112,7 +118,7 @@ def fitting(columns: list[BoardColumn], width_of, width: int | None) -> list[Boa
     return shown
 
 
-def backtest_table(result, width: int | None = None) -> Table:  # noqa: ANN001 - a harness.methods.backtest.Backtest
+def backtest_table(result: Backtest, width: int | None = None) -> Table:
     """One row per (ladder, track) of a backtest, ladders in sections: the score table's scores in order of
     importance (with their intervals where the leaderboard shows them) and each question score's paired
     difference to the uninformed forecaster, as many as fit ``width`` (all when None)."""

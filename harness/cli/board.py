@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harness.cli.app import BOOT_SEED, LADDER, PREDICTIONS, RESULTS, ScoreChoice, console, main, score_help
 from harness.errors import UserError
+
+if TYPE_CHECKING:  # annotations only: the command line imports pandas and the scorer inside its commands
+    import pandas as pd
+
+    from harness.scoring.scoreboard import Scoreboard
 
 
 @main.command()
@@ -63,7 +69,9 @@ def leaderboard(
     show_leaderboard(board, track, sort_by, show_oracle, page, wide)
 
 
-def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: Path | None, wide: bool = False) -> None:  # noqa: ANN001 - a Scoreboard
+def show_leaderboard(
+    board: Scoreboard, track: str, sort_by: str, show_oracle: bool, page: Path | None, wide: bool = False
+) -> None:
     """Print the ranked table of ``board`` and, if ``page`` is given, write the web page there."""
     from harness.board.terminal import leaderboard_table
     from harness.scoring.ranking import rank_ladder
@@ -95,7 +103,7 @@ def show_leaderboard(board, track: str, sort_by: str, show_oracle: bool, page: P
         console.print(f"Web page: {write_report(board, rows, page, across_ladders(board.predictions, board.out))}")
 
 
-def across_ladders(predictions: Path, out: Path):  # noqa: ANN201 - a standings table, or None
+def across_ladders(predictions: Path, out: Path) -> pd.DataFrame | None:
     """The standings across every resolved ladder (Brier), or None when no ladder has blind-track forecasts."""
     from harness.scoring.scoreboard import pooled_task_scores
     from harness.scoring.standings import standings
