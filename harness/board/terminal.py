@@ -152,9 +152,7 @@ def backtest_table(result: Backtest, width: int | None = None) -> Table:
         ci = f" {interval(r.ci_low[name], r.ci_high[name], fmt)}" if col.interval else ""
         return number(r.value[name], fmt) + ci
 
-    shown = fitting(
-        columns, lambda c: max([len(c.label), *(len(cell(r, c)) for _, _, r in groups)]), width - 30 if width else None
-    )
+    shown = fitting(columns, lambda c: max([len(c.label), *(len(cell(*g, c)) for g in groups)]), width)
     caption = (
         "Track: blind, or extrapolation from the rung named (its curves and those below it seen). "
         + " ".join(f"{c.label}: {c.help}." for c in shown if c.help)
