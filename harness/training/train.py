@@ -34,7 +34,7 @@ from harness.training.schedule import log_steps, snap
 from harness.training.store import ResultsStore
 
 WandbMode = Literal["offline", "online", "disabled"]
-ROWS_FILE = "curve.parquet"  # a finished pair's rows, in its .partial folder until read back
+PAIR_ROWS_FILE = "pair_rows.parquet"  # a finished pair's curve rows, only in its .partial folder until read back
 PACKAGES = ("torch", "lightning", "numpy", "pandas", "pyarrow", "pydantic", "wandb", "emergence-ladder")
 
 
@@ -92,7 +92,7 @@ def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int):  #
 
 def write_rows(partial: Path, rows: list[dict]) -> None:
     """Leave the measured rows in the pair's ``.partial`` folder, where ``train_pair`` reads them back."""
-    atomic_write(partial / ROWS_FILE, pd.DataFrame(rows).to_parquet(index=False))
+    atomic_write(partial / PAIR_ROWS_FILE, pd.DataFrame(rows).to_parquet(index=False))
 
 
 @dataclass(frozen=True)
@@ -183,10 +183,10 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         import wandb
 
         wandb.finish()  # the run of this process, if the first device's process was this one
-    rows = pd.read_parquet(partial / ROWS_FILE).assign(
+    rows = pd.read_parquet(partial / PAIR_ROWS_FILE).assign(
         ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed
     )
-    (partial / ROWS_FILE).unlink()
+    (partial / PAIR_ROWS_FILE).unlink()
     entry = {
         "rung": rung.name,
         "seed": seed,
