@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import lightning as L
 import pandas as pd
@@ -32,6 +32,9 @@ from harness.training.groups import plan
 from harness.training.module import LadderModule
 from harness.training.schedule import log_steps, snap
 from harness.training.store import ResultsStore
+
+if TYPE_CHECKING:
+    from lightning.pytorch.loggers import WandbLogger
 
 WandbMode = Literal["offline", "online", "disabled"]
 PAIR_ROWS_FILE = "pair_rows.parquet"  # a finished pair's curve rows, only in its .partial folder until read back
@@ -65,7 +68,7 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # Lightning 2.6 on torch 2.13, harmless
 
 
-def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int):  # noqa: ANN201 - WandbLogger or None
+def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int) -> WandbLogger | None:
     """One wandb run per (rung, seed), grouped by ladder; offline runs never touch the network."""
     if mode == "disabled":
         return None
