@@ -27,7 +27,7 @@ import timeit
 import torch
 
 from harness.ladders.families import FAMILIES
-from harness.ladders.ladder import load_ladder
+from harness.ladders.ladder import TrainingSpec, load_ladder
 from harness.training.data import Mixture
 from harness.training.module import LadderModule
 from model_zoo.hooks import HookPoint, hook_points
@@ -44,7 +44,7 @@ def bare(on: bool) -> None:
 class Variant:
     """One copy of the model with its own optimiser, trained one step at a time."""
 
-    def __init__(self, model: torch.nn.Module, training, bare: bool, hook_pattern: bool) -> None:  # noqa: ANN001
+    def __init__(self, model: torch.nn.Module, training: TrainingSpec, bare: bool, hook_pattern: bool) -> None:
         self.module, self.bare, self.clip = LadderModule(model, training), bare, training.grad_clip
         conf = self.module.configure_optimizers()
         self.optimizer, self.schedule = conf["optimizer"], conf["lr_scheduler"]["scheduler"]

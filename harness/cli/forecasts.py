@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harness.cli.app import BOOT_SEED, BOOTSTRAP, LADDER, PREDICTIONS, RESULTS, console, main
 from harness.errors import UserError
+
+if TYPE_CHECKING:  # annotations only: each command imports what it needs when it runs
+    from harness.forecasts.schema import Forecast
+    from harness.ladders.ladder import Ladder
 
 
 @main.command()
@@ -60,7 +65,7 @@ def validate(file: Path) -> None:
     console.print(summary(file, forecast, ladder))
 
 
-def summary(file: Path, forecast, ladder) -> str:  # noqa: ANN001 - Forecast, Ladder
+def summary(file: Path, forecast: Forecast, ladder: Ladder) -> str:
     n_rungs = len(ladder.rungs)
     counts = {
         kind: sum(len(getattr(t, kind)) for t in forecast.tasks.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -107,7 +108,8 @@ def _stores(ladder_name: str | None, out: Path) -> tuple[list, list[str]]:
     return [ResultsStore.of(load_ladder(n), out) for n in names if n in known], [n for n in names if n not in known]
 
 
-def _attempt(repair, where: Path) -> list[str]:  # noqa: ANN001 - a callable returning what it did
+def _attempt(repair: Callable[[], list[str]], where: Path) -> list[str]:
+    """What ``repair`` did, or nothing when the damage is beyond its safe repairs (said on the console)."""
     try:
         return repair()
     except UserError as exc:  # damage beyond the safe repairs, or another ladder version's store

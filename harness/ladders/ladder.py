@@ -220,7 +220,7 @@ class Ladder:
         """The rung called ``name``; a "did you mean" ``UserError`` otherwise."""
         return self._named(self.rungs, name, "rung")
 
-    def _named(self, items: tuple, name: str, kind: str):  # noqa: ANN202 - a Rung or a Task
+    def _named(self, items: tuple[Rung, ...] | tuple[Task, ...], name: str, kind: str) -> Rung | Task:
         for item in items:
             if item.name == name:
                 return item

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -333,7 +334,7 @@ def _loss_crossing(x: np.ndarray, loss: np.ndarray, threshold: float) -> float:
     return float(np.clip((math.log(threshold) - fit.intercept) / fit.slope, x[0], x[-1] + 3.0))
 
 
-def _logistic_fit(x: np.ndarray, acc: np.ndarray, threshold: float):  # noqa: ANN202 - returns a callable
+def _logistic_fit(x: np.ndarray, acc: np.ndarray, threshold: float) -> Callable[[np.ndarray], np.ndarray | float]:
     """Accuracy as a logistic in log10 size, fitted to the revealed rungs; a flat line if the fit fails."""
 
     def curve(v: np.ndarray | float, slope: float, mid: float) -> np.ndarray | float:

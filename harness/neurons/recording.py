@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -112,7 +113,9 @@ def capturing(model: nn.Module, names: list[str]) -> Iterator[dict[str, torch.Te
             module.explicit = False
 
 
-def _store(seen: dict[str, torch.Tensor], name: str):  # noqa: ANN202 - a forward hook
+def _store(seen: dict[str, torch.Tensor], name: str) -> Callable[[nn.Module, tuple, torch.Tensor], None]:
+    """A forward hook that keeps a copy of its module's output in ``seen[name]``."""
+
     def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
         # A copy: an activation can be an expanded view (hook_pos_embed) or the very tensor of
         # another hook point (a block's hook_resid_post is the next one's hook_resid_pre).
@@ -225,7 +228,7 @@ def _header(shapes: dict[str, tuple[int, ...]], dtypes: dict[str, torch.dtype], 
     return len(text).to_bytes(8, "little") + text
 
 
-def _write(f, tensor: torch.Tensor, shape: tuple[int, ...], dtype: torch.dtype) -> None:  # noqa: ANN001 - a binary file
+def _write(f: BinaryIO, tensor: torch.Tensor, shape: tuple[int, ...], dtype: torch.dtype) -> None:
     if tuple(tensor.shape) != shape or tensor.dtype != dtype:
         raise RuntimeError(
             f"activation of shape {tuple(tensor.shape)} {tensor.dtype} does not match the header's {shape} {dtype}"

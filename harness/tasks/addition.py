@@ -8,13 +8,8 @@ from pydantic import Field
 from harness.documents import Strict
 from harness.tasks import vocab
 from harness.tasks.base import Task
+from harness.tasks.digits import digit_tokens
 from harness.tasks.registry import task
-
-
-def reversed_digits(values: np.ndarray, n_digits: int) -> np.ndarray:
-    """(n,) non-negative ints -> (n, n_digits) decimal digits, least significant first."""
-    powers = 10 ** np.arange(n_digits)  # (D,)
-    return (values[:, None] // powers) % 10
 
 
 class AdditionParams(Strict):
@@ -59,12 +54,7 @@ class Addition(Task):
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = rng.integers(0, 10**self.n_digits, size=(2, n))  # (n,) each
         question = np.concatenate(
-            [
-                vocab.sym(reversed_digits(a, self.n_digits)),
-                vocab.sym(reversed_digits(b, self.n_digits)),
-                np.full((n, 1), vocab.SEP),
-            ],
-            axis=1,
-        )
-        answer = vocab.sym(reversed_digits(a + b, self.n_digits + 1))  # (n, D+1)
+            [digit_tokens(a, self.n_digits), digit_tokens(b, self.n_digits), np.full((n, 1), vocab.SEP)], axis=1
+        )  # (n, 2D+1)
+        answer = digit_tokens(a + b, self.n_digits + 1)  # (n, D+1)
         return question, answer

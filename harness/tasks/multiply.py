@@ -7,8 +7,8 @@ from pydantic import Field
 
 from harness.documents import Strict
 from harness.tasks import vocab
-from harness.tasks.addition import reversed_digits
 from harness.tasks.base import Task
+from harness.tasks.digits import digit_tokens
 from harness.tasks.registry import task
 
 
@@ -51,7 +51,6 @@ class Multiply(Task):
         a = rng.integers(0, 10**self.n_digits, size=n)  # (n,)
         b = rng.integers(0, 10, size=n)  # (n,)
         question = np.concatenate(
-            [vocab.sym(reversed_digits(a, self.n_digits)), vocab.sym(b[:, None]), np.full((n, 1), vocab.SEP)],
-            axis=1,
-        )
-        return question, vocab.sym(reversed_digits(a * b, self.n_digits + 1))  # (n, D+1)
+            [digit_tokens(a, self.n_digits), digit_tokens(b, 1), np.full((n, 1), vocab.SEP)], axis=1
+        )  # (n, D+2)
+        return question, digit_tokens(a * b, self.n_digits + 1)  # (n, D+1)

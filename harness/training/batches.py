@@ -16,17 +16,32 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock
 
 from harness.files import atomic_write
-from harness.training.data import Batches, Mixture
+
+if TYPE_CHECKING:  # for annotations only: data.py imports Batches from here, and imports must not cycle
+    from harness.training.data import Mixture
 
 FOLDER = "batches"
 # Bump when the way batches are generated changes, so no cached file of the old way is read.
 GENERATION = 1
+
+
+@dataclass(frozen=True)
+class Batches:
+    """All training batches of one run: tokens (S, B, T) and answer_mask (S, B, T), S steps of B rows."""
+
+    tokens: np.ndarray  # uint8 token ids (the vocabulary has fewer than 256)
+    answer_mask: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.tokens)
 
 
 def key(mixture: Mixture, seed: int, steps: int) -> str:

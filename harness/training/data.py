@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from harness.tasks import TASKS, Examples, Task, vocab
 from harness.tasks.base import train_rng
+from harness.training.batches import Batches
 
 if TYPE_CHECKING:
     from harness.ladders.ladder import Ladder
@@ -100,17 +101,6 @@ class Mixture:
             (torch.from_numpy(t.heldout.tokens[:per_task]), torch.from_numpy(t.heldout.answer_mask[:per_task]))
             for t in self.tasks
         ]
-
-
-@dataclass(frozen=True)
-class Batches:
-    """All training batches of one run: tokens (S, B, T) and answer_mask (S, B, T), S steps of B rows."""
-
-    tokens: np.ndarray  # uint8 token ids (the vocabulary has fewer than 256)
-    answer_mask: np.ndarray  # bool
-
-    def __len__(self) -> int:
-        return len(self.tokens)
 
 
 class MixtureStream(IterableDataset):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import lightning as L
 import torch
 from torch import nn
@@ -10,6 +12,9 @@ from harness.ladders.ladder import TrainingSpec
 from harness.tasks import vocab
 from harness.training.metrics import answer_loss_sum
 from harness.training.schedule import lr_factor
+
+if TYPE_CHECKING:
+    from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 
 
 class LadderModule(L.LightningModule):
@@ -73,7 +78,7 @@ class LadderModule(L.LightningModule):
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self.loss(batch)
 
-    def configure_optimizers(self):  # noqa: ANN201 - Lightning's own return convention
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         spec = self.training_spec
         params = [p for p in self.model.parameters() if p.requires_grad]
         decayed, plain = [p for p in params if p.dim() >= 2], [p for p in params if p.dim() < 2]
@@ -101,8 +106,11 @@ class LadderModule(L.LightningModule):
                     p.grad = grad
 
     def plain_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], optimizer: torch.optim.Optimizer, schedule
-    ) -> torch.Tensor:  # noqa: ANN001
+        self,
+        batch: tuple[torch.Tensor, torch.Tensor],
+        optimizer: torch.optim.Optimizer,
+        schedule: torch.optim.lr_scheduler.LRScheduler,
+    ) -> torch.Tensor:
         """One training step without the Trainer, in the Trainer's order (loss, zero, backward, clip, step).
 
         The benchmarks time it against Lightning's step; returns the loss.

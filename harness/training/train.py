@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import lightning as L
 import pandas as pd
@@ -33,8 +33,11 @@ from harness.training.module import LadderModule
 from harness.training.schedule import log_steps, snap
 from harness.training.store import ResultsStore
 
+if TYPE_CHECKING:
+    from lightning.pytorch.loggers import WandbLogger
+
 WandbMode = Literal["offline", "online", "disabled"]
-ROWS_FILE = "curve.parquet"  # a finished pair's rows, in its .partial folder until read back
+PAIR_ROWS_FILE = "pair_rows.parquet"  # a finished pair's curve rows, only in its .partial folder until read back
 PACKAGES = ("torch", "lightning", "numpy", "pandas", "pyarrow", "pydantic", "wandb", "emergence-ladder")
 
 
@@ -65,7 +68,7 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # Lightning 2.6 on torch 2.13, harmless
 
 
-def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int):  # noqa: ANN201 - WandbLogger or None
+def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int) -> WandbLogger | None:
     """One wandb run per (rung, seed), grouped by ladder; offline runs never touch the network."""
     if mode == "disabled":
         return None
@@ -92,7 +95,7 @@ def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int):  #
 
 def write_rows(partial: Path, rows: list[dict]) -> None:
     """Leave the measured rows in the pair's ``.partial`` folder, where ``train_pair`` reads them back."""
-    atomic_write(partial / ROWS_FILE, pd.DataFrame(rows).to_parquet(index=False))
+    atomic_write(partial / PAIR_ROWS_FILE, pd.DataFrame(rows).to_parquet(index=False))
 
 
 @dataclass(frozen=True)
@@ -183,10 +186,10 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         import wandb
 
         wandb.finish()  # the run of this process, if the first device's process was this one
-    rows = pd.read_parquet(partial / ROWS_FILE).assign(
+    rows = pd.read_parquet(partial / PAIR_ROWS_FILE).assign(
         ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed
     )
-    (partial / ROWS_FILE).unlink()
+    (partial / PAIR_ROWS_FILE).unlink()
     entry = {
         "rung": rung.name,
         "seed": seed,

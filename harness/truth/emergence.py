@@ -43,6 +43,7 @@ value): the run ended inside the jump, and a longer run could answer otherwise.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -275,7 +276,9 @@ def pooled_log_sizes(table: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "task", "draw", "log_params"])
 
 
-def _grids(table: pd.DataFrame):  # noqa: ANN202 - yields (metric, task, arrays)
+def _grids(
+    table: pd.DataFrame,
+) -> Iterator[tuple[str, str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]]]:
     """Per (metric, task): rung sizes (R,), have, finals and seen (S, R) over every seed of the table, and threshold.
 
     Rows follow the table's seeds in ascending order, so seed weights line up; a seed

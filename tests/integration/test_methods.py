@@ -9,6 +9,7 @@ import hashlib
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,11 +20,14 @@ from harness.methods.registry import find
 from harness.scoring.scoreboard import score_ladder
 from tests.integration.common import ROOT, cli, cli_fails
 
+if TYPE_CHECKING:
+    from harness.methods.question import Question
+
 HERE = "tests.integration.test_methods"
 SEEN = []
 
 
-def size_ramp(question):  # noqa: ANN001, ANN201 - a Question; plain data
+def size_ramp(question: Question) -> dict:
     """Probability rising with the rung's place in the ladder; records the rungs of the curves it was given."""
     SEEN.append(sorted(set(question.curves["rung"])))
     names = [r.name for r in question.ladder.rungs]
@@ -31,7 +35,7 @@ def size_ramp(question):  # noqa: ANN001, ANN201 - a Question; plain data
     return {"description": "A ramp.", "tasks": {task: {"p_emerged": ramp} for task in question.ladder.spec.tasks}}
 
 
-def breaks(question):  # noqa: ANN001, ANN201
+def breaks(question: Question) -> dict:
     raise RuntimeError("the fit did not converge")
 
 

@@ -205,10 +205,22 @@ def test_bad_ladder_file_is_a_clean_error(tmp_path):
     assert not (tmp_path / "smoke").exists()
 
 
-@pytest.mark.parametrize("seeds", ["a,b", "-1", "0,0", ""])
-def test_bad_seeds_are_usage_errors(seeds):
+@pytest.mark.parametrize(
+    "seeds,why",
+    [
+        ("a,b", "is not a comma-separated list of integers"),
+        ("-1", "must list distinct non-negative integers"),
+        ("0,0", "must list distinct non-negative integers"),
+        ("", "must list distinct non-negative integers"),
+    ],
+)
+def test_bad_seeds_are_usage_errors(seeds, why):
     proc = run("run", "--ladder", "smoke", "--seeds", seeds, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, proc.stderr  # one paragraph: the option, the bad value, what is wrong and the fix
+    error = errors[0]
+    assert "'--seeds'" in error and f"'{seeds}' {why}" in error and error.endswith("e.g. --seeds 0,1,2"), error
 
 
 def test_tasks_and_ladders_listings():

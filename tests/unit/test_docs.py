@@ -3,7 +3,9 @@
 Each line of a ```bash block in README.md or docs/*.md that starts with `ladder`
 (or `$ ladder`) is parsed by the real command line: the command and every
 option must exist and every value must pass its checks. Synopsis lines with
-[optional] parts live in ```text blocks and are not parsed.
+[optional] parts live in ```text blocks and are not parsed. Every relative link
+must name a file that exists and, with ``#anchor``, a heading of that file (or
+of its own file for a bare ``#anchor``), by GitHub's slug of the heading.
 """
 
 from __future__ import annotations
@@ -62,13 +64,72 @@ def test_documented_command_parses(path, number, command):
         pytest.fail(f"{path.name}:{number}: `{command}` does not parse: {exc.format_message()}")
 
 
-def test_every_guide_is_linked_from_the_readme_and_every_link_resolves():
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, only letters, digits, spaces, '-' and '_' kept, spaces to '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(text: str) -> set[str]:
+    """The anchors of a markdown file's headings (outside code blocks); a repeated slug gets -1, -2, ..."""
+    found, seen, fenced = set(), {}, False
+    for line in text.splitlines():
+        if FENCE.match(line.strip()):
+            fenced = not fenced
+        elif not fenced and (heading := re.match(r"#{1,6} (.*)", line)):
+            base = slug(heading.group(1))
+            found.add(f"{base}-{seen[base]}" if base in seen else base)
+            seen[base] = seen.get(base, 0) + 1
+    return found
+
+
+def broken_links(path: Path) -> list[str]:
+    """Each relative link of a markdown file whose file is missing or whose #anchor is no heading of that file."""
+    broken = []
+    for link in re.findall(r"\]\(([^()\s]+)\)", path.read_text(encoding="utf-8")):
+        if ":" in link:  # a URL (https:, mailto:), not checked here
+            continue
+        target, _, anchor = link.partition("#")
+        file = path.parent / target if target else path
+        if not file.exists():
+            broken.append(f"{path.name} links to missing {target}")
+        elif anchor and file.suffix == ".md" and anchor not in anchors(file.read_text(encoding="utf-8")):
+            broken.append(f"{path.name} links to #{anchor}, which is no heading of {file.name}")
+    return broken
+
+
+def test_slug_follows_github():
+    text = "\n".join(["# `ladder demo`", "## Tracks: blind, extrapolation, reveal", "## Notes"])
+    text += "\n```bash\n# Notes\n```\n## Notes\n## Notes\n"  # a comment in a code block is no heading
+    assert slug("Scaling out: workers, Ray clusters, GPUs, wandb") == "scaling-out-workers-ray-clusters-gpus-wandb"
+    assert slug("How the `cpu` ladder was tuned") == "how-the-cpu-ladder-was-tuned"
+    assert slug("A fifth step: the narrow rungs' learning rate") == "a-fifth-step-the-narrow-rungs-learning-rate"
+    assert slug("Keep snake_case - and 1.0 (dots)") == "keep-snake_case---and-10-dots"
+    assert anchors(text) == {"ladder-demo", "tracks-blind-extrapolation-reveal", "notes", "notes-1", "notes-2"}
+
+
+def test_a_broken_link_is_caught(tmp_path):
+    (tmp_path / "other.md").write_text("# Other\n## Its part\n", encoding="utf-8")
+    (tmp_path / "page.md").write_text(
+        "# Page\n[ok](other.md#its-part) [ok](#page) [web](https://example.com/#x) "
+        "[bad](other.md#no-part) [bad](#nowhere) [gone](missing.md)\n",
+        encoding="utf-8",
+    )
+    assert broken_links(tmp_path / "page.md") == [
+        "page.md links to #no-part, which is no heading of other.md",
+        "page.md links to #nowhere, which is no heading of page.md",
+        "page.md links to missing missing.md",
+    ]
+
+
+def test_every_guide_is_linked_from_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for guide in sorted((ROOT / "docs").glob("*.md")):
         assert f"docs/{guide.name}" in readme, f"README does not link {guide.name}"
-    for path in DOCS:
-        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
-            assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_every_link_resolves_to_a_file_and_heading(path):
+    assert broken_links(path) == []
 
 
 def test_the_readme_is_an_index():

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import multiprocessing
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ def good(tmp_path: Path) -> Path:
     return path
 
 
-def edit(path: Path, change) -> Path:  # noqa: ANN001 - a function of the loaded data
+def edit(path: Path, change: Callable[[dict], None]) -> Path:
+    """A copy of the file with ``change`` applied to its loaded data."""
     data = yaml.safe_load(path.read_text())
     change(data)
     out = path.with_name("edited.yaml")
@@ -66,8 +68,10 @@ def test_json_files_work_too(tmp_path):
     assert load_forecast(path)[0].forecaster == "bob"
 
 
-def set_in(*keys, value):  # noqa: ANN001, ANN201
-    def change(data):  # noqa: ANN001, ANN202
+def set_in(*keys: str | float, value: object) -> Callable[[dict], None]:
+    """A change that sets the value at ``keys`` (names, and quantile levels as floats) to ``value``."""
+
+    def change(data: dict) -> None:
         node = data
         for k in keys[:-1]:
             node = node[k]
@@ -76,15 +80,15 @@ def set_in(*keys, value):  # noqa: ANN001, ANN201
     return change
 
 
-def rename_task(data):  # noqa: ANN001, ANN201
+def rename_task(data: dict) -> None:
     data["tasks"]["cpoy"] = data["tasks"].pop("copy")
 
 
-def rename_rung(data):  # noqa: ANN001, ANN201
+def rename_rung(data: dict) -> None:
     data["tasks"]["copy"]["p_emerged"]["s11"] = data["tasks"]["copy"]["p_emerged"].pop("s1")
 
 
-def rename_step_rung(data):  # noqa: ANN001, ANN201
+def rename_step_rung(data: dict) -> None:
     steps = data["tasks"]["copy"]["emergence_step_quantiles"]
     steps["s9"] = steps.pop("s1")
 
@@ -195,7 +199,7 @@ def test_malformed_json(tmp_path):
 
 
 def test_every_problem_is_reported_at_once(good, tmp_path):
-    def several(data):  # noqa: ANN001, ANN202
+    def several(data: dict) -> None:
         data["tasks"]["copy"]["p_emerged"]["s0"] = 2
         data["ladder_hash"] = "1" * 64
         rename_task(data)

@@ -5,6 +5,7 @@ The methods below are defined here on purpose: the tests name them as ``tests.un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 
 from harness.errors import UserError
-from harness.forecasts.schema import TaskForecast
+from harness.forecasts.schema import Forecast, TaskForecast
 from harness.forecasts.schema import uninformed as uninformed_forecast
 from harness.ladders.ladder import load_ladder
 from harness.methods.question import Question, ask
@@ -57,11 +58,11 @@ def out_of_range(question: Question) -> dict:
     return {"tasks": {"copy": {"p_emerged": {"c0": 1.5, "c99": 0.2}}, "nope": {}}}
 
 
-def another_ladder(question: Question):  # noqa: ANN201 - a Forecast
+def another_ladder(question: Question) -> Forecast:
     return uninformed_forecast(load_ladder("mixer"), "x")
 
 
-def always_blind(question: Question):  # noqa: ANN201 - a Forecast
+def always_blind(question: Question) -> Forecast:
     return uninformed_forecast(question.ladder, "x")
 
 
@@ -178,7 +179,9 @@ def test_a_method_is_asked_only_what_it_answers(name, up_to, words):
     assert words in str(caught.value)
 
 
-def entry_points(*points: tuple[str, str]):  # noqa: ANN201 - a stand-in for importlib.metadata.entry_points
+def entry_points(*points: tuple[str, str]) -> Callable[[str], list[metadata.EntryPoint]]:
+    """A stand-in for ``importlib.metadata.entry_points`` that lists ``points`` as (name, value)."""
+
     def listed(group: str) -> list[metadata.EntryPoint]:
         assert group == GROUP
         return [metadata.EntryPoint(name=name, value=value, group=GROUP) for name, value in points]

@@ -112,6 +112,7 @@ CHECKS = {name[len("check_") :]: fn for name, fn in globals().items() if name.st
 
 
 def test_every_task_has_an_independent_check():
+    """The check functions name the required tasks, so this also pins the registered set: none missing, none extra."""
     assert set(CHECKS) == set(TASKS.names())
 
 
@@ -220,12 +221,6 @@ def test_registering_a_used_tag_or_name_is_refused():
     with pytest.raises(ValueError, match="task 'copy' is registered twice"):
         task(SameName)
     assert TASKS.names() == before
-
-
-def test_at_least_eight_tasks_with_the_required_ones():
-    assert {"copy", "reverse", "sort", "mod_add", "addition", "induction", "mqar", "sparse_parity"} <= set(
-        TASKS.names()
-    )
 
 
 def test_unknown_task_suggests_the_closest():
