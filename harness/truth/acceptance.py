@@ -102,9 +102,7 @@ def accept(
     with column ``wall_time_s``.
     """
     acc = table[table["metric"] == "accuracy"]
-    seeds = sorted(acc["seed"].unique().tolist())
-    tuning = [s for s in seeds if s in set(tuning_seeds)]
-    held_out = [s for s in seeds if s not in set(tuning_seeds)]
+    tuning, held_out = split_seeds(acc, tuning_seeds)
     if held_out:
         judged = separation_checks(
             acc[acc["seed"].isin(held_out)], wall_times, targets, f"held-out {seed_text(held_out)}"
@@ -120,6 +118,12 @@ def accept(
         else []
     )
     return Acceptance(judged, compared, seed_lottery(acc), tuning, held_out)
+
+
+def split_seeds(table: pd.DataFrame, tuning_seeds: list[int]) -> tuple[list[int], list[int]]:
+    """The table's seeds as (tuning seeds, held-out seeds): those in ``tuning_seeds`` and all the others."""
+    seeds = sorted(table["seed"].unique().tolist())
+    return [s for s in seeds if s in set(tuning_seeds)], [s for s in seeds if s not in set(tuning_seeds)]
 
 
 def interior_tasks(table: pd.DataFrame) -> list[str]:
@@ -203,9 +207,7 @@ def reproducibility_checks(table: pd.DataFrame, tuning_seeds: list[int], targets
     ladder declares no tuning seeds; failed when either group is not measured.
     """
     names = ("reproducible points", "reproducible Brier")
-    seeds = sorted(table["seed"].unique().tolist())
-    tuning = [s for s in seeds if s in set(tuning_seeds)]
-    held_out = [s for s in seeds if s not in set(tuning_seeds)]
+    tuning, held_out = split_seeds(table, tuning_seeds)
     who = f"tuning {seed_text(tuning)} vs held-out {seed_text(held_out)}"
     if not tuning_seeds:
         why = (
@@ -224,7 +226,7 @@ def reproducibility_checks(table: pd.DataFrame, tuning_seeds: list[int], targets
     splits = result.splits
     space = (
         f"all {splits.n_drawn} splits" if splits.exact else f"{splits.n_drawn:,} random splits and the observed one"
-    ) + f" of the {len(seeds)} seeds into {len(tuning)} and {len(held_out)}"
+    ) + f" of the {len(tuning) + len(held_out)} seeds into {len(tuning)} and {len(held_out)}"
     level = targets.alpha / max(len(interior), 1)
     points = result.points.sort_values(["p", "task"])
     low = points[points["p"] < level]
