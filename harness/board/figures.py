@@ -15,10 +15,11 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 from harness.board.fmt import sci
 from harness.files import atomic_write
-from harness.truth.emergence import fraction_emerged, pooled_points, rung_sizes, task_order
+from harness.truth.emergence import pooled_points, rung_sizes, seed_points, task_order
 from harness.truth.ground_truth import GroundTruth
 
 MAP_FILE = "emergence_map.png"
@@ -29,11 +30,16 @@ METRIC_TITLES = {
 }
 
 
-def emergence_map(table: pd.DataFrame) -> bytes:
+def emergence_map(table: pd.DataFrame, probabilities: pd.DataFrame) -> bytes:
     """Tasks by rungs, coloured by the fraction of seeds that have the capability, one panel per metric.
 
-    A diamond marks each task's emergence point pooled over seeds (the robust
-    estimate) and a bar its 95% bootstrap interval over seeds, cut at the ladder's ends.
+    probabilities: the table of ``harness.truth.probability.probability_table``.
+    Each cell shows k/n seeds. A diamond marks each task's emergence point pooled
+    over seeds (the robust estimate) and a bar its 95% bootstrap interval over
+    seeds, cut at the ladder's ends; above them, a tick per seed at that seed's
+    own robust point (the seed lottery; a triangle at the ladder's end for a
+    censored seed). An orange outline marks a (task, rung) whose seeds split
+    all-or-nothing (bimodal, accuracy only).
     """
     metrics = [m for m in ("accuracy", "loss") if (table["metric"] == m).any()]
     order = task_order(table)
@@ -42,23 +48,20 @@ def emergence_map(table: pd.DataFrame) -> bytes:
     fig = Figure(figsize=(5.2 * len(metrics) + 1.2, 0.55 * len(order) + 2.2), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
-        grid = fraction_emerged(table, metric).reindex(order)
-        counts = (grid * n_seeds).round().astype(int).astype(str) + f"/{n_seeds}"
+        cells = probabilities[probabilities["metric"] == metric]
+        grid = cells.pivot(index="task", columns="rung", values="fraction").reindex(order)[rungs["rung"]]
+        have = cells.pivot(index="task", columns="rung", values="n_have").reindex(order)[rungs["rung"]]
+        measured = cells.pivot(index="task", columns="rung", values="n_seeds").reindex(order)[rungs["rung"]]
         sns.heatmap(
-            grid, ax=ax, vmin=0, vmax=1, cmap="YlGnBu", annot=counts, fmt="", linewidths=0.5, linecolor="white",
-            cbar=ax is axes[-1], cbar_kws={"label": "fraction of seeds with the capability"},
-            annot_kws={"fontsize": 8},
+            grid, ax=ax, vmin=0, vmax=1, cmap="YlGnBu", annot=have.astype(str) + "/" + measured.astype(str), fmt="",
+            linewidths=0.5, linecolor="white", cbar=ax is axes[-1],
+            cbar_kws={"label": "fraction of seeds with the capability"}, annot_kws={"fontsize": 8},
         )  # fmt: skip
-        pooled = pooled_points(table[table["metric"] == metric]).set_index("task")
-        last = len(rungs) - 1
-        for row, task in enumerate(order):
-            p = pooled.loc[task]
-            if p["censoring"] == "none":
-                # Heatmap cell i is centred at i + 0.5; y just below the cell's annotation.
-                lo, hi = (float(np.clip(p[k], 0, last)) + 0.5 for k in ("low", "high"))
-                y = row + 0.8
-                ax.plot([lo, hi], [y, y], color="crimson", lw=2, solid_capstyle="round")
-                ax.plot([p["position"] + 0.5], [y], marker="D", color="crimson", ms=5)
+        _mark_points(ax, table[table["metric"] == metric], order, len(rungs))
+        split = cells[cells["bimodal"].fillna(False).astype(bool)]
+        for task, rung in zip(split["task"], split["rung"]):
+            x, y = rungs["rung"].tolist().index(rung), order.index(task)
+            ax.add_patch(Rectangle((x + 0.04, y + 0.04), 0.92, 0.92, fill=False, edgecolor="darkorange", lw=1.6))
         ax.set_xticklabels([f"{r}\n{sci(p)}" for r, p in zip(rungs["rung"], rungs["params"])], rotation=0, fontsize=8)
         ax.set_xlabel("rung and parameters (log-spaced)")
         ax.set_ylabel("task" if ax is axes[0] else "")
@@ -66,10 +69,33 @@ def emergence_map(table: pd.DataFrame) -> bytes:
     ladder = table["ladder"].iloc[0]
     fig.suptitle(
         f"Emergence map of ladder '{ladder}' over {n_seeds} seed{'s' if n_seeds > 1 else ''} (diamond: emergence "
-        "point pooled over seeds, bar: 95% bootstrap interval over seeds)",
+        "point pooled over seeds, bar: 95% bootstrap interval over seeds;\nticks: each seed's own point; orange "
+        "outline: seeds split all-or-nothing)",
         fontsize=10,
     )
     return _png(fig, dpi=120)
+
+
+def _mark_points(ax, table: pd.DataFrame, order: list[str], n_rungs: int) -> None:  # noqa: ANN001 - an Axes
+    """On each task's row of a heatmap (cell i centred at i + 0.5): the pooled point and its interval near the
+    bottom, each seed's own robust point as a tick near the top (censored seeds as triangles at the ends)."""
+    pooled = pooled_points(table).set_index("task")
+    seeds = seed_points(table)
+    last = n_rungs - 1
+    for row, task in enumerate(order):
+        p = pooled.loc[task]
+        if p["censoring"] == "none":
+            lo, hi = (float(np.clip(p[k], 0, last)) + 0.5 for k in ("low", "high"))
+            y = row + 0.8  # just below the cell's annotation
+            ax.plot([lo, hi], [y, y], color="crimson", lw=2, solid_capstyle="round")
+            ax.plot([p["position"] + 0.5], [y], marker="D", color="crimson", ms=5)
+        own = seeds[seeds["task"] == task]
+        inside = own.loc[own["robust_censoring"] == "none", "robust_position"] + 0.5
+        for colour, width in (("white", 3.0), ("black", 1.2)):  # a white halo keeps the ticks seen on dark cells
+            ax.plot(inside, np.full(len(inside), row + 0.2), ls="", marker="|", color=colour, ms=7, mew=width)
+        for side, x, marker in (("left", 0.1, "<"), ("right", n_rungs - 0.1, ">")):
+            if (own["robust_censoring"] == side).any():
+                ax.plot([x], [row + 0.2], marker=marker, color="black", mec="white", ms=5)
 
 
 def write_emergence_map(truth: GroundTruth) -> Path:
@@ -80,7 +106,7 @@ def write_emergence_map(truth: GroundTruth) -> Path:
     """
     path = truth.table_path.with_name(MAP_FILE)
     if truth.changed or not path.exists():
-        atomic_write(path, emergence_map(truth.table))
+        atomic_write(path, emergence_map(truth.table, truth.probabilities))
     return path
 
 

@@ -152,3 +152,29 @@ def verdicts(board: pd.DataFrame) -> list[str]:
                 f"{interval(r.vs_uninformed_low, r.vs_uninformed_high, '+.3f')})."
             )
     return lines
+
+
+BIMODAL_MARK = "*"  # a (task, rung) whose seeds split all-or-nothing, in the terminal grid and on the page
+BIMODAL_TEXT = (
+    "bimodal: the seeds split all-or-nothing, some below the midpoint between chance and the threshold, the "
+    "rest at or above the threshold, none between"
+)
+
+
+def share(p: float) -> str:
+    """A probability in at most three characters: 0, 1, or two decimals without the leading zero (.55)."""
+    if missing(p):
+        return "-"
+    text = f"{p:.2f}"
+    return {"0.00": "0", "1.00": "1"}.get(text, text.removeprefix("0"))
+
+
+def probability_help(row) -> str:  # noqa: ANN001 - a row of harness.truth.probability.probability_table
+    """One (task, rung) of the probability table in words: k/n seeds, the interval, whether bimodal."""
+    text = f"{row.n_have}/{row.n_seeds} seeds have it; 95% Jeffreys interval {row.low:.2f} to {row.high:.2f}"
+    return text + (f"; {BIMODAL_TEXT}" if bimodal(row.bimodal) else "")
+
+
+def bimodal(flag: object) -> bool:
+    """The probability table's bimodal flag as a plain bool: missing (the loss rows) is False."""
+    return not missing(flag) and bool(flag)

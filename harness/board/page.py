@@ -19,7 +19,18 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.board import figures
-from harness.board.fmt import Row, board_columns, interval, leaderboard_texts, number, sci, verdicts
+from harness.board.fmt import (
+    BIMODAL_MARK,
+    Row,
+    bimodal,
+    board_columns,
+    interval,
+    leaderboard_texts,
+    number,
+    probability_help,
+    sci,
+    verdicts,
+)
 from harness.files import atomic_write
 from harness.neurons import internals_table
 from harness.scoring import table
@@ -76,7 +87,9 @@ def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | No
         verdicts=verdicts(standings),
         across=[] if across is None else _across(across),
         rows=[{"kind": row.kind, "cells": _cells(row)} for row in standings.itertuples()],
-        map_png=_b64(figures.emergence_map(table)),
+        map_png=_b64(figures.emergence_map(table, board.truth.probabilities)),
+        probability=_probability_map(board.truth.probabilities, order),
+        bimodal_mark=BIMODAL_MARK,
         curves=curves,
         internals_png=_internals(board),
         cards=[_card(board, row, order) for row in standings.itertuples()],
@@ -106,6 +119,24 @@ def _across(table: pd.DataFrame) -> list[dict[str, str]]:
         }
         for r in table.itertuples()
     ]  # fmt: skip
+
+
+def _probability_map(probabilities: pd.DataFrame, order: list[str]) -> dict:
+    """The accuracy rows of the probability table as the page's grid: rungs, and per task its cells as text."""
+    acc = probabilities[probabilities["metric"] == "accuracy"]
+    rungs = acc.drop_duplicates("rung").sort_values("params")
+    cells = {(r.task, r.rung): r for r in acc.itertuples()}
+    rows = []
+    for task in order:
+        row = []
+        for rung in rungs["rung"]:
+            c = cells[(task, rung)]
+            row.append({
+                "text": f"{c.fraction:.2f}", "title": probability_help(c), "bimodal": bimodal(c.bimodal),
+                "shade": f"{0.05 + 0.45 * c.fraction:.2f}",
+            })  # fmt: skip
+        rows.append({"task": task, "cells": row})
+    return {"rungs": [{"rung": r, "params": sci(p)} for r, p in zip(rungs["rung"], rungs["params"])], "rows": rows}
 
 
 def _b64(png: bytes) -> str:

@@ -1,4 +1,4 @@
-"""Terminal tables (rich) of emergence, acceptance checks and the leaderboard."""
+"""Terminal tables (rich) of emergence, its probabilities, the acceptance checks and the leaderboard."""
 
 from __future__ import annotations
 
@@ -8,59 +8,95 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from rich.table import Table
 
-from harness.board.fmt import BoardColumn, Row, board_columns, interval, leaderboard_texts, number, sci, size_summary
+from harness.board.fmt import (
+    BIMODAL_MARK,
+    BIMODAL_TEXT,
+    BoardColumn,
+    Row,
+    bimodal,
+    board_columns,
+    interval,
+    leaderboard_texts,
+    number,
+    sci,
+    share,
+    size_summary,
+)
 from harness.scoring.table import by_importance, get, question_scores
-from harness.truth.acceptance import Check
-from harness.truth.emergence import fraction_emerged, rung_sizes, summarize, task_order
+from harness.truth.acceptance import Check, Verdict
+from harness.truth.emergence import rung_sizes, summarize, task_order
 
 if TYPE_CHECKING:  # for the annotation only: running a backtest is not the terminal's business
     from harness.methods.backtest import Backtest
 
+VERDICTS = {Verdict.PASS: "[green]pass[/]", Verdict.FAIL: "[red]FAIL[/]", Verdict.NA: "[dim]n/a[/]"}
 
-def emergence_grid(table: pd.DataFrame, metric: str) -> Table:
-    """Tasks by rungs: seeds with the capability per rung, then the emergence size over seeds."""
+
+def emergence_grid(table: pd.DataFrame, probabilities: pd.DataFrame, metric: str) -> Table:
+    """Tasks by rungs: per rung the seeds with the capability (k/n) over its 95% Jeffreys interval, a mark where
+    the seeds split all-or-nothing; then the emergence size pooled over seeds.
+
+    probabilities: the table of ``harness.truth.probability.probability_table``.
+    """
     one = table[table["metric"] == metric]
-    n_seeds = one["seed"].nunique()
     rungs = rung_sizes(one)
     bottom, top = int(rungs["params"].iloc[0]), int(rungs["params"].iloc[-1])
-    grid = fraction_emerged(one, metric)
+    cells = probabilities[probabilities["metric"] == metric].set_index(["task", "rung"])
     summary = summarize(one).set_index("task")
     thresholds = one.drop_duplicates("task").set_index("task")["threshold"]
     title = {
         "accuracy": "exact-match accuracy at or above the task's threshold",
         "loss": "answer loss (nats per token) at or below -ln(threshold) / answer length",
     }[metric]
-    out = Table(title=f"Seeds with the capability, {metric}: {title}", title_justify="left")
+    caption = "Per cell: seeds with the capability, and below it the 95% Jeffreys interval of the probability"
+    if metric == "accuracy":
+        caption += f"; {BIMODAL_MARK} {BIMODAL_TEXT}"
+    out = Table(
+        title=f"Seeds with the capability, {metric}: {title}", title_justify="left", caption=caption + ".",
+        caption_justify="left",
+    )  # fmt: skip
     out.add_column("task")
     out.add_column("threshold", justify="right")
     for rung, params in zip(rungs["rung"], rungs["params"]):
         out.add_column(f"{rung}\n{sci(params)}", justify="center")
     out.add_column("emerges at, pooled over seeds [95% over seeds]")
     for task in task_order(table, metric):
-        cells = []
+        texts = []
         for rung in rungs["rung"]:
-            k = round(grid.loc[task, rung] * n_seeds)
-            colour = "green" if k == n_seeds else ("yellow" if k else "dim")
-            cells.append(f"[{colour}]{k}/{n_seeds}[/]")
+            c = cells.loc[(task, rung)]
+            colour = "green" if c["n_have"] == c["n_seeds"] else ("yellow" if c["n_have"] else "dim")
+            mark = BIMODAL_MARK if bimodal(c["bimodal"]) else ""
+            texts.append(
+                f"[{colour}]{c['n_have']}/{c['n_seeds']}{mark}[/]\n[dim]{share(c['low'])}-{share(c['high'])}[/]"
+            )
         s = summary.loc[task]
         size = size_summary(s["log_low"], s["log_params"], s["log_high"], bottom, top)
         flags = (("n_regressed", "regressed"), ("n_budget_limited", "still rising"))
         notes = [f"{s[k]:.0f} {word}" for k, word in flags if s[k]]
         if notes:
             size += f"  ({', '.join(notes)})"
-        out.add_row(task, f"{thresholds[task]:.3g}", *cells, size)
+        out.add_row(task, f"{thresholds[task]:.3g}", *texts, size)
     return out
 
 
-def checks_table(checks: list[Check], seeds: str) -> Table:
-    """One set of acceptance checks; ``seeds`` says which seeds they judge."""
-    out = Table(
-        "check", "result", "detail", title=f"Acceptance checks of the ground truth (accuracy), {seeds}",
-        title_justify="left",
-    )  # fmt: skip
+def checks_table(checks: list[Check], title: str) -> Table:
+    """A set of acceptance checks under ``title``: each one's verdict, the seeds it judged and what it found."""
+    out = Table("check", "result", "seeds", "detail", title=title, title_justify="left")
     for c in checks:
-        out.add_row(c.name, "[green]pass[/]" if c.passed else "[red]FAIL[/]", c.detail)
+        out.add_row(c.name, VERDICTS[c.verdict], c.seeds, c.detail)
     return out
+
+
+def lottery_line(lottery: pd.DataFrame) -> str:
+    """The seed lottery (``harness.truth.acceptance.seed_lottery``) in one line: reported, judged by nothing."""
+    parts = [
+        f"{r.task} {r.spread:.2f}" + (f" ({r.n_censored} censored)" if r.n_censored else "")
+        for r in lottery.sort_values(["spread", "task"], ascending=[False, True]).itertuples()
+    ]
+    return (
+        "The seed lottery (reported, not judged): range of each interior task's per-seed robust points, in rung "
+        "intervals (a censored seed counts half an interval beyond the ladder's end): " + (", ".join(parts) or "none")
+    )
 
 
 FIXED_NOTES = (

@@ -73,6 +73,25 @@ def test_page_is_self_contained_and_escapes_user_text(site):
     assert html.count("<script>") == 1  # the page's own sorting script, nothing else
 
 
+def test_page_shows_the_probability_map(site):
+    """Per (task, rung) the fraction of seeds with the capability; k/n and the Jeffreys interval on hover."""
+    html = site["page"].read_text()
+    assert 'id="probability"' in html and 'href="#probability"' in html
+    table = html[html.index('<table class="probability">') :]
+    table = table[: table.index("</table>")]
+    cells = re.findall(r'<td(?: class="bimodal")? title="([^"]*)" style="[^"]*">([^<]*)</td>', table)
+    n_seeds = len(load_ladder("cpu").spec.seeds)
+    assert len(cells) == len(load_ladder("cpu").tasks) * len(load_ladder("cpu").rungs)
+    title, text = cells[0]
+    k = int(title.split("/")[0])
+    assert title.startswith(f"{k}/{n_seeds} seeds have it; 95% Jeffreys interval ")
+    assert text.rstrip("*") == f"{k / n_seeds:.2f}"
+    # Where the seeds split all-or-nothing, the cell is marked and its title says why.
+    marked = [(t, x) for t, x in cells if x.endswith("*")]
+    assert all("bimodal: the seeds split all-or-nothing" in t for t, _ in marked)
+    assert table.count('class="bimodal"') == len(marked)
+
+
 def test_script_names_are_refused_at_submission(site, tmp_path):
     data = yaml.safe_load(site["alice"].read_text())
     data["forecaster"] = SCRIPT_NAME

@@ -16,6 +16,7 @@ import pytest
 from harness.ladders.ladder import load_ladder
 from harness.training.schedule import log_steps
 from harness.training.store import COLUMNS
+from harness.truth.probability import COLUMNS as PROBABILITY_COLUMNS
 
 LADDER = load_ladder("smoke")
 
@@ -247,9 +248,20 @@ def test_emergence_on_fresh_results(reference, tmp_path):
     table = pd.read_parquet(copy / "emergence.parquet")
     assert set(table["task"]) == set(LADDER.spec.tasks) and set(table["metric"]) == {"accuracy", "loss"}
     assert len(table) == 2 * len(LADDER.spec.tasks) * len(LADDER.rungs) * len(LADDER.spec.seeds)
+    probabilities = pd.read_parquet(copy / "probabilities.parquet")
+    assert list(probabilities.columns) == PROBABILITY_COLUMNS and len(probabilities) == len(table) // len(
+        LADDER.spec.seeds
+    )
     assert (copy / "emergence_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # One seed cannot pass the acceptance checks: --check says so with exit status 1.
-    assert run("emergence", "--ladder", "smoke", "--out", str(tmp_path), "--check", check=False).returncode == 1
+    # One seed cannot pass the acceptance checks: --check says so with exit status 1, and names what fails.
+    proc = run("emergence", "--ladder", "smoke", "--out", str(tmp_path), "--check", check=False)
+    assert proc.returncode == 1
+    flat = " ".join(proc.stdout.split())
+    assert "Not accepted, failing: seeds (held-out 0)" in flat
+    # The smoke ladder declares no tuning seeds: reproducibility does not apply, and says so without failing.
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("│ reproducible ")]
+    assert len(lines) == 2 and all(line.split("│")[2].strip() == "n/a" for line in lines)
+    assert "reproducible" not in flat[flat.index("Not accepted") :]
 
 
 def test_emergence_judges_only_the_held_out_seeds(reference, tmp_path):
@@ -259,11 +271,14 @@ def test_emergence_judges_only_the_held_out_seeds(reference, tmp_path):
     ladder.write_text(LADDER.source.read_text().replace("seeds: [0]", "seeds: [0]\ntuning_seeds: [0]"))
     proc = run("emergence", "--ladder", str(ladder), "--out", str(tmp_path), "--check", check=False)
     assert proc.returncode == 1
-    assert "tuning seeds 0 (decisions looked at them)" in proc.stdout
-    assert "No held-out seeds measured" in proc.stdout and "held-out seeds 0" not in proc.stdout
+    assert "separation on the tuning seeds 0 (tuning decisions looked at them)" in proc.stdout
+    assert "judged: no held-out seeds" in proc.stdout and "No held-out seeds measured" in proc.stdout
+    flat = " ".join(proc.stdout.split())
+    assert "Not accepted, failing: seeds (held-out none), reproducible points (tuning 0 vs held-out none)" in flat
     # Undeclared, every seed is held out: judged, shown once.
     proc = run("emergence", "--ladder", "smoke", "--out", str(tmp_path), check=False)
-    assert "held-out seeds 0 (no decision looked at them)" in proc.stdout and "tuning seeds" not in proc.stdout
+    assert "judged: seeds 0 (the ladder declares no tuning seeds)" in proc.stdout
+    assert "For comparison" not in proc.stdout
 
 
 def test_emergence_without_results_is_a_clean_error(tmp_path):

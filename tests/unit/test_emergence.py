@@ -1,4 +1,4 @@
-"""Emergence extraction and the acceptance checks on hand-built curve tables with known answers."""
+"""Emergence extraction on hand-built curve tables with known answers."""
 
 import math
 
@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.truth.acceptance import Targets, acceptance_checks
 from harness.truth.emergence import (
     emergence_point,
     emergence_table,
@@ -133,71 +132,6 @@ def test_emergence_point_on_unsorted_input_is_the_callers_job():
     assert p.censoring == "none" and p.params == pytest.approx(10**4.5)
 
 
-def staggered(late_seed: bool = False) -> dict:
-    """Six tasks emerging in 3 intervals, one of them early, one never; 3 seeds.
-
-    late_seed: seed 2 of task a emerges at position 2.33 instead of 0.5.
-    """
-    finals = {}
-    for seed in range(3):
-        finals[("early", seed)] = [0.2, 0.8, 0.9, 0.9]
-        finals[("a", seed)] = [0.2, 0.25, 0.3, 0.9] if late_seed and seed == 2 else [0.2, 0.8, 0.9, 0.9]
-        finals[("b", seed)] = [0.1, 0.3, 0.7, 0.9]
-        finals[("c", seed)] = [0.1, 0.3, 0.6, 0.9]
-        finals[("d", seed)] = [0.0, 0.1, 0.3, 0.8]
-        finals[("e", seed)] = [0.0, 0.0, 0.2, 0.7]
-        finals[("never", seed)] = [0.0, 0.0, 0.0, 0.1]
-    return finals
-
-
-def thresholds(finals: dict) -> dict:
-    return {"accuracy": {task: 0.5 for task, _ in finals}}
-
-
-def walls(seconds: float) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(f"r{i}", s, seconds) for i in range(4) for s in range(3)], columns=["rung", "seed", "wall_time_s"]
-    )
-
-
-def small_targets() -> Targets:
-    return Targets(min_inside=6, min_intervals=3, early_position=1.0)
-
-
-def test_checks_pass_on_a_staggered_ladder():
-    finals = staggered()
-    results = {
-        c.name: c
-        for c in acceptance_checks(
-            emergence_table(curves(finals, settled=True), thresholds(finals)), walls(60), small_targets()
-        )
-    }
-    assert all(c.passed for c in results.values()), results
-    assert "never" in results["unlearned at top"].detail and "early" in results["learned early"].detail
-
-
-def test_checks_fail_when_seeds_disagree_or_time_runs_over():
-    finals = staggered(late_seed=True)
-    results = {
-        c.name: c
-        for c in acceptance_checks(
-            emergence_table(curves(finals, settled=True), thresholds(finals)), walls(300), small_targets()
-        )
-    }
-    assert not results["seeds agree"].passed and "a 1.83" in results["seeds agree"].detail
-    assert not results["time"].passed  # 4 rungs x 300 s = 20 min per seed
-    assert results["inside"].passed
-
-
-def test_checks_fail_with_too_few_seeds_or_tasks():
-    finals = {k: v for k, v in staggered().items() if k[1] == 0 and k[0] in ("a", "never")}
-    results = {
-        c.name: c
-        for c in acceptance_checks(emergence_table(curves(finals), thresholds(finals)), walls(1), small_targets())
-    }
-    assert not results["seeds"].passed and not results["inside"].passed and not results["intervals"].passed
-
-
 # Accuracy of addition at the last step, rungs c0..c7, on three seeds nobody tuned on (issue 16).
 ADDITION = {
     3: [0.03, 0.00, 0.11, 0.02, 0.88, 0.09, 1.0, 1.0],
@@ -268,13 +202,6 @@ def test_budget_limited_is_below_threshold_and_still_rising():
     loss = curves({("a", 0): [1.0, 0.79]}, metric="loss", mid={("a", 0, 0): 1.0, ("a", 0, 1): 1.0})
     flags = emergence_table(loss, {"loss": {"a": 0.5}}).set_index("rung")["budget_limited"]
     assert flags.tolist() == [False, True]
-
-
-def test_budget_check_counts_interior_questions():
-    finals = staggered()
-    table = emergence_table(curves(finals), thresholds(finals))  # every curve still rising at the end
-    budget = {c.name: c for c in acceptance_checks(table, walls(60), small_targets())}["budget"]
-    assert not budget.passed and budget.detail.startswith("27 of 72")
 
 
 def test_a_seed_in_order_keeps_the_strict_interpolation():

@@ -7,7 +7,7 @@ and any lower rank; siblings of one rank do not import each other):
     1  harness/tasks/        the synthetic tasks and their vocabulary
     2  harness/ladders/      the ladder file, its resolved rungs and tasks, its hash; the model families
     3  harness/training/     data, the Lightning loop, the results store, executors
-    4  harness/truth/        emergence read off the curves, acceptance checks
+    4  harness/truth/        emergence read off the curves, its probabilities, acceptance checks
     4  harness/neurons/      checkpoints loaded for study, recording activations
     5  harness/forecasts/    prediction files, the ledger, the extrapolation track, blindness
     6  harness/scoring/      scoring rules, the score table, scores.parquet, rankings per ladder and across ladders
@@ -116,7 +116,14 @@ def test_an_upward_import_is_caught():
 
 @pytest.mark.parametrize(
     "module",
-    ["harness.scoring.rules", "harness.scoring.ranking", "harness.truth.emergence", "harness.truth.acceptance"],
+    [
+        "harness.scoring.rules",
+        "harness.scoring.ranking",
+        "harness.truth.emergence",
+        "harness.truth.acceptance",
+        "harness.truth.probability",
+        "harness.truth.reproducibility",
+    ],
 )
 def test_pure_rules_import_no_torch(module):
     """Scoring, ranking and emergence are pure pandas: importing them must not load torch."""
