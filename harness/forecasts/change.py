@@ -69,8 +69,11 @@ def check(predictions: Path, base_ref: str, now: dt.datetime | None = None) -> C
     repo = Repo.around(predictions)
     base, head = repo.commit(base_ref, "--base"), repo.commit("HEAD", "HEAD")
     change = Change(repo, repo.inside(predictions), base_ref, base, head)
+    old, new = (repo.show(commit, change.ledger) for commit in (change.base, change.head))
+    if old is None and new is None:
+        raise _no_ledger(change.ledger, base_ref)
+    old, new = old or b"", new or b""
     problems, added = _paths(change)
-    old, new = (repo.show(commit, change.ledger) or b"" for commit in (change.base, change.head))
     found, kept = _growth(change, old, new)
     problems += found
     scanned = scan_data(new, Path(change.ledger))
@@ -268,6 +271,8 @@ def rebase(predictions: Path, onto_ref: str) -> Rebased:
             f"'{onto_ref}' is not merged into this branch. Run 'git merge {onto_ref}' first (a conflict in {path} is "
             f"expected; this command resolves it), then 'ladder ledger rebase --onto {onto_ref}' again."
         )
+    if repo.show(onto, path) is None and repo.show(head, path) is None:
+        raise _no_ledger(path, onto_ref)
     theirs = _intact(repo.show(onto, path) or b"", path, onto_ref)
     mine = _intact(repo.show(head, path) or b"", path, "HEAD")
     known = {_key(r) for r in theirs.records}
@@ -288,6 +293,13 @@ def rebase(predictions: Path, onto_ref: str) -> Rebased:
     with lock(target.parent):
         atomic_write(target, result)
     return rebased
+
+
+def _no_ledger(path: str, ref: str) -> UserError:
+    return UserError(
+        f"Neither {ref} nor HEAD has {path}: run the command at the root of a clone of the benchmark, or give "
+        "--predictions DIR, the predictions folder inside it."
+    )
 
 
 def _key(record: Entry | Migration) -> object:

@@ -89,6 +89,12 @@ def test_a_good_change_passes(repo):
     assert "the ledger only grew and its chain holds" in out
 
 
+def test_a_folder_without_a_ledger_is_refused(repo):
+    message = cli_fails("check-change", "--base", "main", "--predictions", str(repo / "ladders" / "predictions"))
+    assert "Neither main nor HEAD has ladders/predictions/ledger.jsonl: run the command at the root" in message
+    assert "'nope' is not a commit in" in cli_fails("check-change", "--base", "nope", "--predictions", str(repo))
+
+
 def test_an_edited_old_line_fails_though_its_chain_was_recomputed(repo):
     git(repo, "checkout", "-q", "-b", "edit")
     rewrite(repo, lambda alice: replace(alice, submitted_at="2020-01-01T00:00:00+00:00"))
