@@ -28,6 +28,13 @@ def check_change(base: str, predictions: Path) -> None:
     found = check(predictions, base)
     for problem in found.problems:
         console.print(f"[red]PROBLEM[/red] {problem.message}", soft_wrap=True)
+    if found.others:
+        listed = ", ".join(found.others[:5]) + (", ..." if len(found.others) > 5 else "")
+        console.print(
+            f"It also changes {len(found.others)} file{'s' * (len(found.others) != 1)} outside the record of "
+            f"forecasts, not checked here (code or docs: for a reviewer): {listed}",
+            soft_wrap=True,
+        )
     span = f"from {base} ({found.base[:12]}) to HEAD ({found.head[:12]})"
     if found.problems:
         n = len(found.problems)

@@ -22,6 +22,7 @@ base's ledger followed by this branch's own lines, re-chained onto it, each line
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from harness.files import atomic_write, sha256_bytes
 from harness.forecasts.git import CHANGED, Repo
 from harness.forecasts.ledger import LEDGER, RESERVED, STORED_NAME, Entry, Migration, Scan, chain, lock, scan_data
 from harness.forecasts.schema import load_forecast
-from harness.ladders.ladder import ladder_folders
+from harness.ladders.ladder import NAME_PATTERN, ladder_folders
 
 # A forecast's time comes from its author's clock; CI's may differ by this much without the time being called
 # "in the future".
@@ -45,6 +46,7 @@ class Checked:
 
     problems: list[Problem]
     added: list[Entry]
+    others: list[str]  # files changed outside the record (code, docs): not checked here, for a reviewer
     base: str
     head: str
 
@@ -73,7 +75,7 @@ def check(predictions: Path, base_ref: str, now: dt.datetime | None = None) -> C
     if old is None and new is None:
         raise _no_ledger(change.ledger, base_ref)
     old, new = old or b"", new or b""
-    problems, added = _paths(change)
+    problems, added, others = _paths(change)
     found, kept = _growth(change, old, new)
     problems += found
     scanned = scan_data(new, Path(change.ledger))
@@ -83,12 +85,13 @@ def check(predictions: Path, base_ref: str, now: dt.datetime | None = None) -> C
     fresh = [(number, record) for number, record in enumerate(scanned.records, 1) if number > kept]
     problems += _submissions(change, fresh, added, now or dt.datetime.now(dt.UTC))
     entries = [record for _, record in fresh if isinstance(record, Entry)]
-    return Checked(problems, entries, change.base, change.head)
+    return Checked(problems, entries, others, change.base, change.head)
 
 
-def _paths(change: Change) -> tuple[list[Problem], set[str]]:
-    """Problems of the files the change touches outside the ledger, and the stored forecasts it adds."""
-    problems, added = [], set()
+def _paths(change: Change) -> tuple[list[Problem], set[str], list[str]]:
+    """Problems of the files the change touches outside the ledger, the stored forecasts it adds, and the files it
+    changes outside the record."""
+    problems, added, others = [], set(), []
     for status, path in change.repo.changes(change.base, change.head):
         what, undo = f"is {CHANGED.get(status, 'changed')} by this change", _undo(change, status, path)
         top = path.split("/", 1)[0]
@@ -114,7 +117,9 @@ def _paths(change: Change) -> tuple[list[Problem], set[str]]:
                 added.add(path)
         elif path == change.ledger and status == "D":
             problems.append(Problem.of(path, f"{what}; the ledger is append-only", undo))
-    return problems, added
+        elif top not in ("results", "rounds") and path != change.ledger:
+            others.append(path)
+    return problems, added, others
 
 
 def _undo(change: Change, status: str, path: str) -> str:
@@ -169,6 +174,10 @@ def _submissions(
                     what = f"{line} is a migration record; a change may add only submissions (ladder submit)"
                     problems.append(Problem.of(Path(change.ledger), what, "Remove it."))
                     continue
+                misnamed = _misnamed(change, line, record)
+                if misnamed is not None:  # a path nothing else may touch (it could lead out of the folder)
+                    problems.append(misnamed)
+                    continue
                 recorded.add(f"{change.predictions}/{record.file}")
                 problems += _submission(change, line, record, added, snapshot)
                 problems += _times(change, line, record, now)
@@ -192,10 +201,6 @@ def _submission(change: Change, line: str, entry: Entry, added: set[str], snapsh
     if path not in added:
         what = f"{line} records {path}, which {change.base_ref} already holds; a stored forecast is recorded once"
         problems.append(Problem.of(ledger, what, "Remove the line."))
-    ext = entry.file.rsplit(".", 1)[-1]
-    named = f"{entry.ladder}/{entry.forecaster}-{entry.sha256[:16]}.{ext}"
-    if entry.file != named or ext not in ("yaml", "json"):
-        problems.append(Problem.of(ledger, f"{line} names its file {entry.file}, not {named}", "Submit it again."))
     if RESERVED.get(entry.forecaster, "forecaster") != entry.kind:
         what = f"{line} is of kind '{entry.kind}' for forecaster '{entry.forecaster}'"
         problems.append(Problem.of(ledger, what, "Only the built-in forecasters' names are baselines or oracles."))
@@ -211,6 +216,17 @@ def _submission(change: Change, line: str, entry: Entry, added: set[str], snapsh
             what = f"{line} has {field} {mine!r}, but its file {path} says {theirs!r}"
             problems.append(Problem.of(ledger, what, "Submit the file with 'ladder submit' rather than by hand."))
     return problems
+
+
+def _misnamed(change: Change, line: str, entry: Entry) -> Problem | None:
+    """A problem if the line's file is not ``<ladder>/<forecaster>-<sha16>.yaml|json`` of its own fields."""
+    ext = entry.file.rsplit(".", 1)[-1]
+    named = f"{entry.ladder}/{entry.forecaster}-{entry.sha256[:16]}.{ext}"
+    parts = entry.file.split("/")
+    if entry.file == named and re.match(NAME_PATTERN, entry.ladder) and len(parts) == 2 and STORED_NAME.match(parts[1]):
+        return None
+    what = f"{line} names its file {entry.file!r}, not <ladder>/<forecaster>-<sha256[:16]>.yaml|json of its fields"
+    return Problem.of(Path(change.ledger), what, "Submit the file with 'ladder submit' rather than by hand.")
 
 
 def _times(change: Change, line: str, entry: Entry, now: dt.datetime) -> list[Problem]:

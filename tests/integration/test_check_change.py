@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,6 +114,19 @@ def test_a_rewritten_result_fails(repo):
     assert code == 2
     assert "'results/smoke/curves.parquet' is modified by this change; a forecast's change never touches" in out
     assert "git checkout main -- results/smoke/curves.parquet" in out
+
+
+def test_a_line_naming_a_file_outside_its_folder_is_refused_and_nothing_is_read_or_written_there(repo):
+    git(repo, "checkout", "-q", "-b", "escape")
+    submit(repo, "bob", 0.6)
+    rewrite(repo, lambda bob: replace(bob, file="../../escape-check-change.yaml"))
+    (repo / "notes.md").write_text("code and docs may change too; a reviewer reads them")
+    commit(repo, "bob, elsewhere")
+    code, out = check(repo)
+    assert code == 2
+    assert "line 2 names its file '../../escape-check-change.yaml', not <ladder>/<forecaster>-<sha256[:16]>" in out
+    assert "It also changes 1 file outside the record of forecasts, not checked here" in out and "notes.md" in out
+    assert not (Path(tempfile.gettempdir()) / "escape-check-change.yaml").exists()
 
 
 def test_a_forged_chain_fails(repo):
