@@ -96,18 +96,18 @@ def _paths(change: Change) -> tuple[list[Problem], set[str], list[str]]:
         what, undo = f"is {CHANGED.get(status, 'changed')} by this change", _undo(change, status, path)
         top = path.split("/", 1)[0]
         if top == "results":
-            problems.append(Problem.of(path, f"{what}; a forecast's change never touches measured results", undo))
+            problems.append(Problem.of(Path(path), f"{what}; a forecast's change never touches measured results", undo))
         elif top == "rounds" and status != "A":
-            problems.append(Problem.of(path, f"{what}; rounds are never changed once drawn", undo))
+            problems.append(Problem.of(Path(path), f"{what}; rounds are never changed once drawn", undo))
         elif path.startswith(change.predictions + "/") and path != change.ledger:
             parts = path[len(change.predictions) + 1 :].split("/")
             stored = len(parts) == 2 and STORED_NAME.match(parts[1]) is not None
             if status != "A":
-                problems.append(Problem.of(path, f"{what}; stored forecasts are immutable", undo))
+                problems.append(Problem.of(Path(path), f"{what}; stored forecasts are immutable", undo))
             elif not stored:
                 problems.append(
                     Problem.of(
-                        path,
+                        Path(path),
                         f"{what} but is not a stored forecast: only {LEDGER} and <ladder>/<forecaster>-<sha16>.yaml "
                         f"or .json, written by 'ladder submit', belong in {change.predictions}/",
                         f"Move it out of {change.predictions}/ (git rm --cached {path}).",
@@ -116,7 +116,7 @@ def _paths(change: Change) -> tuple[list[Problem], set[str], list[str]]:
             else:
                 added.add(path)
         elif path == change.ledger and status == "D":
-            problems.append(Problem.of(path, f"{what}; the ledger is append-only", undo))
+            problems.append(Problem.of(Path(path), f"{what}; the ledger is append-only", undo))
         elif top not in ("results", "rounds") and path != change.ledger:
             others.append(path)
     return problems, added, others
@@ -145,7 +145,7 @@ def _growth(change: Change, old: bytes, new: bytes) -> tuple[list[Problem], int]
             f"Re-chain them onto {ref}'s: git merge {ref} (a conflict in {path} is expected), ladder ledger rebase "
             f"--onto {ref}, git add {path}, git commit; every stored forecast and its time stay as they are."
         )
-        return [Problem.of(path, what, fix)], forked.count(b"\n")
+        return [Problem.of(Path(path), what, fix)], forked.count(b"\n")
     olds, news = old.splitlines(keepends=True), new.splitlines(keepends=True)
     same = next((i for i, (a, b) in enumerate(zip(olds, news)) if a != b), min(len(olds), len(news)))
     how = "differs from" if same < len(news) else "is missing; it was"
@@ -154,7 +154,7 @@ def _growth(change: Change, old: bytes, new: bytes) -> tuple[list[Problem], int]
         "be removed or move"
     )
     fix = f"Restore {ref}'s lines: git checkout {ref} -- {path}, then submit again what this change adds."
-    return [Problem.of(path, what, fix)], len(olds) if len(news) >= len(olds) else same
+    return [Problem.of(Path(path), what, fix)], len(olds) if len(news) >= len(olds) else same
 
 
 def _submissions(
@@ -183,7 +183,7 @@ def _submissions(
                 problems += _times(change, line, record, now)
     for path in sorted(added - recorded):
         what = "is a stored forecast that no new ledger line records"
-        problems.append(Problem.of(path, what, "Submit it with 'ladder submit FILE' and commit the ledger line."))
+        problems.append(Problem.of(Path(path), what, "Submit it with 'ladder submit FILE' and commit the ledger line."))
     return problems
 
 
