@@ -48,6 +48,29 @@ def atomic_write(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+def create_new(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` only if nothing is there; False, with nothing written, if something is.
+
+    Create-or-fail and whole at once: the bytes are written to a temporary file in the same folder, which a hard
+    link then gives the final name; the link fails when the name exists, so of two writers racing for one name
+    exactly one wins, and a reader never sees half a file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

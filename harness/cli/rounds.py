@@ -23,10 +23,23 @@ def round() -> None:  # noqa: A001 - the verb users type
     help="Seed of the draw; the round is a pure function of (template, seed) [default: the smallest free from 1].",
 )
 @click.option("--name", help="The round's ladder name [default: TEMPLATE-rSEED].")
+@click.option(
+    "--rounds",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Draw into this folder instead of the checkout's rounds/ (a scratch draw, a test); rounds there are "
+    "then given to other commands by path.",
+)
 @PREDICTIONS
 @RESULTS
-def new(template: str, seed: int | None, name: str | None, predictions: Path, out: Path) -> None:
+def new(template: str, seed: int | None, name: str | None, rounds: Path | None, predictions: Path, out: Path) -> None:
     """Draw a round from TEMPLATE: every task at another setting, written to rounds/, every method's forecast in."""
+    from harness.ladders.ladder import ladder_folders
+
+    with ladder_folders(rounds=rounds):
+        _new(template, seed, name, predictions, out)
+
+
+def _new(template: str, seed: int | None, name: str | None, predictions: Path, out: Path) -> None:
     from harness.ladders.ladder import load_ladder
     from harness.rounds.catalog import new_round, resolving_cost
 

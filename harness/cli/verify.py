@@ -62,7 +62,7 @@ def verify(ladder_name: str | None, repair: bool, predictions: Path, out: Path) 
 
 @main.group()
 def ledger() -> None:
-    """The hash-chained ledger of submissions: verify its chain, migrate an old one."""
+    """The hash-chained ledger of submissions: verify its chain, migrate an old one, re-chain a branch's lines."""
 
 
 @ledger.command(name="verify")

@@ -121,7 +121,12 @@ def chain(records: list[Entry | Migration], prev: str) -> list[bytes]:
 def scan(predictions: Path) -> Scan:
     """Read and check ``predictions/ledger.jsonl`` up to its first problem (an absent ledger is empty and fine)."""
     path = predictions / LEDGER
-    data = path.read_bytes() if path.exists() else b""
+    return scan_data(path.read_bytes() if path.exists() else b"", path)
+
+
+def scan_data(data: bytes, path: Path) -> Scan:
+    """Check the bytes of a ledger (read from disk, or from a git commit) up to the first problem; ``path`` names
+    the file in messages."""
     records, prev, offset = [], GENESIS, 0
     lines = data.split(b"\n")
     complete, tail = lines[:-1], lines[-1]  # the part after the last newline is empty unless a write was torn
@@ -145,6 +150,12 @@ def scan(predictions: Path) -> Scan:
         repair = "Run 'ladder verify --repair' to add it."
         return Scan(records, prev, offset, Problem.of(path, what, repair), tail, whole=True)
     return Scan(records, prev, offset, None, None)
+
+
+def lock(predictions: Path) -> FileLock:
+    """The ledger's lock: every append and rewrite holds it. One object per folder in a process, so a caller that
+    holds it (``ladder round new``, creating a round and submitting its forecasts as one step) may submit inside."""
+    return FileLock(predictions / ".ledger.lock", timeout=60, is_singleton=True)
 
 
 def read_ledger(predictions: Path) -> list[Entry]:
@@ -202,7 +213,7 @@ def add(
         raise ValueError(f"a {kind} forecast must use its reserved name, not '{forecast.forecaster}'")
     sha = sha256_bytes(data)
     predictions.mkdir(parents=True, exist_ok=True)
-    with FileLock(predictions / ".ledger.lock", timeout=60):
+    with lock(predictions):
         ledger = _intact(predictions)
         for entry in _entries(ledger):
             if entry.sha256 == sha and entry.forecaster == forecast.forecaster:
@@ -269,7 +280,7 @@ def repair(predictions: Path, out: Path) -> list[str]:
     repaired, only restored.
     """
     done: list[str] = []
-    with FileLock(predictions / ".ledger.lock", timeout=60):
+    with lock(predictions):
         result = scan(predictions)
         if result.problem is not None and result.torn is None:
             raise Damaged(result.problem.message)
@@ -301,7 +312,7 @@ def migrate(predictions: Path, now: dt.datetime | None = None) -> int:
     stays on the record. A ledger already chained is left alone (returns 0).
     """
     path = predictions / LEDGER
-    with FileLock(predictions / ".ledger.lock", timeout=60):
+    with lock(predictions):
         if not path.exists() or scan(predictions).problem is None:
             return 0
         old = path.read_bytes()

@@ -16,6 +16,8 @@ import hashlib
 import itertools
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -238,6 +240,22 @@ class Ladder:
     def cli_name(self) -> str:
         """What to pass to ``--ladder`` to get this ladder again: its name if built in, else its path."""
         return self.name if self.source.parent in (LADDER_DIR, ROUND_DIR) else str(self.source)
+
+
+@contextmanager
+def ladder_folders(ladders: Path | None = None, rounds: Path | None = None) -> Iterator[None]:
+    """Inside the block, built-in ladders are read from ``ladders`` and rounds from (and drawn into) ``rounds``.
+
+    For another checkout's files (``ladder check-change`` reads a commit's ladders) and ``ladder round new
+    --rounds DIR``; either left out keeps its folder.
+    """
+    global LADDER_DIR, ROUND_DIR
+    saved = LADDER_DIR, ROUND_DIR
+    LADDER_DIR, ROUND_DIR = ladders or LADDER_DIR, rounds or ROUND_DIR
+    try:
+        yield
+    finally:
+        LADDER_DIR, ROUND_DIR = saved
 
 
 def builtin_ladders() -> list[str]:

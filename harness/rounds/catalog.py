@@ -6,8 +6,9 @@ registered forecasting method that answers the blind track (the built-ins
 uninformed, and template-prior when the template has results, and each method
 an installed package registers, ``harness.methods.registry``) forecasts the
 drawn round first; a method that fails stops the round with nothing written.
-Then the round's file is written once and the forecasts are submitted to the
-ledger, before anything of the round is trained.
+Then the round's file is created (never replaced: of two draws of one name at
+once, exactly one writes it) and its forecasts are submitted to the ledger, as
+one step under the ledger's lock, before anything of the round is trained.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from harness.errors import UserError
-from harness.files import atomic_write
-from harness.forecasts import blindness
+from harness.files import create_new
+from harness.forecasts import blindness, ledger
 from harness.forecasts.ledger import Entry, read_ledger
 from harness.forecasts.schema import Forecast
 from harness.ladders.ladder import (
@@ -69,20 +70,29 @@ def new_round(template_name: str, seed: int | None, name: str | None, prediction
         raise UserError(f"--name '{name}' is not a valid ladder name: use lower-case letters, digits, '-' and '_'.")
     path = round_path(name)
     if name in builtin_ladders() or path.exists():
-        raise UserError(
-            f"A ladder named '{name}' exists ({path if path.exists() else 'a built-in ladder'}); rounds are never "
-            "overwritten. Choose another --seed or --name."
-        )
+        raise _exists(name, path)
     text = round_text(template, seed, name, command)
     with tempfile.TemporaryDirectory() as scratch:  # validated and forecast before anything is written where it stays
         probe = Path(scratch) / f"{name}.yaml"
         probe.write_text(text, encoding="utf-8")
         made, skipped = blind_forecasts(parse_ladder(probe), template, out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text.encode("utf-8"))
-    ladder = load_ladder(name)
-    submitted = [record_answer(forecast, ladder, method, predictions, out)[0] for forecast, method in made]
+    # One step under the ledger's lock: the file is created only if no other draw made it meanwhile (two at once
+    # both pass the check above), and its forecasts are submitted before any other submission can land; the loser
+    # of a race writes neither the file nor a ledger line.
+    with ledger.lock(predictions):
+        read_ledger(predictions)  # a damaged ledger is refused before the round exists
+        if not create_new(path, text.encode("utf-8")):
+            raise _exists(name, path)
+        ladder = load_ladder(name)
+        submitted = [record_answer(forecast, ladder, method, predictions, out)[0] for forecast, method in made]
     return NewRound(ladder, path, submitted, skipped)
+
+
+def _exists(name: str, path: Path) -> UserError:
+    return UserError(
+        f"A ladder named '{name}' exists ({path if path.exists() else 'a built-in ladder'}); rounds are never "
+        "overwritten. Choose another --seed or --name."
+    )
 
 
 def resolving_cost(ladder: Ladder, template: Ladder, out: Path) -> str:
