@@ -12,6 +12,7 @@ from torch import nn
 from harness.ladders.families import FAMILIES
 from harness.ladders.ladder import load_ladder
 from harness.neurons.internals import measure_names, measures, probes_of
+from harness.neurons.internals_table import MEASURES
 from harness.neurons.measures.heads import attention_scores, probe
 from harness.neurons.measures.probes import TaskProbe
 from harness.neurons.measures.weights import fourier_share, weight_norms
@@ -118,3 +119,9 @@ def test_measures_of_every_task_of_a_ladder_and_their_names():
     assert per_task == {"copy": {"solved_share", "source_attention"}, "mod_add": {"solved_share", "fourier_share"}}
     assert (table.loc[table["measure"] == "source_attention"].groupby("layer").size() == rung.config.n_heads).all()
     assert measure_names(ladder) == set(table["measure"])
+
+
+@pytest.mark.parametrize("name", ["cpu", "mixer"])
+def test_every_measure_written_is_described_for_the_board(name):
+    """The figure reads each measure's label and reduction from internals_table.MEASURES."""
+    assert measure_names(load_ladder(name)) <= set(MEASURES)
