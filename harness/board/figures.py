@@ -317,8 +317,8 @@ def _internals_at_emergence(fig, internals, curves, acc, order, names, cols) -> 
                for name, color in palette.items()]  # fmt: skip
     fig.legend(handles=handles, fontsize=7, loc="outside lower center", ncols=len(handles))
     fig.suptitle(
-        "At the rung where each task emerges, over training steps (log): accuracy (mean over seeds) and the progress "
-        "measures of the model and of the task, scaled to their range; dashed: median emergence step",
+        "At the rung where each task emerges, over training steps (log): accuracy and the measures of the model and "
+        "the task, scaled to their range; dashed: median emergence step",
         fontsize=9,
     )
 
@@ -334,7 +334,9 @@ def _internals_of_measure(by_size, by_step, internals, name, task_colors, rung_c
         by_size.plot(line.index, line.to_numpy(), marker=".", lw=1.2, color=task_colors.get(task, "black"))
     over = values[values["step"] > 0].groupby(["params", "rung", "step"])["value"].mean()
     for (_, rung), part in over.groupby(level=["params", "rung"]):
-        by_step.plot(part.index.get_level_values("step"), part.to_numpy(), lw=1.2, color=rung_colors.get(rung))
+        by_step.plot(
+            part.index.get_level_values("step"), part.to_numpy(), marker=".", ms=3, lw=1.2, color=rung_colors.get(rung)
+        )
     label = _internals_label(name)
     for ax, x in ((by_size, "parameters (log)"), (by_step, "training step (log)")):
         ax.set_xscale("log")

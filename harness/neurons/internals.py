@@ -41,6 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import torch
 from torch import nn
 
 from harness.errors import UserError
@@ -74,9 +75,11 @@ def probes_of(ladder: Ladder) -> list[TaskProbe]:
 
 
 def measure_names(ladder: Ladder) -> set[str]:
-    """The measures this code writes for ``ladder``'s checkpoints (measured on its first rung, untrained)."""
+    """The measures this code writes for ``ladder``'s checkpoints (measured on its first rung, untrained; the
+    initialisation draws from a fork of torch's generator, so the caller's stream is left as it was)."""
     rung = ladder.rungs[0]
-    model = FAMILIES.get(ladder.spec.family).build(rung.config).eval()
+    with torch.random.fork_rng():
+        model = FAMILIES.get(ladder.spec.family).build(rung.config).eval()
     return set(measures(model, rung.config.n_ctx, probes_of(ladder))["measure"])
 
 
