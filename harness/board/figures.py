@@ -19,6 +19,7 @@ from matplotlib.patches import Rectangle
 
 from harness.board.fmt import sci
 from harness.files import atomic_write
+from harness.neurons.internals_table import MEASURES
 from harness.truth.emergence import pooled_points, rung_sizes, seed_points, task_order
 from harness.truth.ground_truth import GroundTruth
 
@@ -255,41 +256,78 @@ def _reliability(ax: Axes, questions: pd.DataFrame) -> None:
 
 
 def internals_figure(internals: pd.DataFrame, curves: pd.DataFrame, table: pd.DataFrame) -> bytes:
-    """For each task, at the rung where it emerges: its accuracy and the progress measures over training.
+    """The progress measures beside the curves, in two parts.
 
-    internals: ``internals.parquet`` rows (``harness.neurons.internals``); curves: ``curves.parquet`` rows;
-    table: the emergence table. The rung shown is the first that at least half the seeds end with the
-    capability (the top rung if none). Each measure is the mean over seeds, scaled to its range over that
-    rung's checkpoints (0 its lowest, 1 its highest): the total weight norm, the best head's induction and
-    previous-token scores, and for mod_add tasks the Fourier share. The dashed line is the median over seeds
-    of the rung's emergence step.
+    Top, one panel per task at the rung where it emerges (the first that at least half the seeds end with
+    the capability; the top rung if none): its accuracy and, scaled to their range over that rung's checkpoints
+    (0 its lowest, 1 its highest), the model's measures and the task's own (its solved share aside, which is
+    its accuracy on the probe). Dashed: the median over seeds of the rung's emergence step.
+    Below, two panels per measure: its value at each pair's final checkpoint over rung size (one line per
+    task), and over training (one line per rung, averaged over the measure's tasks). Every value is a mean over
+    seeds of one number per checkpoint, made as ``internals_table.MEASURES`` says (the best head of every
+    layer, the weight norms summed over blocks, sparse parity's first block). internals: ``internals.parquet``
+    rows; curves: ``curves.parquet`` rows; table: the emergence table. Measures a table lacks (one written
+    before they existed) are left out.
     """
     acc = table[table["metric"] == "accuracy"]
     order = task_order(table)
+    present = set(internals["measure"])
+    names = [m for m in MEASURES if m in present] + sorted(present - set(MEASURES))
+    cols = 4
+    top_rows, bottom_rows = math.ceil(len(order) / cols), math.ceil(len(names) * 2 / cols)
+    fig = Figure(figsize=(3.2 * cols, 2.5 * (top_rows + bottom_rows) + 1.4), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[top_rows + 0.4, bottom_rows + 0.3])
+    _internals_at_emergence(top, internals, curves, acc, order, [m for m in names if m != "solved_share"], cols)
+    axes = bottom.subplots(bottom_rows, cols, squeeze=False).ravel()
+    sizes = rung_sizes(acc)["rung"].tolist()
+    task_colors = dict(zip(order, sns.color_palette("tab10", len(order))))
+    rung_colors = dict(zip(sizes, sns.color_palette("viridis", len(sizes))))
+    for i, name in enumerate(names):
+        _internals_of_measure(axes[2 * i], axes[2 * i + 1], internals, name, task_colors, rung_colors)
+    for ax in axes[2 * len(names) :]:
+        ax.set_visible(False)
+    handles = [Line2D([], [], color=c, marker=".", label=t) for t, c in task_colors.items()]
+    handles += [Line2D([], [], color="black", marker=".", label="whole model")]
+    handles += [Line2D([], [], color=c, lw=1.5, label=r) for r, c in rung_colors.items()]
+    bottom.legend(handles=handles, fontsize=7, loc="outside lower center", ncols=min(len(handles), 11))
+    bottom.suptitle(
+        "Each measure at the final checkpoint over size (one line per task) and over training (one line per rung, "
+        "mean over the measure's tasks); means over seeds",
+        fontsize=9,
+    )
+    return _png(fig)
+
+
+def _internals_reduced(rows: pd.DataFrame, name: str) -> pd.Series:
+    """One value per checkpoint (rung, params, seed, step) of one measure's rows of one task, as MEASURES says."""
+    how = MEASURES[name].reduce if name in MEASURES else "max"
+    keys = ["rung", "params", "seed", "step"]
+    if how == "first":
+        rows, how = rows[rows["layer"] == rows.groupby(keys)["layer"].transform("min")], "max"
+    return rows.groupby(keys)["value"].agg(how)
+
+
+def _internals_label(name: str) -> str:
+    return MEASURES[name].label if name in MEASURES else name
+
+
+def _internals_at_emergence(fig, internals, curves, acc, order, names, cols) -> None:  # noqa: ANN001
+    """The top part of ``internals_figure``: each task at the rung where it emerges."""
     rungs = rung_sizes(acc)["rung"].tolist()
     have = acc.groupby(["task", "rung"])["reached"].mean()
-    cols = 4
-    fig = Figure(figsize=(3.2 * cols, 2.5 * math.ceil(len(order) / cols) + 0.6), layout="constrained")
     axes = fig.subplots(math.ceil(len(order) / cols), cols, squeeze=False).ravel()
-    palette = dict(zip(["accuracy", "weight norm", "induction", "previous token", "Fourier share"],
-                       sns.color_palette("tab10", 5)))  # fmt: skip
+    palette = dict(zip(["accuracy", *names], sns.color_palette("tab10", len(names) + 1)))
     for ax, task in zip(axes, order):
         rung = next((r for r in rungs if have.get((task, r), 0) >= 0.5), rungs[-1])
-        here = internals[(internals["rung"] == rung) & (internals["step"] > 0)]
-        lines = {
-            "weight norm": here[here["measure"] == "weight_norm"].groupby(["seed", "step"])["value"].sum(),
-            "induction": here[here["measure"] == "induction"].groupby(["seed", "step"])["value"].max(),
-            "previous token": here[here["measure"] == "prev_token"].groupby(["seed", "step"])["value"].max(),
-            "Fourier share": here[(here["measure"] == "fourier_share") & (here["task"] == task)]
-            .groupby(["seed", "step"])["value"].max(),
-        }  # fmt: skip
-        for label, series in lines.items():
-            if series.empty:
+        here = internals[(internals["rung"] == rung) & (internals["step"] > 0) & internals["task"].isin(["", task])]
+        for name in names:
+            rows = here[here["measure"] == name]
+            if rows.empty:
                 continue
-            mean = series.groupby("step").mean()
+            mean = _internals_reduced(rows, name).groupby("step").mean()
             span = mean.max() - mean.min()
             ax.plot(mean.index, (mean - mean.min()) / span if span > 0 else mean * 0, marker=".", lw=1.2,
-                    color=palette[label], label=label)  # fmt: skip
+                    color=palette[name], label=name)  # fmt: skip
         accuracy = curves[(curves["task"] == task) & (curves["rung"] == rung) & (curves["metric"] == "accuracy")]
         accuracy = accuracy[accuracy["step"] > 0].groupby("step")["value"].mean()
         ax.plot(accuracy.index, accuracy.to_numpy(), color=palette["accuracy"], lw=2, label="accuracy")
@@ -302,16 +340,39 @@ def internals_figure(internals: pd.DataFrame, curves: pd.DataFrame, table: pd.Da
         ax.tick_params(labelsize=7)
     for ax in axes[len(order) :]:
         ax.set_visible(False)
-    handles = [Line2D([], [], color=color, lw=2 if label == "accuracy" else 1.2, label=label)
-               for label, color in palette.items()]  # fmt: skip
-    fig.legend(handles=handles, fontsize=7, loc="outside lower right", ncols=len(handles))
-    fig.supxlabel("training step (log)", fontsize=9)
+    handles = [Line2D([], [], color=color, lw=2 if name == "accuracy" else 1.2, label=_internals_label(name))
+               for name, color in palette.items()]  # fmt: skip
+    fig.legend(handles=handles, fontsize=7, loc="outside lower center", ncols=len(handles))
     fig.suptitle(
-        "Internals over training at the rung where each task emerges: accuracy (mean over seeds) and progress "
-        "measures scaled to their range; dashed: median emergence step",
+        "At the rung where each task emerges, over training steps (log): accuracy and the measures of the model and "
+        "the task, scaled to their range; dashed: median emergence step",
         fontsize=9,
     )
-    return _png(fig)
+
+
+def _internals_of_measure(by_size, by_step, internals, name, task_colors, rung_colors) -> None:  # noqa: ANN001
+    """Two panels of one measure: at the final checkpoint over size, and over training per rung."""
+    rows = internals[internals["measure"] == name]
+    values = pd.concat({t: _internals_reduced(r, name) for t, r in rows.groupby("task")}, names=["task"])
+    values = values.reset_index()
+    final = values[values["step"] == values.groupby(["task", "rung", "seed"])["step"].transform("max")]
+    for task, part in final.groupby("task"):
+        line = part.groupby("params")["value"].mean()
+        by_size.plot(line.index, line.to_numpy(), marker=".", lw=1.2, color=task_colors.get(task, "black"))
+    over = values[values["step"] > 0].groupby(["params", "rung", "step"])["value"].mean()
+    for (_, rung), part in over.groupby(level=["params", "rung"]):
+        by_step.plot(
+            part.index.get_level_values("step"), part.to_numpy(), marker=".", ms=3, lw=1.2, color=rung_colors.get(rung)
+        )
+    label = _internals_label(name)
+    for ax, x in ((by_size, "parameters (log)"), (by_step, "training step (log)")):
+        ax.set_xscale("log")
+        ax.set_xlabel(x, fontsize=7)
+        ax.tick_params(labelsize=7)
+        if name in MEASURES and MEASURES[name].share:
+            ax.set_ylim(-0.05, 1.05)
+    by_size.set_title(f"{label}: at the end", fontsize=9)
+    by_step.set_title(f"{label}: over training", fontsize=9)
 
 
 def write_internals_figure(folder: Path, internals: pd.DataFrame, truth: GroundTruth) -> Path:

@@ -1,4 +1,5 @@
-"""``internals.parquet``, the progress measures of a ladder's checkpoints: its one reader and writer.
+"""``internals.parquet``, the progress measures of a ladder's checkpoints: its one reader and writer, and what
+each measure in it is (``MEASURES``).
 
 Written by ``ladder internals`` (``harness.neurons.internals``); read by the page, which shows it only while
 it is of the checkpoints the manifest lists now. No torch here, so the page can read it without loading torch.
@@ -6,6 +7,7 @@ it is of the checkpoints the manifest lists now. No torch here, so the page can 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +16,33 @@ from harness.files import write_table
 from harness.training.store import ResultsStore
 
 FILE = "internals.parquet"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How to read one measure: a short label; how its rows of one checkpoint (and task) make one number (``sum``
+    over layers, ``max`` over layers and heads: the best head, ``first``: the first layer's); whether it is a
+    share between 0 and 1; and what it is, in a line."""
+
+    label: str
+    reduce: str
+    share: bool
+    text: str
+
+
+MEASURES = {
+    "weight_norm": Measure("weight norm", "sum", False, "Frobenius norm of the weight matrices, per block"),
+    "prev_token": Measure("previous token", "max", True, "attention to the previous position"),
+    "induction": Measure("induction", "max", True, "attention to the token after the earlier occurrence"),
+    "solved_share": Measure("solved share", "max", True, "share of probe rows with every answer token the argmax"),
+    "source_attention": Measure(
+        "source attention", "max", True, "attention from each answer position to where its answer is read from"
+    ),
+    "fourier_share": Measure("Fourier share", "max", True, "share of the residue embeddings in 5 frequencies"),
+    "secret_share": Measure(
+        "secret-bit share", "first", True, "secret bits' share of the first block's response to a flipped bit"
+    ),
+}
 
 
 def path(store: ResultsStore) -> Path:

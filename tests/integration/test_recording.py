@@ -19,6 +19,7 @@ import harness
 from harness.errors import UserError
 from harness.files import sha256_file
 from harness.ladders.ladder import load_ladder
+from harness.neurons import internals_table
 from harness.neurons.recording import record
 from harness.tasks import vocab
 from harness.training import integrity
@@ -348,11 +349,24 @@ def test_internals_of_the_smoke_ladder_and_restoring_what_is_missing(store):
     manifest = json.loads((store / "smoke" / "manifest.json").read_text())
     n_checkpoints = sum(len(run["checkpoints"]) for run in manifest["runs"].values())
     assert table.groupby(["rung", "seed", "step"]).ngroups == n_checkpoints
-    assert set(table["measure"]) == {"weight_norm", "prev_token", "induction", "fourier_share"}
+    assert set(table["measure"]) == {
+        "weight_norm", "prev_token", "induction", "fourier_share", "solved_share", "source_attention"
+    }  # fmt: skip
     heads = table[table["measure"] == "induction"].groupby(["rung", "seed", "step"]).size()
     assert set(heads) == {2, 2 * 4}  # s0: one layer of 2 heads; s1: two layers of 4
     assert (table.loc[table["measure"] == "fourier_share", "task"] == "mod_add").all()
+    sources = table[table["measure"] == "source_attention"]
+    assert (sources["task"] == "copy").all() and set(sources.groupby(["rung", "seed", "step"]).size()) == {2, 2 * 4}
+    solved = table[table["measure"] == "solved_share"]
+    assert set(solved.groupby(["rung", "seed", "step"])["task"].agg(frozenset)) == {frozenset({"copy", "mod_add"})}
+    per_task = table[table["task"] != ""]
+    assert per_task["value"].between(0, 1).all() and (table.loc[table["task"] == "", "measure"] != "solved_share").all()
     assert (store / "smoke" / "internals.png").stat().st_size > 10_000
+    # A table written before the per-task measures is kept, and the command says what it lacks.
+    internals_table.write(ResultsStore.of(LADDER, store), table[table["task"] == ""].reset_index(drop=True))
+    older = cli_line("internals", "--ladder", "smoke", "--out", str(store))
+    assert "predates the measures fourier_share, solved_share, source_attention" in older
+    internals_table.write(ResultsStore.of(LADDER, store), table)
     final_checkpoint(store, "s1").unlink()
     assert "measured already" in cli("internals", "--ladder", "smoke", "--out", str(store))  # nothing to restore
     (store / "smoke" / "internals.parquet").unlink()

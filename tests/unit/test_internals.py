@@ -10,8 +10,13 @@ import torch
 from torch import nn
 
 from harness.ladders.families import FAMILIES
-from harness.neurons.internals import attention_scores, fourier_share, measures, probe, weight_norms
-from harness.tasks import vocab
+from harness.ladders.ladder import load_ladder
+from harness.neurons.internals import measure_names, measures, probes_of
+from harness.neurons.internals_table import MEASURES
+from harness.neurons.measures.heads import attention_scores, probe
+from harness.neurons.measures.probes import TaskProbe
+from harness.neurons.measures.weights import fourier_share, weight_norms
+from harness.tasks import TASKS, vocab
 from model_zoo.gpt import GPTConfig
 from model_zoo.hooks import HookPoint
 from model_zoo.mixer import MixerConfig
@@ -92,11 +97,31 @@ def test_weight_norms_are_per_block_with_embeddings_and_unembedding_apart():
 
 def test_measures_of_both_families():
     gpt = FAMILIES.get("gpt").build(GPTConfig(d_model=16, n_layers=2, n_heads=2, n_ctx=20, d_vocab=vocab.D_VOCAB))
-    table = measures(gpt, 20, {"mod_add": 31})
+    table = measures(gpt, 20, [TaskProbe.of(TASKS.get("mod_add"))])
     counts = table["measure"].value_counts()
     assert counts["prev_token"] == counts["induction"] == 4 and counts["fourier_share"] == 1
     assert table.loc[table["measure"] == "fourier_share", "task"].tolist() == ["mod_add"]
+    assert set(table.loc[table["task"] == "", "measure"]) == {"weight_norm", "prev_token", "induction"}
     mixer = FAMILIES.get("mixer").build(MixerConfig(d_model=16, n_layers=2, n_heads=2, n_ctx=20, d_vocab=vocab.D_VOCAB))
-    mixed = measures(mixer, 20, {})
-    assert set(mixed["measure"]) == {"weight_norm"}  # no attention pattern, no mod_add task asked
+    mixed = measures(mixer, 20, [])
+    assert set(mixed["measure"]) == {"weight_norm"}  # no attention pattern, no task asked
     assert np.isfinite(mixed["value"]).all()
+
+
+def test_measures_of_every_task_of_a_ladder_and_their_names():
+    """Every task of the smoke ladder gets its measures, named in the task column, each row once."""
+    ladder = load_ladder("smoke")
+    rung = ladder.rungs[1]
+    model = FAMILIES.get("gpt").build(rung.config).eval()
+    table = measures(model, rung.config.n_ctx, probes_of(ladder))
+    assert not table.duplicated(["measure", "task", "layer", "head"]).any()
+    per_task = table[table["task"] != ""].groupby("task")["measure"].agg(set).to_dict()
+    assert per_task == {"copy": {"solved_share", "source_attention"}, "mod_add": {"solved_share", "fourier_share"}}
+    assert (table.loc[table["measure"] == "source_attention"].groupby("layer").size() == rung.config.n_heads).all()
+    assert measure_names(ladder) == set(table["measure"])
+
+
+@pytest.mark.parametrize("name", ["cpu", "mixer"])
+def test_every_measure_written_is_described_for_the_board(name):
+    """The figure reads each measure's label and reduction from internals_table.MEASURES."""
+    assert measure_names(load_ladder(name)) <= set(MEASURES)
