@@ -57,9 +57,10 @@ class Cell:
     tags: list[dict[str, str]] = field(default_factory=list)
 
 
-def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | None = None) -> str:
+def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | None = None, home: str = "") -> str:
     """The page's HTML for ``standings`` (rows of ``harness.scoring.ranking.rank_ladder``) of ``board``, with the
-    standings across ladders (rows of ``harness.scoring.standings.standings``) when ``across`` is given."""
+    standings across ladders (rows of ``harness.scoring.standings.standings``) when ``across`` is given, and a
+    link back to the site's index (``ladder site``) when ``home`` is its relative address."""
     env = Environment(
         loader=PackageLoader("harness.board", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -93,6 +94,7 @@ def render(board: Scoreboard, standings: pd.DataFrame, across: pd.DataFrame | No
         curves=curves,
         internals_png=_internals(board),
         cards=[_card(board, row, order) for row in standings.itertuples()],
+        home=home,
     )
 
 
@@ -105,8 +107,10 @@ def _internals(board: Scoreboard) -> str:
     return _b64(figures.internals_figure(table, board.truth.curves, board.truth.table))
 
 
-def write_report(board: Scoreboard, standings: pd.DataFrame, path: Path, across: pd.DataFrame | None = None) -> Path:
-    atomic_write(path, render(board, standings, across).encode("utf-8"))
+def write_report(
+    board: Scoreboard, standings: pd.DataFrame, path: Path, across: pd.DataFrame | None = None, home: str = ""
+) -> Path:
+    atomic_write(path, render(board, standings, across, home).encode("utf-8"))
     return path
 
 
