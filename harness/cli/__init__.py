@@ -2,7 +2,7 @@
 
 training: tasks, ladders, run. truth: emergence. forecasts: template, validate,
 submit, score, reveal, baselines. methods: methods, forecast, backtest. rounds:
-round new, round list. board: leaderboard, standings, demo. neurons: record, export.
+round new, round list. board: leaderboard, standings, demo, site. neurons: record, export.
 internals: internals. weights: weights. verify: verify (results and predictions),
 ledger verify, ledger migrate. change: check-change, ledger rebase (forecasts by pull request).
 Each command imports what it needs when it runs, so ``ladder --help`` starts fast.

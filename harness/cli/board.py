@@ -1,4 +1,4 @@
-"""``ladder leaderboard`` and ``ladder demo``: the ranked table in the terminal and the web page."""
+"""``ladder leaderboard``, ``demo``, ``standings`` and ``site``: the ranked tables, the web page and the site."""
 
 from __future__ import annotations
 
@@ -172,3 +172,16 @@ def standings(predictions: Path, out: Path, score_name: str, n_boot: int, seed: 
     for r in table[table["forecaster"] != REFERENCE].itertuples():
         if r.low <= 0 <= r.high:
             console.print(f"{r.forecaster} cannot be told apart from {REFERENCE} over its {r.questions} questions.")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@PREDICTIONS
+@RESULTS
+def site(folder: Path, predictions: Path, out: Path) -> None:
+    """Write the static site to FOLDER: the standings, every ladder's page, the open rounds and how to forecast."""
+    from harness.board.site import SiteInputs, write_site
+    from harness.rounds.catalog import catalog
+
+    pages = write_site(folder, SiteInputs(catalog(predictions, out), predictions, out))
+    console.print(f"Wrote {len(pages)} pages to {folder}; open {pages[0]}")
