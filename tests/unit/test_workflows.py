@@ -59,3 +59,18 @@ def test_the_forecasts_workflow_checks_a_pull_request_against_its_base():
     assert install.index("pip install torch==2.13.0") < install.index("pip install -e .")  # the CPU build first
     assert runs[-1]["env"] == {"BASE_REF": "${{ github.base_ref }}"}
     assert runs[-1]["run"] == 'ladder check-change --base "origin/${BASE_REF}"'
+
+
+def test_the_site_workflow_builds_and_deploys_the_site():
+    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "site.yml").read_text())
+    assert flow[True]["push"]["branches"] == ["main"]
+    build, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
+    runs = [s["run"] for s in build["steps"] if "run" in s]
+    assert runs[0].index("pip install torch==2.13.0") < runs[0].index("pip install -e .")  # the CPU build first
+    assert runs[-1] == "ladder site _site"
+    upload = build["steps"][-1]
+    assert upload["uses"].startswith("actions/upload-pages-artifact@") and upload["with"]["path"] == "_site"
+    assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
+    assert flow["permissions"] == {"contents": "read"}  # the build job reads; only deploy may write to Pages
