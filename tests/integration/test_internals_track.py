@@ -26,7 +26,7 @@ from harness.forecasts.ledger import read_ledger
 from harness.forecasts.schema import load_forecast
 from harness.ladders.ladder import load_ladder
 from harness.methods.registry import declare
-from tests.integration.common import cli, cli_fails, cli_line
+from tests.integration.common import ROOT, cli, cli_fails, cli_line
 
 if TYPE_CHECKING:
     from harness.methods.question import Question
@@ -221,3 +221,14 @@ def test_the_internals_track_is_asked_for_by_name(place):
     assert "answers the internals track only, not the extrapolation track; give --internals." in message
     assert "give --up-to RUNG" in cli_fails("forecast", "--method", "two-step", "--internals", *where(place))
     assert SEEN == []
+
+
+def test_the_guide_example_of_the_internals_track_is_a_working_method(place, monkeypatch):
+    guide = (ROOT / "docs" / "forecasting.md").read_text()
+    start = re.escape("# my_forecasts.py: ladder forecast --method my_forecasts:inside")
+    code = re.search(rf"```python\n({start}.*?)```", guide, re.S)
+    (place / "my_forecasts.py").write_text(code.group(1))
+    monkeypatch.chdir(place)  # a path method imports from the current folder
+    printed = cli("forecast", "--method", "my_forecasts:inside", "--ladder", "smoke", "--up-to", "s0", "--internals",
+                  *where(place))  # fmt: skip
+    assert "forecaster: inside" in printed and "track: internals" in printed and "revealed_up_to: s0" in printed
