@@ -21,7 +21,8 @@ from harness.training.store import ResultsStore
 
 
 def group(track: Track | str, up_to: str | None) -> str:
-    """The set of questions a forecast answers, in words: "blind", or "<track> from <revealed rung>"."""
+    """The group a forecast is ranked and compared in (the same questions, answered knowing the same), in words:
+    "blind", or "<track> from <revealed rung>"."""
     return "blind" if track == "blind" else f"{track} from {up_to}"
 
 

@@ -229,6 +229,10 @@ def test_the_guide_example_of_the_internals_track_is_a_working_method(place, mon
     code = re.search(rf"```python\n({start}.*?)```", guide, re.S)
     (place / "my_forecasts.py").write_text(code.group(1))
     monkeypatch.chdir(place)  # a path method imports from the current folder
-    printed = cli("forecast", "--method", "my_forecasts:inside", "--ladder", "smoke", "--up-to", "s0", "--internals",
-                  *where(place))  # fmt: skip
+    sys.modules.pop("my_forecasts", None)  # the guide's blind example, if another test imported it
+    try:
+        printed = cli("forecast", "--method", "my_forecasts:inside", "--ladder", "smoke", "--up-to", "s0",
+                      "--internals", *where(place))  # fmt: skip
+    finally:
+        sys.modules.pop("my_forecasts", None)
     assert "forecaster: inside" in printed and "track: internals" in printed and "revealed_up_to: s0" in printed
