@@ -98,7 +98,7 @@ AROUND = (
     BoardColumn("rank", "rank", "Rank within the group of forecasts that answered the same questions", 0),
     BoardColumn("forecaster", "forecaster", "Forecaster name and the version of its submission (1 = first)", 0,
                 text=True),
-    BoardColumn("group", "track", "blind, or extrapolation from the revealed rung", 0, text=True),
+    BoardColumn("group", "track", "blind, or extrapolation or internals from the revealed rung", 0, text=True),
     BoardColumn("blind", "blind", "Submitted before training started (blind) or after (post-hoc)", 2.5, text=True),
     BoardColumn(
         "vs_uninformed", "Brier vs uninformed",

@@ -177,7 +177,8 @@ def backtest_table(result: Backtest, width: int | None = None) -> Table:
         if col.key == "ladder":
             return ladder
         if col.key == "track":
-            return "blind" if track == "blind" else f"from {r.revealed_up_to.iloc[0]}"
+            floor = r.revealed_up_to.iloc[0]
+            return {"blind": "blind", "extrapolation": f"from {floor}"}.get(track, f"{track} from {floor}")
         name = col.key.removeprefix("vs:")
         if name not in r.index:
             return "-"
@@ -190,7 +191,8 @@ def backtest_table(result: Backtest, width: int | None = None) -> Table:
 
     shown = fitting(columns, lambda c: max([len(c.label), *(len(cell(*g, c)) for g in groups)]), width)
     caption = (
-        "Track: blind, or extrapolation from the rung named (its curves and those below it seen). "
+        "Track: blind, or extrapolation from the rung named (its curves and those below it seen), or internals "
+        "from it (their checkpoints and internals table too). "
         + " ".join(f"{c.label}: {c.help}." for c in shown if c.help)
         + " vs uninformed: paired difference to the uninformed forecaster on the same questions, negative is better. "
         "Intervals: 95% bootstrap over tasks and training seeds. Scored, never submitted."

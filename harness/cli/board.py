@@ -22,10 +22,10 @@ if TYPE_CHECKING:  # annotations only: the command line imports pandas and the s
 @RESULTS
 @click.option(
     "--track",
-    type=click.Choice(["blind", "extrapolation", "all"]),
+    type=click.Choice(["blind", "extrapolation", "internals", "all"]),
     default="all",
     show_default=True,
-    help="Show blind forecasts, extrapolation forecasts, or both (each ranked in its own group).",
+    help="Show the forecasts of one track, or of all (each track and revealed rung ranked in its own group).",
 )
 @click.option(
     "--sort",

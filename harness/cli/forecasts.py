@@ -11,6 +11,7 @@ from harness.cli.app import BOOT_SEED, BOOTSTRAP, LADDER, PREDICTIONS, RESULTS, 
 from harness.errors import UserError
 
 if TYPE_CHECKING:  # annotations only: each command imports what it needs when it runs
+    from harness.forecasts.revealed import Revealed
     from harness.forecasts.schema import Forecast
     from harness.ladders.ladder import Ladder
 
@@ -72,11 +73,8 @@ def summary(file: Path, forecast: Forecast, ladder: Ladder) -> str:
         for kind in ("p_emerged", "emergence_quantiles", "accuracy")
     }
     with_q = sum(bool(t.emergence_quantiles) for t in forecast.tasks.values())
-    track = (
-        f"extrapolation track (curves seen up to {forecast.revealed_up_to})"
-        if forecast.revealed_up_to
-        else "blind track"
-    )
+    seen = {"extrapolation": "curves", "internals": "curves and internals"}.get(forecast.track)
+    track = f"{forecast.track} track ({seen} seen up to {forecast.revealed_up_to})" if seen else "blind track"
     return (
         f"'{file}' is a valid forecast by '{forecast.forecaster}' for ladder '{ladder.name}' ({ladder.hash[:12]}), "
         f"{track}. "
@@ -141,16 +139,63 @@ def score(ladder_name: str, predictions: Path, out: Path, n_boot: int, seed: int
     required=True,
     help="Highest rung to reveal; the rungs above it stay hidden and are the ones scored.",
 )
-def reveal(ladder_name: str, out: Path, up_to: str) -> None:
-    """Write the measured curves of the rungs up to RUNG (and nothing else) for the extrapolation track."""
+@click.option(
+    "--internals",
+    "with_internals",
+    is_flag=True,
+    help="Also write the revealed folder of the internals track: the revealed rungs' checkpoints over training, "
+    "their internals table and curves.",
+)
+def reveal(ladder_name: str, out: Path, up_to: str, with_internals: bool) -> None:
+    """Write the measured curves of the rungs up to RUNG (and nothing else) for the extrapolation track; with
+    --internals, their checkpoints and internals table too, for the internals track."""
     from harness.forecasts.track import reveal as write_revealed
     from harness.ladders.ladder import load_ladder
 
     ladder = load_ladder(ladder_name)
     path = write_revealed(ladder, out, up_to)
-    console.print(
-        f"Revealed curves up to {up_to}: {path}. Forecast with 'track: extrapolation' and 'revealed_up_to: {up_to}'."
+    console.print(f"Revealed curves up to {up_to}: {path}.")
+    if not with_internals:
+        console.print(f"Forecast with 'track: extrapolation' and 'revealed_up_to: {up_to}'.")
+        return
+    from harness.forecasts import revealed
+
+    shown = revealed.write(ladder, out, up_to, revealed.folder_of(ladder, out, up_to))
+    console.print(revealed_summary(shown))
+
+
+def revealed_summary(shown: Revealed) -> str:
+    """What ``ladder reveal --internals`` wrote, in words: where, how many models, the pairs without their
+    checkpoints, and how to read it."""
+    listing = shown.checkpoints
+    pairs = listing.groupby(["rung", "seed"], sort=False)
+    stand_in = listing.loc[listing["source"] == "reference weights", ["rung", "seed"]]
+    lines = [
+        f"Revealed internals up to {shown.up_to}: {shown.out}, a results folder holding rungs "
+        f"{', '.join(shown.revealed)} and nothing above: {pairs.ngroups} (rung, seed) pair(s), "
+        f"{(listing['source'] == 'checkpoint').sum()} checkpoint(s) (copies, each checked against its sha256), "
+        f"{len(shown.table)} rows of the internals table."
+    ]
+    if len(stand_in):
+        names = (
+            "every pair"
+            if len(stand_in) == pairs.ngroups
+            else ", ".join(f"{r} seed {s}" for r, s in zip(stand_in["rung"], stand_in["seed"]))
+        )
+        lines.append(
+            f"Checkpoints not on disk, so shown by the committed reference weights, final step only: {names}. Bring "
+            f"back every checkpoint with 'ladder run --ladder {shown.ladder.cli_name} --restore', then reveal again."
+        )
+    if shown.table.empty:
+        lines.append(
+            f"No internals table of these rungs: measure it with 'ladder internals --ladder {shown.ladder.cli_name}' "
+            "and reveal again."
+        )
+    lines.append(
+        f"Load a model with harness.load_model('{shown.ladder.name}', RUNG, SEED, step, out='{shown.out}'), or "
+        f"'ladder record ... --out {shown.out}'. Forecast with 'track: internals' and 'revealed_up_to: {shown.up_to}'."
     )
+    return "\n".join(lines)
 
 
 @main.command()

@@ -44,6 +44,12 @@ def methods() -> None:
     help="Extrapolation track: the highest rung whose curves the method sees. Left out: the blind track.",
 )
 @click.option(
+    "--internals",
+    "with_internals",
+    is_flag=True,
+    help="The internals track (with --up-to): the method also sees the revealed rungs' checkpoints and internals.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -57,6 +63,7 @@ def forecast(
     method_name: str,
     ladder_name: str,
     up_to: str | None,
+    with_internals: bool,
     output: Path | None,
     submit_it: bool,
     forecaster: str | None,
@@ -67,22 +74,28 @@ def forecast(
     from harness.files import atomic_write
     from harness.forecasts.ledger import read_ledger
     from harness.forecasts.schema import dump
+    from harness.forecasts.track import in_words
     from harness.ladders.ladder import load_ladder
-    from harness.methods.question import ask
+    from harness.methods.question import asking
     from harness.methods.registry import find
-    from harness.methods.running import answer, record_answer
+    from harness.methods.running import answer, record_answer, require_track
 
     if output is not None and output.exists():
         raise UserError(f"'{output}' already exists; ladder forecast never overwrites a file. Give another -o path.")
+    if with_internals and up_to is None:
+        raise UserError("--internals asks the internals track, which reveals the rungs up to one: give --up-to RUNG.")
     if submit_it:
         read_ledger(predictions)  # a broken ledger is refused before anything is written
     method, ladder = find(method_name), load_ladder(ladder_name)
-    made = answer(method, ask(ladder, out, up_to), forecaster)
+    track_name = "blind" if up_to is None else "internals" if with_internals else "extrapolation"
+    require_track(method, track_name)
+    with asking(ladder, out, track_name, up_to) as question:
+        made = answer(method, question, forecaster)
     fmt = "json" if output is not None and output.suffix.lower() == ".json" else "yaml"
     if output is None and not submit_it:
         click.echo(dump(made, fmt).decode("utf-8"), nl=False)
         return
-    track = "blind track" if up_to is None else f"extrapolation track from {up_to}"
+    track = in_words(track_name, up_to)
     if output is not None:
         atomic_write(output, dump(made, fmt))
         console.print(f"Wrote {output}: the forecast of method '{method.name}' for ladder '{ladder.name}', {track}.")

@@ -1,1 +1,1 @@
-"""Taking forecasts in: prediction files, the hash-chained ledger, the extrapolation track, blindness."""
+"""Taking forecasts in: prediction files, the hash-chained ledger, the tracks and what they reveal, blindness."""

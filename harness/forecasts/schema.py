@@ -1,6 +1,7 @@
 """Prediction files: the schema, loading with every problem reported at once, and the template.
 
-A forecast is written for one ladder (by name and content hash) on one track.
+A forecast is written for one ladder (by name and content hash) on one track (``TRACKS``): blind, or
+extrapolation or internals from a revealed rung (``harness.forecasts.track``).
 Per task it may give any of five kinds of answer:
 
 - ``p_emerged``: rung -> probability that the rung has the capability;
@@ -38,6 +39,8 @@ Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Level = Annotated[float, Field(ge=0.05, le=0.95, allow_inf_nan=False)]
 Log10Params = Annotated[float, Field(ge=0, le=15, allow_inf_nan=False)]
 Log10Steps = Annotated[float, Field(ge=0, le=12, allow_inf_nan=False)]
+Track = Literal["blind", "extrapolation", "internals"]
+TRACKS: tuple[Track, ...] = ("blind", "extrapolation", "internals")
 
 
 class TaskForecast(Strict):
@@ -70,17 +73,17 @@ class Forecast(Strict):
     forecaster: str = Field(pattern=NAME_PATTERN)
     ladder: str = Field(pattern=NAME_PATTERN)
     ladder_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
-    track: Literal["blind", "extrapolation"]
-    revealed_up_to: str | None = None  # extrapolation track: the highest rung whose curves were seen
+    track: Track
+    revealed_up_to: str | None = None  # extrapolation and internals tracks: the highest rung seen
     description: str = Field(default="", max_length=2000)
     tasks: dict[str, TaskForecast] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _track(self) -> Forecast:
-        if (self.track == "extrapolation") != (self.revealed_up_to is not None):
+        if (self.track != "blind") != (self.revealed_up_to is not None):
             raise ValueError(
-                "revealed_up_to names the highest revealed rung on the extrapolation track and must be left out on "
-                "the blind track"
+                "revealed_up_to names the highest revealed rung on the extrapolation and internals tracks and must "
+                "be left out on the blind track"
             )
         return self
 

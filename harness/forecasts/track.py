@@ -1,8 +1,10 @@
-"""The extrapolation track: which rungs a forecaster has seen, and the file of their curves.
+"""The tracks that reveal rungs: which rungs a forecaster has seen, and the file of their curves.
 
-A forecast on this track has seen the measured curves of the rungs up to its
-``revealed_up_to`` rung (its *floor*) and is scored only on the rungs above it
-(``harness.scoring.rules.scored_rungs``).
+A forecast on the extrapolation or the internals track has seen the measured curves of the
+rungs up to its ``revealed_up_to`` rung (its *floor*) and is scored only on the rungs above it
+(``harness.scoring.rules.scored_rungs``). The internals track also shows those rungs' weights
+over training and their internals table (``harness.forecasts.revealed``). Forecasts are compared
+only within their ``group``: the same track from the same revealed rung.
 """
 
 from __future__ import annotations
@@ -13,8 +15,20 @@ import pandas as pd
 
 from harness.errors import UserError, did_you_mean
 from harness.files import write_table
+from harness.forecasts.schema import Track
 from harness.ladders.ladder import Ladder
 from harness.training.store import ResultsStore
+
+
+def group(track: Track | str, up_to: str | None) -> str:
+    """The group a forecast is ranked and compared in (the same questions, answered knowing the same), in words:
+    "blind", or "<track> from <revealed rung>"."""
+    return "blind" if track == "blind" else f"{track} from {up_to}"
+
+
+def in_words(track: Track | str, up_to: str | None) -> str:
+    """The track of a question or forecast for a message: "blind track", "internals track from c3"."""
+    return "blind track" if track == "blind" else f"{track} track from {up_to}"
 
 
 def revealed_rung(ladder: Ladder, up_to: str) -> str:
@@ -49,7 +63,8 @@ def default_revealed(ladder: Ladder) -> str:
 
 
 def revealed_curves(ladder: Ladder, out: Path, up_to: str) -> pd.DataFrame:
-    """The measured curves of the rungs up to ``up_to`` and of no rung above it: all the extrapolation track shows."""
+    """The measured curves of the rungs up to ``up_to`` and of no rung above it: what the extrapolation track shows
+    (the internals track shows them too)."""
     names = [r.name for r in ladder.rungs]
     keep = names[: names.index(revealed_rung(ladder, up_to)) + 1]
     curves = measured_curves(ladder, out)

@@ -1,19 +1,22 @@
 """Backtests: a forecasting method run on every resolved ladder and scored there, without submitting anything.
 
 A backtest asks a method the questions of each resolved ladder (every pair of its seeds finished) that it
-answers: the blind track, and the extrapolation track from one revealed rung, by default the top of the
-ladder's lower half (``track.default_revealed``, the rung ``ladder baselines`` uses, so a built-in
+answers: the blind track, and the extrapolation and internals tracks from one revealed rung, by default the
+top of the ladder's lower half (``track.default_revealed``, the rung ``ladder baselines`` uses, so a built-in
 method's backtest scores the same questions as its forecast in the ledger, with the same numbers). Each
 forecast is scored alone by the scorer that ranks submissions (``harness.scoring.rules``, the same
 bootstrap resamples), so its paired difference to the uninformed forecaster is the leaderboard's.
 
-It reads and never writes: nothing goes to the ledger, the results folder or the predictions folder.
+It reads and never writes: nothing goes to the ledger, the results folder or the predictions folder (the
+internals track's revealed folders are temporary). A ladder whose revealed rungs have no model files on disk
+(neither checkpoints nor reference weights) is skipped on the internals track, with the reason.
 The answers are from after the results existed, so a backtest says how a method would have done, never
 that it forecast anything blind.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from harness.errors import UserError
 from harness.forecasts.schema import Forecast
 from harness.forecasts.track import default_revealed
 from harness.ladders.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
-from harness.methods.question import ask
+from harness.methods.question import asking
 from harness.methods.registry import Method
 from harness.methods.running import answer
 from harness.scoring import rules
@@ -67,13 +70,13 @@ def backtest(
     for ladder in chosen:
         truth = measure(ladder, out, write=False).table
         for track in method.tracks:
-            question = ask(ladder, out, None if track == "blind" else up_to or default_revealed(ladder))
-            why = method.cannot_answer(question)
-            if why is not None:
+            floor = None if track == "blind" else up_to or default_revealed(ladder)
+            forecast, why = _forecast(method, ladder, out, track, floor)
+            if forecast is None:
                 skipped.append(f"{ladder.name} ({track}): {why}")
                 continue
-            table = score_alone(answer(method, question), ladder, truth, n_boot, seed)
-            frames.append(table.assign(ladder=ladder.name, track=track, revealed_up_to=question.up_to))
+            table = score_alone(forecast, ladder, truth, n_boot, seed)
+            frames.append(table.assign(ladder=ladder.name, track=track, revealed_up_to=floor))
     if not frames:
         raise UserError(
             f"Method '{method.name}' answers none of the questions of {', '.join(ladder.name for ladder in chosen)}: "
@@ -81,6 +84,22 @@ def backtest(
         )
     scores = pd.concat(frames, ignore_index=True)[COLUMNS + PAIRED]
     return Backtest(method, scores, skipped)
+
+
+def _forecast(
+    method: Method, ladder: Ladder, out: Path, track: str, floor: str | None
+) -> tuple[Forecast | None, str | None]:
+    """The method's forecast of ``ladder`` on ``track``, or None and why it was not asked: it does not answer
+    that question, or (internals track) the revealed rungs' model files are not on disk."""
+    with ExitStack() as stack:
+        try:
+            question = stack.enter_context(asking(ladder, out, track, floor))
+        except UserError as exc:
+            if track != "internals":
+                raise
+            return None, f"its revealed rungs cannot be shown: {exc}"
+        why = method.cannot_answer(question)
+        return (answer(method, question), None) if why is None else (None, why)
 
 
 def score_alone(forecast: Forecast, ladder: Ladder, truth: pd.DataFrame, n_boot: int, seed: int) -> pd.DataFrame:

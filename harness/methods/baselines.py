@@ -13,7 +13,7 @@ from harness.forecasts.schema import dump
 from harness.forecasts.track import default_revealed, revealed_rung
 from harness.ladders.ladder import Ladder
 from harness.methods import builtin
-from harness.methods.question import ask
+from harness.methods.question import asking
 from harness.methods.registry import builtin_methods
 from harness.methods.running import answer, record_answer, unchanged
 from harness.truth.ground_truth import GroundTruth, measure
@@ -24,9 +24,9 @@ def write_baselines(
 ) -> list[tuple[Entry, bool]]:
     """Regenerate and submit the built-in methods on the tracks they answer, and the oracle.
 
-    The extrapolation-track methods see the rungs up to ``up_to``, by default the lower half of the ladder
-    (``track.default_revealed``). ``template-prior`` is left out: it is made blind, once, when a round is
-    drawn (``ladder round new``), and made again after the results exist it would say nothing new.
+    The methods of the extrapolation and internals tracks see the rungs up to ``up_to``, by default the lower
+    half of the ladder (``track.default_revealed``). ``template-prior`` is left out: it is made blind, once, when
+    a round is drawn (``ladder round new``), and made again after the results exist it would say nothing new.
     """
     up_to = revealed_rung(ladder, up_to or default_revealed(ladder))
     truth = truth or measure(ladder, out)
@@ -35,7 +35,8 @@ def write_baselines(
         if method.needs_template:
             continue
         for track in method.tracks:
-            made.append((answer(method, ask(ladder, out, up_to if track == "extrapolation" else None)), method))
+            with asking(ladder, out, track, None if track == "blind" else up_to) as question:
+                made.append((answer(method, question), method))
     results = [record_answer(forecast, ladder, method, predictions, out) for forecast, method in made]
     oracle = builtin.oracle(ladder, truth.table)  # no method: it reads the truth
     return [

@@ -17,7 +17,9 @@ which reads the measured truth, is no method: a method never sees the truth of w
 
 A method says what it answers with ``@declare(tracks=..., needs_template=...)``, which sets the plain
 attributes ``tracks`` and ``needs_template`` on the function (setting them by hand does the same, so a
-method need not import the harness). One that says nothing answers both tracks and needs no template.
+method need not import the harness). One that says nothing answers the blind and extrapolation tracks
+(``DEFAULT_TRACKS``) and needs no template; only a method that declares the internals track is asked it,
+since each of its questions copies the revealed rungs' checkpoints (``harness.forecasts.revealed``).
 ``needs_template``: it answers only rounds whose template has measured results (``template-prior``).
 """
 
@@ -33,13 +35,14 @@ from importlib import metadata
 from typing import Any
 
 from harness.errors import UserError, did_you_mean
-from harness.forecasts.schema import Forecast
+from harness.forecasts.schema import TRACKS, Forecast
 from harness.ladders.ladder import NAME_PATTERN
 from harness.methods import builtin
-from harness.methods.question import TRACKS, Question
+from harness.methods.question import Question
 from harness.registry import Registry
 
 GROUP = "emergence_ladder.forecasters"
+DEFAULT_TRACKS = ("blind", "extrapolation")  # what a method that declares nothing answers
 PATH = re.compile(r"^(?P<module>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)$")
 
 
@@ -49,7 +52,7 @@ def said(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def declare(tracks: tuple[str, ...] = TRACKS, needs_template: bool = False) -> Callable[[Callable], Callable]:
+def declare(tracks: tuple[str, ...] = DEFAULT_TRACKS, needs_template: bool = False) -> Callable[[Callable], Callable]:
     """Decorator: the tracks a method answers and whether it needs a round's template results."""
 
     def mark(function: Callable) -> Callable:
@@ -75,7 +78,7 @@ class Method:
                 f"Method '{self.name}' ({self.origin}) is a {type(self.function).__name__}, not a function; point it "
                 "at a function that takes a Question and returns a forecast."
             )
-        tracks = getattr(self.function, "tracks", TRACKS)
+        tracks = getattr(self.function, "tracks", DEFAULT_TRACKS)
         if isinstance(tracks, str) or not tracks or not set(tracks) <= set(TRACKS):
             raise UserError(
                 f"Method '{self.name}' ({self.origin}) declares tracks={tracks!r}; declare a non-empty tuple of "
@@ -84,7 +87,7 @@ class Method:
 
     @property
     def tracks(self) -> tuple[str, ...]:
-        return tuple(getattr(self.function, "tracks", TRACKS))
+        return tuple(getattr(self.function, "tracks", DEFAULT_TRACKS))
 
     @property
     def needs_template(self) -> bool:
@@ -101,10 +104,16 @@ class Method:
         """The first line of the function's docstring."""
         return ((self.function.__doc__ or "").strip().splitlines() or [""])[0]
 
+    def cannot_answer_track(self, track: str) -> str:
+        """Words after the method's name: the tracks it answers, and not ``track``."""
+        *others, last = self.tracks
+        answered = f"the {', '.join(others)} and {last} tracks" if others else f"the {last} track only"
+        return f"answers {answered}, not the {track} track"
+
     def cannot_answer(self, question: Question) -> str | None:
         """Why this method cannot answer ``question`` (words after the method's name), or None if it can."""
         if question.track not in self.tracks:
-            return f"answers the {self.tracks[0]} track only, not the {question.track} track"
+            return self.cannot_answer_track(question.track)
         if self.needs_template and question.template_truth is None:
             return (
                 f"needs a round whose template has measured results here, and ladder '{question.ladder.name}' is "

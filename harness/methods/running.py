@@ -23,12 +23,24 @@ from harness.documents import describe_error
 from harness.errors import UserError
 from harness.forecasts.ledger import RESERVED, Entry, Kind, add, read_ledger, stored
 from harness.forecasts.schema import Forecast, check_against, dump, same_answers, to_data
+from harness.forecasts.track import in_words
 from harness.ladders.ladder import NAME_PATTERN, Ladder
 from harness.methods import builtin
 from harness.methods.question import Question
 from harness.methods.registry import Method, said
 
 NOTHING = "Nothing was written or submitted."
+FLAGS = {"blind": (), "extrapolation": ("--up-to",), "internals": ("--up-to", "--internals")}  # ladder forecast's
+
+
+def require_track(method: Method, track: str) -> None:
+    """A ``UserError`` naming the options of ``ladder forecast`` to change, unless ``method`` answers ``track``
+    (checked before a question is built: the internals track's copies its rungs' checkpoints)."""
+    if track not in method.tracks:
+        raise UserError(
+            f"Method '{method.name}' ({method.origin}) {method.cannot_answer_track(track)}; "
+            f"{_hint(track, method.tracks)}. {NOTHING}"
+        )
 
 
 def answer(method: Method, question: Question, forecaster: str | None = None) -> Forecast:
@@ -45,11 +57,11 @@ def answer(method: Method, question: Question, forecaster: str | None = None) ->
             f"{who} would submit as '{name}', a name reserved for the built-in forecasters ({', '.join(RESERVED)}); "
             f"pass --forecaster NAME with another name. {NOTHING}"
         )
+    require_track(method, question.track)
     why = method.cannot_answer(question)
     if why is not None:
-        hint = "leave out --up-to" if question.up_to else "give --up-to RUNG"
-        raise UserError(f"{who} {why}{'' if question.track in method.tracks else '; ' + hint}. {NOTHING}")
-    asked = f"ladder '{question.ladder.name}' on the {_track(question)}"
+        raise UserError(f"{who} {why}. {NOTHING}")
+    asked = f"ladder '{question.ladder.name}' on the {in_words(question.track, question.up_to)}"
     try:
         returned = method.function(question.copied())
     except Exception as exc:  # the method's own bug, whatever it is
@@ -130,8 +142,14 @@ def unchanged(forecast: Forecast, ladder: Ladder, predictions: Path) -> tuple[En
     return None
 
 
-def _track(question: Question) -> str:
-    return "blind track" if question.up_to is None else f"extrapolation track from {question.up_to}"
+def _hint(asked: str, tracks: tuple[str, ...]) -> str:
+    """The options of ``ladder forecast`` to change, to ask the answered track nearest to the one ``asked``."""
+    changes = [
+        ([f for f in FLAGS[t] if f not in FLAGS[asked]], [f for f in FLAGS[asked] if f not in FLAGS[t]]) for t in tracks
+    ]
+    give, leave = min(changes, key=lambda c: len(c[0]) + len(c[1]))
+    words = [f"give {' '.join(f + ' RUNG' * (f == '--up-to') for f in give)}"] if give else []
+    return "; ".join(words + ([f"leave out {' and '.join(leave)}"] if leave else []))
 
 
 def _where(exc: BaseException) -> str:

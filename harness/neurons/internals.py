@@ -48,6 +48,7 @@ from harness.errors import UserError
 from harness.ladders.families import FAMILIES
 from harness.ladders.ladder import Ladder
 from harness.neurons import internals_table
+from harness.neurons.internals_table import COLUMNS
 from harness.neurons.loading import find_checkpoint, load_checkpoint
 from harness.neurons.measures.heads import attention_scores, probe
 from harness.neurons.measures.probes import TaskProbe
@@ -55,8 +56,6 @@ from harness.neurons.measures.tasks import task_measures
 from harness.neurons.measures.weights import weight_norms
 from harness.training.restore import checkpoints_intact
 from harness.training.store import ResultsStore
-
-COLUMNS = ["ladder", "rung", "params", "seed", "step", "measure", "task", "layer", "head", "value"]
 
 
 def measures(model: nn.Module, n_ctx: int, probes: list[TaskProbe]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from harness.files import write_table
 from harness.training.store import ResultsStore
 
 FILE = "internals.parquet"
+COLUMNS = ["ladder", "rung", "params", "seed", "step", "measure", "task", "layer", "head", "value"]
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,24 @@ def write(store: ResultsStore, table: pd.DataFrame) -> Path:
     return path(store)
 
 
+def empty() -> pd.DataFrame:
+    """A table of no rows, with the columns."""
+    return pd.DataFrame(columns=COLUMNS)
+
+
+def read(store: ResultsStore) -> pd.DataFrame | None:
+    """The stored table as it is, or None when there is none; ``read_current`` also checks it against the manifest
+    (a revealed folder, ``harness.forecasts.revealed``, keeps the rows of checkpoints it could not copy)."""
+    return pd.read_parquet(path(store)) if path(store).exists() else None
+
+
 def read_current(store: ResultsStore) -> pd.DataFrame | None:
     """The stored table, or None when there is none or it holds checkpoints the manifest does not list now (a
     pair retrained since: run ``ladder internals`` again). It may lack pairs finished after it was measured (more
     seeds trained): ``ladder internals`` measures those and keeps the rest."""
-    if not path(store).exists():
+    table = read(store)
+    if table is None:
         return None
-    table = pd.read_parquet(path(store))
     listed = {(e["rung"], e["seed"], c["step"]) for e in store.manifest()["runs"].values() for c in e["checkpoints"]}
     held = {(r, s) for r, s in zip(table["rung"], table["seed"])}
     of_held = {(r, s, step) for r, s, step in listed if (r, s) in held}

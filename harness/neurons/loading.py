@@ -53,7 +53,17 @@ def find_checkpoint(
     store = ResultsStore.of(ladder, out)
     run = f"ladder run --ladder {ladder.cli_name} --seeds {seed} --rungs {rung}"
     here = f" --out {out}" if out != RESULTS else ""
-    entry = store.manifest()["runs"].get(pair_key(rung, seed))
+    manifest = store.manifest()
+    entry = manifest["runs"].get(pair_key(rung, seed))
+    if entry is None and "revealed_up_to" in manifest:  # a revealed folder (harness.forecasts.revealed)
+        names = [r.name for r in ladder.rungs]
+        shown = names[: names.index(manifest["revealed_up_to"]) + 1]
+        seeds = sorted({e["seed"] for e in manifest["runs"].values()})
+        raise UserError(
+            f"'{out}' is a revealed folder of ladder '{ladder.name}' (the internals track up to rung "
+            f"{manifest['revealed_up_to']}): it holds the rungs {', '.join(shown)} with seeds "
+            f"{', '.join(map(str, seeds))}, and nothing of rung {rung} seed {seed}. Load a revealed pair."
+        )
     if entry is None:
         raise UserError(
             f"Rung {rung} of ladder '{ladder.name}' has not been trained with seed {seed} in '{store.folder}'. Train "

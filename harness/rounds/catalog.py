@@ -119,7 +119,7 @@ def blind_forecasts(ladder: Ladder, template: Ladder, out: Path) -> tuple[list[t
     made, skipped = [], []
     question = ask(ladder, out, template=template)  # each method gets its own copy of it (answers.answer)
     for method in registered():
-        if "blind" not in method.tracks:  # it needs results of the round, which nobody has yet
+        if "blind" not in method.tracks:  # extrapolation, internals: they need results of the round, not there yet
             continue
         why = method.cannot_answer(question)
         if why is None:

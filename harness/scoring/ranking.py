@@ -1,9 +1,10 @@
 """The leaderboard: one row per submission, ranked, from the long scores table.
 
 Pure pandas over ``scores.parquet`` (``harness.scoring.scoreboard.score_ladder``); no torch.
-Forecasts are ranked only against others that answered the same questions:
-blind forecasts together, and extrapolation forecasts together per revealed
-rung (they are scored on the rungs above it only). The oracle reads the
+Forecasts are ranked only against others that answered the same questions
+knowing the same: blind forecasts together, and extrapolation forecasts and
+internals forecasts each together per revealed rung (they are scored on the
+rungs above it only; ``harness.forecasts.track.group``). The oracle reads the
 answers off the truth, so it is never ranked; it is shown only on request.
 """
 
@@ -13,10 +14,11 @@ from typing import Literal
 
 import pandas as pd
 
+from harness.forecasts.track import group
 from harness.scoring import table
 from harness.scoring.table import COMPARISONS, SUBMISSION_COLUMNS
 
-Track = Literal["blind", "extrapolation", "all"]
+Track = Literal["blind", "extrapolation", "internals", "all"]
 IDENTITY = ["rank", "forecaster", "version", "kind", "track", "revealed_up_to", "blind", "blind_rule", "sha256",
             "submitted_at"]  # fmt: skip
 
@@ -63,9 +65,7 @@ def rank_ladder(
         board[name] = lead[name] if name in lead else float("nan")
     board = board.reset_index().sort_values("submitted_at", kind="stable")
     board["version"] = board.groupby("forecaster").cumcount() + 1
-    board["group"] = board["track"].where(
-        board["track"] == "blind", "extrapolation from " + board["revealed_up_to"].fillna("?")
-    )
+    board["group"] = [group(t, up_to) for t, up_to in zip(board["track"], board["revealed_up_to"].fillna("?"))]
     if track != "all":
         board = board[board["track"] == track]
     if not show_oracle:

@@ -108,9 +108,11 @@ class Answers:
     """Every submission's answers, one tidy table per kind of question.
 
     submissions: submission, floor (None on the blind track; on the
-    extrapolation track the revealed rung, which with the rungs below it is not
-    scored, see ``scored_rungs``) and optionally ranked (False for a submission
-    left out of comparisons, the oracle; default True). probabilities:
+    extrapolation and internals tracks the revealed rung, which with the rungs
+    below it is not scored, see ``scored_rungs``), optionally group (the set of
+    forecasts it is compared with, ``harness.forecasts.track.group``: the same
+    track from the same floor; default: the same floor) and optionally ranked
+    (False for a submission left out of comparisons, the oracle; default True). probabilities:
     submission, task, rung, p. quantiles and loss_quantiles: submission, task,
     level, q (log10 parameters). accuracies: submission, task, rung, accuracy.
     step_quantiles: submission, task, rung, level, q (log10 steps).
@@ -500,6 +502,8 @@ def score(
     ranked = answers.submissions.set_index("submission")["ranked"] if "ranked" in answers.submissions else None
     index = pd.Index(q.subs["submission"], name="submission")
     groups = q.subs.set_index("submission")["floor"]
+    if "group" in answers.submissions:  # the same floor on two tracks: asked the same, told different things
+        groups = answers.submissions.set_index("submission")["group"].reindex(groups.index)
     keep = ranked.reindex(index).fillna(True).to_numpy(dtype=bool) if ranked is not None else np.ones(len(index), bool)
     coverage = _coverage(q)
     rows = []

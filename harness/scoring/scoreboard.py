@@ -16,6 +16,7 @@ from harness.files import write_table
 from harness.forecasts import blindness
 from harness.forecasts.ledger import Entry, read_ledger, stored
 from harness.forecasts.schema import Forecast, size_quantiles, step_quantiles
+from harness.forecasts.track import group
 from harness.ladders.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
 from harness.scoring import rules
 from harness.scoring.table import N_BOOT, SUBMISSION_COLUMNS
@@ -82,7 +83,7 @@ def answer_tables(forecasts: dict[str, Forecast]) -> rules.Answers:
     """Forecasts (by submission id) as the scorer's tables, one per kind of answer."""
     subs, probs, quants, accs, losses, steps = [], [], [], [], [], []
     for sid, f in forecasts.items():
-        subs.append((sid, f.revealed_up_to))
+        subs.append((sid, f.revealed_up_to, group(f.track, f.revealed_up_to)))
         for task, answers in f.tasks.items():
             probs += [(sid, task, rung, p) for rung, p in answers.p_emerged.items()]
             quants += [(sid, task, level, q) for level, q in answers.emergence_quantiles.items()]
@@ -94,7 +95,7 @@ def answer_tables(forecasts: dict[str, Forecast]) -> rules.Answers:
                 for level, q in quantiles.items()
             ]
     return rules.Answers(
-        pd.DataFrame(subs, columns=["submission", "floor"]),
+        pd.DataFrame(subs, columns=["submission", "floor", "group"]),
         pd.DataFrame(probs, columns=["submission", "task", "rung", "p"]),
         pd.DataFrame(quants, columns=["submission", "task", "level", "q"]),
         pd.DataFrame(accs, columns=["submission", "task", "rung", "accuracy"]),

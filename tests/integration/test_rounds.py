@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import textwrap
 import time
@@ -119,6 +120,17 @@ def installed(monkeypatch, name: str, value: str) -> None:
     """Pretend an installed package registers the method ``value`` as ``name``."""
     points = [metadata.EntryPoint(name=name, value=value, group=GROUP)]
     monkeypatch.setattr(metadata, "entry_points", lambda group: points if group == GROUP else [])
+
+
+def test_round_new_leaves_out_the_methods_of_the_tracks_that_need_its_results(place, monkeypatch):
+    """Like an extrapolation-only method, a method of the internals track needs results of the round (its lower
+    rungs' checkpoints), which do not exist when it is drawn: it is not asked."""
+    installed(monkeypatch, "inside", "tests.integration.test_internals_track:looks_inside")
+    assert re.search(r"inside +│ internals +│", cli("methods"))
+    where = ("--predictions", str(place / "predictions"), "--out", str(place / "results"))
+    out = cli_line("round", "new", "--template", str(place / "tiny.yaml"), "--seed", "5", *where)
+    assert "Submitted blind: uninformed." in out and "inside" not in out
+    assert [e.forecaster for e in read_ledger(place / "predictions")] == ["uninformed"]
 
 
 def test_round_new_submits_every_registered_method_blind(place, monkeypatch):

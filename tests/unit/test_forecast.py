@@ -182,6 +182,21 @@ def test_bad_values_are_rejected_and_nothing_is_written(good, tmp_path, case):
     check_rejected(edit(good, change), needles, tmp_path)
 
 
+@pytest.mark.parametrize("track", ["extrapolation", "internals"])
+def test_a_track_that_reveals_needs_its_revealed_rung(good, tmp_path, track):
+    shown = edit(good, lambda data: data.update(track=track, revealed_up_to="s0"))
+    forecast, _ = load_forecast(shown)
+    assert (forecast.track, forecast.revealed_up_to) == (track, "s0")
+    result = CliRunner().invoke(main, ["validate", str(shown)])
+    seen = {"extrapolation": "curves", "internals": "curves and internals"}[track]
+    assert result.exit_code == 0 and f"{track} track ({seen} seen up to s0)" in " ".join(result.output.split())
+    needs = "revealed_up_to names the highest revealed rung on the extrapolation and internals tracks"
+    check_rejected(edit(good, set_in("track", value=track)), [needs], tmp_path)
+    check_rejected(edit(good, set_in("revealed_up_to", value="s0")), [needs], tmp_path)  # on the blind track
+    top = edit(good, lambda data: data.update(track=track, revealed_up_to="s1"))
+    check_rejected(top, ["revealed_up_to: 's1' is not a rung below the top of ladder 'smoke'"], tmp_path)
+
+
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 def test_bad_files_are_rejected_and_nothing_is_written(tmp_path, case):
     data, needles = BAD_FILES[case]

@@ -9,7 +9,7 @@ and any lower rank; siblings of one rank do not import each other):
     3  harness/training/     data, the Lightning loop, the results store, executors
     4  harness/truth/        emergence read off the curves, its probabilities, acceptance checks
     4  harness/neurons/      checkpoints loaded for study, recording activations
-    5  harness/forecasts/    prediction files, the ledger, the extrapolation track, blindness
+    5  harness/forecasts/    prediction files, the ledger, the tracks and their revealed rungs, blindness
     6  harness/scoring/      scoring rules, the score table, scores.parquet, rankings per ladder and across ladders
     7  harness/methods/      forecasters as code: question, registry, built-in methods, baselines, backtests
     8  harness/board/        terminal tables, figures, the page

@@ -18,6 +18,7 @@ SUBMISSIONS = [
     ("e1", "extrapolator", "baseline", "extrapolation", "c3", False, "2026-01-01T12:00:00+00:00", 60.0, 0.35),
     ("c1", "carol", "forecaster", "extrapolation", "c3", False, "2026-01-04T00:00:00+00:00", 65.0, 0.45),
     ("d1", "dave", "forecaster", "extrapolation", "c1", False, "2026-01-05T00:00:00+00:00", 90.0, 0.10),
+    ("i1", "ivy", "forecaster", "internals", "c3", False, "2026-01-06T00:00:00+00:00", 62.0, 0.40),
 ]
 
 
@@ -59,9 +60,11 @@ def test_ranks_within_groups_blind_first_best_first():
     blind = board[board["group"] == "blind"]
     assert blind["sha256"].tolist() == ["b1", "a2", "a1", "u1"]
     assert blind["rank"].tolist() == [1, 2, 3, 4]
-    # Extrapolation forecasts from different revealed rungs answered different questions: ranked apart.
-    assert board.set_index("sha256").loc[["d1", "c1", "e1"], "rank"].tolist() == [1, 1, 2]
-    assert set(board["group"]) == {"blind", "extrapolation from c1", "extrapolation from c3"}
+    # Extrapolation forecasts from different revealed rungs answered different questions: ranked apart. An
+    # internals forecast from c3 answered the same questions as those from c3, knowing more: ranked apart too.
+    assert board.set_index("sha256").loc[["d1", "c1", "e1", "i1"], "rank"].tolist() == [1, 1, 2, 1]
+    groups = {"blind", "extrapolation from c1", "extrapolation from c3", "internals from c3"}
+    assert set(board["group"]) == groups and board["group"].tolist()[-1] == "internals from c3"
 
 
 def test_versions_count_a_forecasters_submissions_in_time_order():
@@ -92,6 +95,7 @@ def test_lower_pinball_ranks_first():
 def test_track_filter():
     assert set(rank_ladder(scores(), track="blind")["track"]) == {"blind"}
     assert set(rank_ladder(scores(), track="extrapolation")["track"]) == {"extrapolation"}
+    assert rank_ladder(scores(), track="internals")["sha256"].tolist() == ["i1"]
     with pytest.raises(ValueError, match="unknown score"):
         rank_ladder(scores(), sort="accuracy")
 
@@ -112,7 +116,7 @@ def test_a_score_added_to_the_table_shows_on_every_board(monkeypatch):
     extra = rows[rows["score"] == "pinball"].assign(score="surprise", value=lambda d: d["value"] * 10)
     extra = extra.assign(ci_low=extra["value"] - 1, ci_high=extra["value"] + 1)
     board = rank_ladder(pd.concat([rows, extra], ignore_index=True), sort="surprise")
-    assert board.loc[board["rank"] == 1, "forecaster"].tolist() == ["alice", "dave", "extrapolator"]  # lowest per group
+    assert board.loc[board["rank"] == 1, "forecaster"].tolist() == ["alice", "dave", "extrapolator", "ivy"]  # per group
     assert {"surprise", "surprise_low", "surprise_high"} <= set(board.columns)
 
     def shown(width: int | None) -> str:

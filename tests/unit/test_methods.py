@@ -1,10 +1,14 @@
 """Forecasting methods: found by name, entry point or path; run only on what their track reveals; checked.
 
+The internals track is tried on the committed cpu results' reference weights; its end to end run on a trained
+ladder is ``tests/integration/test_internals_track.py``.
+
 The methods below are defined here on purpose: the tests name them as ``tests.unit.test_methods:NAME``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -12,13 +16,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import harness
 from harness.errors import UserError
+from harness.forecasts import revealed
 from harness.forecasts.schema import Forecast, TaskForecast
 from harness.forecasts.schema import uninformed as uninformed_forecast
 from harness.ladders.ladder import load_ladder
 from harness.methods.question import Question, ask
 from harness.methods.registry import GROUP, Method, declare, find, registered
-from harness.methods.running import answer
+from harness.methods.running import answer, require_track
 from harness.training.store import empty_curves
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +42,18 @@ def recorder(question: Question) -> dict:
 def blind_half(question: Question) -> dict:
     """Probability 0.5 for every rung."""
     return {"tasks": {t: {"p_emerged": dict.fromkeys(question.hidden, 0.5)} for t in question.ladder.spec.tasks}}
+
+
+@declare(tracks=("internals",))
+def inside(question: Question) -> dict:
+    """Probability 0.5 for every rung, after a look inside."""
+    SEEN.append(question)
+    return {"tasks": {t: {"p_emerged": dict.fromkeys(question.hidden, 0.5)} for t in question.ladder.spec.tasks}}
+
+
+@declare(tracks=("extrapolation", "internals"))
+def either(question: Question) -> dict:
+    return recorder(question)
 
 
 def crashes(question: Question) -> dict:
@@ -132,6 +150,61 @@ def test_a_question_cannot_hold_a_hidden_curve():
     Question(ladder, "blind", None, empty_curves())
 
 
+@pytest.fixture(scope="module")
+def shown(tmp_path_factory) -> revealed.Revealed:
+    """The internals track of the committed cpu results revealed up to c1 (their reference weights: no checkpoints
+    are on disk in a clone)."""
+    return revealed.write(load_ladder("cpu"), RESULTS, "c1", tmp_path_factory.mktemp("revealed") / "up_to_c1")
+
+
+def test_the_internals_track_reveals_the_lower_rungs_only(shown):
+    ladder = load_ladder("cpu")
+    question = ask(ladder, RESULTS, "c1", internals=shown)
+    assert question.track == "internals" and question.hidden == ["c2", "c3", "c4", "c5", "c6", "c7"]
+    assert set(shown.checkpoints["rung"]) == set(shown.table["rung"]) == {"c0", "c1"}
+    assert set(shown.checkpoints["source"]) == {"reference weights"}  # the final step of each pair
+    files = {p.relative_to(shown.out).parts[1:3] for p in shown.out.rglob("*.safetensors")}
+    assert {rung for _, rung in files} == {"c0", "c1"}
+    answer(method("inside"), question)
+    seen = SEEN[0].internals
+    assert seen is not shown and seen.out == shown.out and seen.table.equals(shown.table)
+
+
+def test_a_question_cannot_hold_internals_of_a_hidden_rung(shown, tmp_path):
+    ladder = load_ladder("cpu")
+    curves = ask(ladder, RESULTS, "c1").curves
+    with pytest.raises(ValueError, match="internals-track question lacks internals"):
+        Question(ladder, "internals", "c1", curves)
+    with pytest.raises(ValueError, match="extrapolation-track question holds internals"):
+        Question(ladder, "extrapolation", "c1", curves, internals=shown)
+    with pytest.raises(ValueError, match="revealed up to c1 holds the internals of ladder 'cpu' revealed up to c2"):
+        Question(ladder, "internals", "c1", curves, internals=dataclasses.replace(shown, up_to="c2"))
+    every = pd.read_parquet(RESULTS / "cpu" / "internals.parquet")
+    with pytest.raises(ValueError, match=r"hold the hidden rungs \['c2', 'c3', 'c4', 'c5', 'c6', 'c7'\]"):
+        dataclasses.replace(shown, table=every)
+    # A file of a hidden rung in the folder: the folder is refused as a whole.
+    folder = tmp_path / "copy"
+    revealed.write(ladder, RESULTS, "c1", folder)
+    stray = folder / "cpu" / "weights" / "c4" / "seed0.safetensors"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes((RESULTS / "cpu" / "weights" / "c4" / "seed0.safetensors").read_bytes())
+    with pytest.raises(ValueError, match=r"hold the hidden rungs \['c4'\]"):
+        revealed.read(ladder, folder)
+
+
+def test_a_hidden_rung_cannot_be_loaded_or_recorded(shown):
+    with pytest.raises(UserError, match="Rung c2 of ladder 'cpu' is hidden: the internals track revealed up to c1"):
+        shown.load_model("c2", 0)
+    with pytest.raises(UserError, match="Rung c7 of ladder 'cpu' is hidden"):
+        shown.record("c7", 0, "copy")
+    with pytest.raises(UserError, match="is a revealed folder of ladder 'cpu' .* nothing of rung c5 seed 0"):
+        harness.load_model("cpu", "c5", 0, out=shown.out)  # the folder itself holds no hidden rung either
+    with pytest.raises(UserError, match="has no revealed pair of seed 3; its seeds: 0, 1, 2, 6, 7, 8, 9, 10"):
+        shown.load_model("c1", 3)
+    recorded = shown.record("c1", 0, "copy", n=4, hooks="blocks.0.hook_resid_post")
+    assert recorded["blocks.0.hook_resid_post"].shape[0] == 4 and recorded["correct"].shape == (4,)
+
+
 def test_a_method_changes_only_its_own_copy():
     question = ask(load_ladder("cpu"), RESULTS, "c2")
     answer(method("mutates"), question)
@@ -177,6 +250,24 @@ def test_a_method_is_asked_only_what_it_answers(name, up_to, words):
     with pytest.raises(UserError) as caught:
         answer(find(name), ask(load_ladder("cpu"), RESULTS, up_to))
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "name,track,words",
+    [
+        ("inside", "blind", "answers the internals track only, not the blind track; give --up-to RUNG --internals."),
+        ("inside", "extrapolation", "not the extrapolation track; give --internals."),
+        ("blind_half", "internals", "answers the blind track only, not the internals track; leave out --up-to and "),
+        ("recorder", "internals", "answers the blind and extrapolation tracks, not the internals track; leave out "
+         "--internals."),
+        ("either", "blind", "answers the extrapolation and internals tracks, not the blind track; give --up-to RUNG."),
+    ],
+)  # fmt: skip
+def test_the_internals_track_is_asked_only_of_methods_that_declare_it(name, track, words):
+    assert method("recorder").tracks == ("blind", "extrapolation")  # declaring nothing: not the internals track
+    with pytest.raises(UserError) as caught:
+        require_track(method(name), track)
+    assert words in str(caught.value) and str(caught.value).endswith("Nothing was written or submitted.")
 
 
 def entry_points(*points: tuple[str, str]) -> Callable[[str], list[metadata.EntryPoint]]:

@@ -22,11 +22,13 @@ def outcomes(binary: dict[str, list[float]], sizes: dict[str, float]) -> Outcome
     return Outcomes(RUNGS, b, s, b.rename(columns={"outcome": "accuracy"}))
 
 
-def answers(probs=(), quants=(), accs=(), floors=None, ranked=None) -> Answers:
+def answers(probs=(), quants=(), accs=(), floors=None, ranked=None, groups=None) -> Answers:
     subs = sorted({row[0] for row in [*probs, *quants, *accs]} | set(floors or {}))
     table = pd.DataFrame({"submission": subs, "floor": [(floors or {}).get(s) for s in subs]})
     if ranked is not None:
         table["ranked"] = [ranked.get(s, True) for s in subs]
+    if groups is not None:
+        table["group"] = [groups[s] for s in subs]
     return Answers(
         table,
         pd.DataFrame(list(probs), columns=["submission", "task", "rung", "p"]),
@@ -35,8 +37,10 @@ def answers(probs=(), quants=(), accs=(), floors=None, ranked=None) -> Answers:
     )
 
 
-def run(out: Outcomes, probs=(), quants=(), accs=(), floors=None, n_boot=1000, ranked=None) -> pd.DataFrame:
-    table = score(out, answers(probs, quants, accs, floors, ranked), Reference(UNIFORM_Q), n_boot=n_boot)
+def run(
+    out: Outcomes, probs=(), quants=(), accs=(), floors=None, n_boot=1000, ranked=None, groups=None
+) -> pd.DataFrame:
+    table = score(out, answers(probs, quants, accs, floors, ranked, groups), Reference(UNIFORM_Q), n_boot=n_boot)
     return table.set_index(["submission", "score"])
 
 
@@ -170,6 +174,21 @@ def test_share_ranked_first_splits_when_forecasters_trade_tasks():
     assert 0.4 < shares[0] < 0.75 and 0.4 < shares[1] < 0.75
     y = table.loc[("y", "brier")]  # x leads on the tie of point scores (the first of equals)
     assert y["vs_leader"] == pytest.approx(0.0) and y["vs_leader_low"] < 0 < y["vs_leader_high"]  # not told apart
+
+
+def test_the_same_floor_on_two_tracks_is_two_groups():
+    """An internals forecast and an extrapolation forecast from one rung answer the same questions knowing different
+    things: each is compared with its own track's forecasts (its leader, its share ranked first)."""
+    out, probs = comparison_case()
+    floors = {"sharp": "r0", "mixed": "r0", "twin": "r0"}
+    pooled = run(out, probs, floors=floors, n_boot=500)
+    assert pooled.loc[("mixed", "brier"), "vs_leader"] == pytest.approx(0.8 / 2)  # r1 and r2 of b and d: 0.81 - 0.01
+    groups = {"sharp": "extrapolation from r0", "twin": "extrapolation from r0", "mixed": "internals from r0"}
+    apart = run(out, probs, floors=floors, n_boot=500, groups=groups)
+    mixed = apart.loc[("mixed", "brier")]
+    assert mixed["vs_leader"] == 0.0 and mixed["p_first"] == 1.0  # alone in its group
+    assert apart.loc[("twin", "brier"), "p_first"] == 1.0 and apart.loc[("twin", "brier"), "vs_leader"] == 0.0
+    assert mixed["value"] == pooled.loc[("mixed", "brier"), "value"]  # the scores themselves do not change
 
 
 def test_unranked_submissions_are_no_contenders():
