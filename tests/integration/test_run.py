@@ -199,7 +199,7 @@ def test_unknown_ladder_is_a_clean_error():
 
 def test_bad_ladder_file_is_a_clean_error(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((Path(__file__).parents[2] / "ladders/smoke.yaml").read_text().replace("n_heads: 2}", "n_heads: 3}"))
+    bad.write_text(LADDER.source.read_text().replace("n_heads: 2}", "n_heads: 3}"))
     proc = run("run", "--ladder", str(bad), "--out", str(tmp_path), check=False)
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "rungs[0] (s0)" in proc.stderr and "Traceback" not in proc.stderr
