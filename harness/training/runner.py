@@ -3,7 +3,8 @@
 Only this process writes to the results store, and only whole pairs: workers
 train and write checkpoints into a pair's ``.partial`` folder, and the pair is
 committed here when its result arrives. A worker killed mid-job therefore
-leaves no rows, and the next run trains that pair again.
+leaves no rows, and the next run trains that pair again. While pairs train, the
+workers' progress reports in those folders are shown (``harness.training.watch``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from harness.training.executors import EXECUTORS, Executor, Lost
 from harness.training.restore import checkpoints_intact, restore_checkpoints
 from harness.training.store import ResultsStore, pair_key
 from harness.training.train import Job, Trained, WandbMode, quiet_lightning, run_job
+from harness.training.watch import Watch
 
 DEVICE_FIELDS = ("accelerator", "devices", "strategy", "precision")
 
@@ -191,13 +193,15 @@ def train_missing(
         f"thread{'s' * (jobs[0].threads > 1)} each)."
     )
     failed = []
-    for i, (job, result) in enumerate(executor.run(run_job, jobs), 1):
-        problem = commit(store, job, result, executor.name, options.restore)
-        if problem:
-            failed.append(f"{job.rung.name}/seed{job.seed}")
-            say(f"[{i}/{len(jobs)}] {job.label}: FAILED: {problem}")
-        else:
-            say(f"[{i}/{len(jobs)}] {job.label}: done in {result.entry['wall_time_s']:.1f} s")
+    with Watch(store, jobs, executor.workers, say) as watch:
+        for i, (job, result) in enumerate(executor.run(run_job, jobs), 1):
+            problem = commit(store, job, result, executor.name, options.restore)
+            watch.finished(job, None if problem else result.entry["wall_time_s"])
+            if problem:
+                failed.append(f"{job.rung.name}/seed{job.seed}")
+                watch.say(f"[{i}/{len(jobs)}] {job.label}: FAILED: {problem}")
+            else:
+                watch.say(f"[{i}/{len(jobs)}] {job.label}: done in {result.entry['wall_time_s']:.1f} s")
     if failed:
         raise RunIncomplete(
             f"{len(failed)} of {len(jobs)} pairs failed ({', '.join(failed)}); their errors are printed above. Every "
