@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from harness.documents import describe_error
 from harness.errors import UserError
 from harness.ladders.ladder import Ladder, Rung, TrainingSpec
-from harness.training import checkpoints
+from harness.training import checkpoints, progress
 from harness.training.executors import EXECUTORS, Executor, Lost
 from harness.training.restore import checkpoints_intact, restore_checkpoints
 from harness.training.store import ResultsStore, pair_key
@@ -152,6 +152,7 @@ def run_ladder(
     training = device_settings(ladder, options.devices)
     for name in options.rungs or []:
         ladder.rung(name)  # an unknown rung fails before any executor starts
+    progress.every_s()  # and so does a LADDER_PROGRESS_EVERY that is not a number of seconds
     store = ResultsStore.of(ladder, out)
     with EXECUTORS.get(options.executor)(options.workers, options.address) as executor:
         check_devices(training, executor)

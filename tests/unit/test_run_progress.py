@@ -17,6 +17,7 @@ from harness.errors import UserError
 from harness.ladders.ladder import load_ladder
 from harness.training import progress
 from harness.training.progress import Progress, Reporter
+from harness.training.runner import run_ladder
 from harness.training.store import ResultsStore
 from harness.training.train import Job
 from harness.training.watch import Watch, clock, step_seconds, time_left
@@ -66,6 +67,13 @@ def test_a_bad_line_interval_names_the_variable_and_the_fix(monkeypatch, value):
     monkeypatch.setenv(progress.EVERY_ENV, value)
     with pytest.raises(UserError, match=rf"LADDER_PROGRESS_EVERY='{value}' is not a number of seconds.*0 for none"):
         progress.every_s()
+
+
+def test_a_bad_line_interval_stops_a_run_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv(progress.EVERY_ENV, "soon")
+    with pytest.raises(UserError, match="LADDER_PROGRESS_EVERY='soon'"):
+        run_ladder(SMOKE, [0], tmp_path)
+    assert not list(tmp_path.iterdir())  # not even the start of training, which decides what is blind
 
 
 def rng_states() -> tuple:
