@@ -61,9 +61,8 @@ def release(folder: Path) -> None:
 def ladder_file(code: Path, name: str, steps: int | None, folder: Path, answers_only: bool = False) -> str:
     """The ladder as that checkout defines it, or a copy that trains every rung ``steps`` steps, or with
     ``training.answers_only`` on."""
-    source = next(
-        p for p in (code / "ladders" / f"{name}.yaml", code / "model_zoo" / "ladders" / f"{name}.yaml") if p.is_file()
-    )
+    where = ("harness/ladders/builtin", "ladders", "model_zoo/ladders")  # where built-in ladders have lived
+    source = next(code / folder / f"{name}.yaml" for folder in where if (code / folder / f"{name}.yaml").is_file())
     if steps is None and not answers_only:
         return str(source)
     spec = yaml.safe_load(source.read_text())

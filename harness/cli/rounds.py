@@ -26,7 +26,7 @@ def round() -> None:  # noqa: A001 - the verb users type
 @click.option(
     "--rounds",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Draw into this folder instead of the checkout's rounds/ (a scratch draw, a test); rounds there are "
+    help="Draw into this folder instead of the working folder's rounds/ (a scratch draw, a test); rounds there are "
     "then given to other commands by path.",
 )
 @PREDICTIONS

@@ -32,7 +32,7 @@ from harness.files import atomic_write, sha256_bytes
 from harness.forecasts.git import CHANGED, Repo
 from harness.forecasts.ledger import LEDGER, RESERVED, STORED_NAME, Entry, Migration, Scan, chain, lock, scan_data
 from harness.forecasts.schema import load_forecast
-from harness.ladders.ladder import NAME_PATTERN, ladder_folders
+from harness.ladders.ladder import BUILTIN_IN_REPO, NAME_PATTERN, ladder_folders
 
 # A forecast's time comes from its author's clock; CI's may differ by this much without the time being called
 # "in the future".
@@ -164,10 +164,11 @@ def _submissions(
     problems, recorded = [], set()
     with tempfile.TemporaryDirectory() as scratch:
         snapshot = Path(scratch)
-        for path in change.repo.files(change.head, "ladders", "rounds"):  # the ladders as this change has them
-            if path.count("/") == 1 and path.endswith(".yaml"):
+        for path in change.repo.files(change.head, BUILTIN_IN_REPO, "rounds"):  # the ladders as this change has them
+            folder, _, name = path.rpartition("/")
+            if folder in (BUILTIN_IN_REPO, "rounds") and name.endswith(".yaml"):
                 atomic_write(snapshot / path, change.repo.show(change.head, path) or b"")
-        with ladder_folders(snapshot / "ladders", snapshot / "rounds"):
+        with ladder_folders(snapshot / BUILTIN_IN_REPO, snapshot / "rounds"):
             for number, record in fresh:
                 line = f"line {number}"
                 if isinstance(record, Migration):
@@ -245,8 +246,10 @@ def _times(change: Change, line: str, entry: Entry, now: dt.datetime) -> list[Pr
             f"({now.isoformat(timespec='seconds')}) plus {SKEW.seconds // 60} minutes of clock skew"
         )
         return [Problem.of(ledger, what, "Set the clock right, remove the line and its file, and submit again.")]
+    # The ladder's file wherever it has lived: the built-ins were in ladders/ before they moved into the package.
+    folders = ("rounds", BUILTIN_IN_REPO, "ladders")
     public = change.repo.last_change(
-        change.base, [f"results/{entry.ladder}", f"rounds/{entry.ladder}.yaml", f"ladders/{entry.ladder}.yaml"]
+        change.base, [f"results/{entry.ladder}", *(f"{folder}/{entry.ladder}.yaml" for folder in folders)]
     )
     if public is not None and at < public[1]:
         sha, when = public

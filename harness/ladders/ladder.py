@@ -1,8 +1,11 @@
 """Ladder definitions: the YAML schema, its validation, and the resolved ladder with its hash.
 
 A ladder is one model family, an ordered list of rungs (sizes), a training
-budget, a task mixture, an evaluation schedule and seeds. Built-in ladders live
-in the repository's ``ladders/NAME.yaml``; any other YAML file can be given by path.
+budget, a task mixture, an evaluation schedule and seeds. Built-in ladders ship
+inside the package (``harness/ladders/builtin/NAME.yaml``, read through
+``importlib.resources``); the rounds drawn from them are read from ``rounds/`` of
+the working folder, like ``results/`` and ``predictions/``; any other YAML file can
+be given by path.
 
 A task of the mixture is written ``copy: 1.1`` (the family at its defaults, under
 its own name) or ``parity_k3: {family: sparse_parity, k: 3, n_bits: 14, weight: 0.75}``
@@ -19,6 +22,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,10 +35,13 @@ from harness.tasks import TASKS, Task, vocab
 from harness.tasks.registry import make
 from model_zoo import ModelConfig
 
-# The built-in ladders live beside results/ and predictions/ in the checkout the benchmark runs from, and so do
-# the rounds drawn from them (``ladder round new``), which are loaded by name like built-in ladders.
-LADDER_DIR = Path(__file__).resolve().parents[2] / "ladders"
-ROUND_DIR = LADDER_DIR.parent / "rounds"
+# The built-in ladders ship inside the package, so an installed wheel has them as a clone does. The rounds drawn
+# from them (``ladder round new``), loaded by name like built-in ladders, are data: like results/ and
+# predictions/, they are found under the working folder, never beside the code (an editable install of another
+# clone would otherwise read and write that clone's rounds).
+LADDER_DIR = Path(str(resources.files("harness.ladders") / "builtin"))
+ROUND_DIR = Path("rounds")
+BUILTIN_IN_REPO = "harness/ladders/builtin"  # the built-in ladders' folder in a checkout, for reading commits
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 TASK_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 # Lightning strategies that run the command line again in one process per device: a second
@@ -238,8 +245,13 @@ class Ladder:
 
     @property
     def cli_name(self) -> str:
-        """What to pass to ``--ladder`` to get this ladder again: its name if built in, else its path."""
-        return self.name if self.source.parent in (LADDER_DIR, ROUND_DIR) else str(self.source)
+        """What to pass to ``--ladder`` to get this ladder again: its name if built in or a round (of the working
+        folder's ``rounds/``) under its own name, else its path."""
+        named = self.source.stem == self.name and self.source.parent.resolve() in (
+            LADDER_DIR.resolve(),
+            ROUND_DIR.resolve(),
+        )
+        return self.name if named else str(self.source)
 
 
 @contextmanager
@@ -259,12 +271,12 @@ def ladder_folders(ladders: Path | None = None, rounds: Path | None = None) -> I
 
 
 def builtin_ladders() -> list[str]:
-    """The ladders of ``ladders/``."""
+    """The ladders that ship with the package."""
     return sorted(p.stem for p in LADDER_DIR.glob("*.yaml"))
 
 
 def round_ladders() -> list[str]:
-    """The rounds of ``rounds/``."""
+    """The rounds of ``rounds/`` (of the working folder, unless ``ladder_folders`` names another)."""
     return sorted(p.stem for p in ROUND_DIR.glob("*.yaml"))
 
 

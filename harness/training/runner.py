@@ -3,7 +3,8 @@
 Only this process writes to the results store, and only whole pairs: workers
 train and write checkpoints into a pair's ``.partial`` folder, and the pair is
 committed here when its result arrives. A worker killed mid-job therefore
-leaves no rows, and the next run trains that pair again.
+leaves no rows, and the next run trains that pair again. While pairs train, the
+workers' progress reports in those folders are shown (``harness.training.watch``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from harness.documents import describe_error
 from harness.errors import UserError
 from harness.ladders.ladder import Ladder, Rung, TrainingSpec
-from harness.training import checkpoints
+from harness.training import checkpoints, progress
 from harness.training.executors import EXECUTORS, Executor, Lost
 from harness.training.restore import checkpoints_intact, restore_checkpoints
 from harness.training.store import ResultsStore, pair_key
 from harness.training.train import Job, Trained, WandbMode, quiet_lightning, run_job
+from harness.training.watch import Watch
 
 DEVICE_FIELDS = ("accelerator", "devices", "strategy", "precision")
 
@@ -150,6 +152,7 @@ def run_ladder(
     training = device_settings(ladder, options.devices)
     for name in options.rungs or []:
         ladder.rung(name)  # an unknown rung fails before any executor starts
+    progress.every_s()  # and so does a LADDER_PROGRESS_EVERY that is not a number of seconds
     store = ResultsStore.of(ladder, out)
     with EXECUTORS.get(options.executor)(options.workers, options.address) as executor:
         check_devices(training, executor)
@@ -191,13 +194,15 @@ def train_missing(
         f"thread{'s' * (jobs[0].threads > 1)} each)."
     )
     failed = []
-    for i, (job, result) in enumerate(executor.run(run_job, jobs), 1):
-        problem = commit(store, job, result, executor.name, options.restore)
-        if problem:
-            failed.append(f"{job.rung.name}/seed{job.seed}")
-            say(f"[{i}/{len(jobs)}] {job.label}: FAILED: {problem}")
-        else:
-            say(f"[{i}/{len(jobs)}] {job.label}: done in {result.entry['wall_time_s']:.1f} s")
+    with Watch(store, jobs, executor.workers, say) as watch:
+        for i, (job, result) in enumerate(executor.run(run_job, jobs), 1):
+            problem = commit(store, job, result, executor.name, options.restore)
+            watch.finished(job, None if problem else result.entry["wall_time_s"])
+            if problem:
+                failed.append(f"{job.rung.name}/seed{job.seed}")
+                watch.say(f"[{i}/{len(jobs)}] {job.label}: FAILED: {problem}")
+            else:
+                watch.say(f"[{i}/{len(jobs)}] {job.label}: done in {result.entry['wall_time_s']:.1f} s")
     if failed:
         raise RunIncomplete(
             f"{len(failed)} of {len(jobs)} pairs failed ({', '.join(failed)}); their errors are printed above. Every "

@@ -7,7 +7,6 @@ import logging
 import os
 import platform
 import shutil
-import sys
 import time
 import traceback
 import warnings
@@ -20,12 +19,11 @@ from typing import TYPE_CHECKING, Literal
 import lightning as L
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import TQDMProgressBar
 
 from harness.files import atomic_write
 from harness.ladders.families import FAMILIES
 from harness.ladders.ladder import Ladder, Rung, TrainingSpec
-from harness.training import batches, checkpoints
+from harness.training import batches, checkpoints, progress
 from harness.training.data import Mixture, MixtureData
 from harness.training.evaluate import Evaluator
 from harness.training.groups import plan
@@ -156,6 +154,8 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
     ckpt_steps = snap(log_steps(steps, spec.evaluation.n_checkpoints, first=max(1, steps // 100)), eval_steps)
     partial, final = store.pair_partial_dir(rung.name, seed), store.pair_checkpoint_dir(rung.name, seed)
     shutil.rmtree(partial, ignore_errors=True)
+    reporter = progress.Reporter(partial, steps)  # the step, for ladder run to show; changes nothing trained
+    reporter.begin()
     # partial() rather than closures: with one process per device, the callback is pickled.
     save, report = (
         functools.partial(checkpoints.save, partial, spec.family, family.version, rung.config),
@@ -168,9 +168,9 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         **trainer_devices(training),
         gradient_clip_val=training.grad_clip,
         logger=logger if logger is not None else False,
-        # A bar in a log file is noise; the pairs are reported anyway.
-        callbacks=[evaluator, *([TQDMProgressBar(refresh_rate=max(1, steps // 50))] if sys.stderr.isatty() else [])],
-        enable_progress_bar=sys.stderr.isatty(),
+        # ladder run shows every pair's progress (harness.training.watch); a bar per worker would garble it.
+        callbacks=[evaluator, reporter],
+        enable_progress_bar=False,
         enable_checkpointing=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
@@ -190,6 +190,7 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed
     )
     (partial / PAIR_ROWS_FILE).unlink()
+    progress.clear(partial)
     entry = {
         "rung": rung.name,
         "seed": seed,

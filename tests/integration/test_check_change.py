@@ -34,15 +34,16 @@ def git(repo: Path, *args: str, ok: bool = True, date: str | None = None) -> sub
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch) -> Path:
-    """A repository on `main`: ladders/smoke.yaml, results/smoke/, a round, and a ledger holding alice's forecast."""
+    """A repository on `main`: the smoke ladder, results/smoke/, a round, and a ledger holding alice's forecast."""
     root = tmp_path / "repo"
-    (root / "ladders").mkdir(parents=True)
-    shutil.copy(ROOT / "ladders" / "smoke.yaml", root / "ladders" / "smoke.yaml")
+    builtin = root / ladders.BUILTIN_IN_REPO
+    builtin.mkdir(parents=True)
+    shutil.copy(ROOT / ladders.BUILTIN_IN_REPO / "smoke.yaml", builtin / "smoke.yaml")
     (root / "results" / "smoke").mkdir(parents=True)
     (root / "results" / "smoke" / "curves.parquet").write_bytes(b"measured curves")
     (root / "rounds").mkdir()
     (root / "rounds" / "old.yaml").write_text("# a round drawn before (only its path matters here)\n")
-    monkeypatch.setattr(ladders, "LADDER_DIR", root / "ladders")  # the commands read this repository's ladders
+    monkeypatch.setattr(ladders, "LADDER_DIR", builtin)  # the commands read this repository's ladders
     monkeypatch.setattr(ladders, "ROUND_DIR", root / "rounds")
     git(root, "init", "-q", "-b", "main")
     for key, value in (("user.name", "Test"), ("user.email", "test@localhost"), ("commit.gpgsign", "false")):

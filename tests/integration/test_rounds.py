@@ -15,7 +15,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import harness.ladders.ladder as ladders
 from harness.cli import main
 from harness.forecasts.ledger import read_ledger
 from harness.ladders.ladder import load_ladder
@@ -41,8 +40,9 @@ TEMPLATE = textwrap.dedent(
 
 @pytest.fixture
 def place(tmp_path, monkeypatch) -> Path:
-    """A scratch folder holding the template; rounds are written to its rounds/, never the repository's."""
-    monkeypatch.setattr(ladders, "ROUND_DIR", tmp_path / "rounds")
+    """A scratch folder, the working folder, holding the template: rounds are written to its rounds/, never beside
+    the code."""
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "tiny.yaml").write_text(TEMPLATE)
     return tmp_path
 
@@ -64,6 +64,8 @@ def test_a_round_from_draw_to_leaderboard(place):
     assert "tiny-r4" in out and "Submitted blind: uninformed." in out  # the template has no results: no prior
     assert "That trains 16 (rung, seed) pairs (2 rungs x 8 seeds); the template has no results here to time" in out
     path = place / "rounds" / "tiny-r4.yaml"
+    assert path.is_file() and not (ROOT / "rounds" / "tiny-r4.yaml").exists()  # the working folder's, not the code's
+    assert load_ladder("tiny-r4").cli_name == "tiny-r4"
     round_file = yaml.safe_load(path.read_text())
     assert round_file["round"]["seed"] == 4 and round_file["tasks"]["copy"] != 1.0
     assert "blind" in cli("submit", str(forecast(place, "alice", "tiny-r4", 0.3)), *where)

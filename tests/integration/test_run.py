@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -116,6 +117,28 @@ def test_rerun_skips_and_force_retrains_identically(reference, tmp_path):
     assert checkpoint.is_file(), "the retrained pair's checkpoints are back"
 
 
+def checkpoint_hashes(store: Path) -> dict[str, list[str]]:
+    runs = json.loads((store / "manifest.json").read_text())["runs"]
+    return {key: [c["sha256"] for c in entry["checkpoints"]] for key, entry in runs.items()}
+
+
+def test_progress_lines_appear_and_change_no_bit_of_the_curves(reference, tmp_path):
+    """Without a terminal, a line per running pair every LADDER_PROGRESS_EVERY seconds, with its step of the budget
+    and an estimate; the reports behind them, written every 0.1 s, leave curves and checkpoints as they were."""
+    root, _ = reference
+    env = {**os.environ, "LADDER_PROGRESS_EVERY": "0.2"}
+    cmd = ladder_cmd("run", "--ladder", "smoke", "--out", str(tmp_path), "--wandb", "disabled")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    pair = r"smoke rung s1 \(29,312 parameters\) seed 0: step \d+/150 after \d+:\d\d, about \d+:\d\d left"
+    assert re.search(pair, proc.stdout), proc.stdout
+    assert re.search(r"smoke: 1/2 pairs done, \d+:\d\d in, about \d+:\d\d left", proc.stdout), proc.stdout
+    fresh = tmp_path / "smoke"
+    assert (fresh / "curves.parquet").read_bytes() == (root / "curves.parquet").read_bytes()
+    assert checkpoint_hashes(fresh) == checkpoint_hashes(root)
+    assert not list(fresh.glob("checkpoints/*/*.partial")) and not list(fresh.rglob("progress.json"))
+
+
 def test_different_seeds_differ(reference, tmp_path):
     root, _ = reference
     other = pd.read_parquet(smoke(tmp_path, "--seeds", "1") / "curves.parquet")
@@ -199,7 +222,7 @@ def test_unknown_ladder_is_a_clean_error():
 
 def test_bad_ladder_file_is_a_clean_error(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((Path(__file__).parents[2] / "ladders/smoke.yaml").read_text().replace("n_heads: 2}", "n_heads: 3}"))
+    bad.write_text(LADDER.source.read_text().replace("n_heads: 2}", "n_heads: 3}"))
     proc = run("run", "--ladder", str(bad), "--out", str(tmp_path), check=False)
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "rungs[0] (s0)" in proc.stderr and "Traceback" not in proc.stderr
