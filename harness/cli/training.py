@@ -85,6 +85,13 @@ def ladders() -> None:
     "--address",
     help="Join the Ray cluster at HOST:PORT (or ray://HOST:PORT, or 'auto') instead of starting a local one.",
 )
+@click.option(
+    "--ray-shared-out",
+    "shared_out",
+    is_flag=True,
+    help="Every node of the Ray cluster at --address sees --out at the same path: workers write checkpoints there "
+    "instead of sending their bytes back through Ray's object store (faster for large rungs).",
+)
 @click.option("--accelerator", help="Lightning accelerator: cpu, gpu or auto [the ladder file's].")
 @click.option("--devices", type=click.IntRange(min=1), help="Devices per (rung, seed) job [the ladder file's].")
 @click.option(
@@ -99,7 +106,8 @@ def ladders() -> None:
     type=click.Choice(["offline", "online", "disabled"]),
     default="offline",
     show_default=True,
-    help="wandb logging: offline runs are written under OUT/<ladder>/wandb and never touch the network.",
+    help="wandb logging: offline runs are written under OUT/<ladder>/wandb and never touch the network (on a Ray "
+    "cluster without --ray-shared-out, in the workers' scratch, and removed with it).",
 )
 @click.option("--rungs", callback=parse_rungs, help="Comma-separated rungs to train, e.g. c6,c7 (default: all).")
 @click.option("--force", is_flag=True, help="Retrain (rung, seed) pairs that already finished, replacing their rows.")
@@ -121,6 +129,7 @@ def run(
     workers: int | None,
     threads: int,
     address: str | None,
+    shared_out: bool,
     **devices: object,
 ) -> None:
     """Train every rung of a ladder for every seed and record learning curves."""
@@ -134,6 +143,7 @@ def run(
         workers=workers,
         threads=threads,
         address=address,
+        shared_out=shared_out,
         wandb=wandb_mode,
         force=force,
         restore=restore,

@@ -54,6 +54,28 @@ def listing(folder: Path, final: Path, relative_to: Path) -> list[dict]:
     ]
 
 
+def bundle(folder: Path, listed: list[dict]) -> dict[str, bytes]:
+    """The bytes of the checkpoints ``listing`` gave for ``folder``, by file name, to send to the driver."""
+    return {name: (folder / name).read_bytes() for name in (Path(c["path"]).name for c in listed)}
+
+
+def unbundle(folder: Path, files: dict[str, bytes], listed: list[dict]) -> str | None:
+    """Write shipped checkpoints into ``folder``, each atomically and only if its bytes have the sha256 listed.
+
+    Returns None when every listed file is written and reads back with its hash, otherwise what went wrong
+    (``folder`` may then hold some of the files; the caller discards it).
+    """
+    for ckpt in listed:
+        name = Path(ckpt["path"]).name
+        data = files.get(name)
+        if data is None or sha256_bytes(data) != ckpt["sha256"]:
+            return f"its checkpoint {name} arrived {'missing' if data is None else 'damaged'} from the worker"
+        atomic_write(folder / name, data)
+        if not intact(folder / name, ckpt["sha256"]):
+            return f"its checkpoint {folder / name} does not read back as written"
+    return None
+
+
 def intact(path: Path, sha256: str) -> bool:
     """Whether the checkpoint is on disk with the recorded sha256."""
     return path.is_file() and sha256_file(path) == sha256

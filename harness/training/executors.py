@@ -8,7 +8,9 @@ job whose worker dies yields ``Lost`` instead of a result; the other jobs still
 run.
 
 Jobs say what they need through two attributes, ``threads`` (CPU cores) and
-``gpus``; Ray reserves exactly that for each job.
+``gpus``; Ray reserves exactly that for each job. ``shares_out`` tells the caller
+whether the workers see the driver's ``--out`` (and may write there) or must send
+their files back with their results.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Executor(Protocol):
     workers: int | None  # jobs at once; None: as many as the cluster's resources allow
     where: str  # where the jobs run, for messages
     assigns_gpus: bool  # whether each job gets GPUs of its own (else every job sees all of them)
+    shares_out: bool  # whether every worker sees the driver's --out folder (else results carry their files)
 
     def __enter__(self) -> Executor: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -76,13 +79,14 @@ class Local:
     training and writing checkpoints into the store beside the next run.
     """
 
-    name, where, assigns_gpus = "local", "this machine", False
+    name, where, assigns_gpus, shares_out = "local", "this machine", False, True
 
-    def __init__(self, workers: int | None = None, address: str | None = None) -> None:
-        if address is not None:
+    def __init__(self, workers: int | None = None, address: str | None = None, shared_out: bool = False) -> None:
+        if address is not None or shared_out:
+            option = f"--address {address}" if address is not None else "--ray-shared-out"
             raise UserError(
-                f"--address {address} is for the ray executor; the local executor runs on this machine only. Add "
-                "--executor ray to join that cluster."
+                f"{option} is for the ray executor; the local executor runs on this machine only. Add "
+                "--executor ray to run on a Ray cluster."
             )
         self.workers = workers or 1
 
@@ -158,12 +162,16 @@ class Ray:
     Each job reserves ``threads`` CPUs and ``gpus`` GPUs; Ray places it on a node
     that has them. A job whose worker dies is retried by Ray up to
     ``RETRIES`` times before it is reported ``Lost``.
+
+    A local cluster lives on this machine, so its workers write into ``--out`` like local workers. A joined
+    cluster may share no disk: its workers send their files back through Ray's object store, unless
+    ``shared_out`` says that every node sees ``--out`` at the same path.
     """
 
     name, where, assigns_gpus = "ray", "the Ray cluster", True
     RETRIES = 2
 
-    def __init__(self, workers: int | None = None, address: str | None = None) -> None:
+    def __init__(self, workers: int | None = None, address: str | None = None, shared_out: bool = False) -> None:
         try:
             import ray
         except ImportError:
@@ -172,6 +180,7 @@ class Ray:
                 "ray), then run again."
             ) from None
         self.ray, self.address = ray, address
+        self.shares_out = shared_out or address is None
         # A local cluster runs as many jobs at once as this machine has cores (fewer when each job
         # reserves several threads); a joined cluster is Ray's to fill unless --workers caps it.
         self.workers = workers if workers is not None or address is not None else os.cpu_count() or 1

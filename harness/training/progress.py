@@ -4,7 +4,8 @@ Workers are other processes (spawned, or Ray tasks on machines that share ``--ou
 way checkpoints do, through the pair's ``.partial`` folder: ``Reporter``, a Lightning callback, writes
 ``progress.json`` there (step, budget, seconds) when the job starts, when training starts and then every few
 seconds, atomically. It reads nothing of the model and draws no random number, so curves and checkpoints are
-those of a run without it. ``harness.training.watch`` reads the files in the driver.
+those of a run without it. ``harness.training.watch`` reads the files in the driver. A job that shares no disk
+with the driver (``Job.ship``) writes its report into its own scratch folder, where the driver cannot see it.
 """
 
 from __future__ import annotations

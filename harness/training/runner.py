@@ -5,10 +5,17 @@ train and write checkpoints into a pair's ``.partial`` folder, and the pair is
 committed here when its result arrives. A worker killed mid-job therefore
 leaves no rows, and the next run trains that pair again. While pairs train, the
 workers' progress reports in those folders are shown (``harness.training.watch``).
+
+Workers that may share no disk with this process (a joined Ray cluster without
+``--ray-shared-out``) train in temporary folders of their own and return the
+checkpoints' bytes with the rows; ``commit`` writes them into the ``.partial``
+folder here, checks every sha256, and commits as above, so the store is the one
+local workers leave. Their progress reports stay on their nodes.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +46,7 @@ class RunOptions(BaseModel):
     # with a fixed count a pair gives the same curves whichever executor, worker count or machine.
     threads: int = Field(default=1, gt=0)
     address: str | None = None  # an existing Ray cluster
+    shared_out: bool = False  # every node of that cluster sees --out: workers write there instead of shipping files
     wandb: WandbMode = "offline"
     force: bool = False
     # Retrain finished pairs whose checkpoints are missing or damaged, keeping the new ones only if they
@@ -85,6 +93,7 @@ def plan(
     options: RunOptions,
     training: TrainingSpec,
     workers: int | None,
+    ship: bool = False,
 ) -> list[Job]:
     """Jobs for the selected pairs not yet finished (all with ``force``; with ``restore``, the finished
     ones whose checkpoints are not intact).
@@ -119,7 +128,7 @@ def plan(
 
     wandb = "disabled" if options.restore else options.wandb  # a restore is not a new run of the pair
     return [
-        Job(ladder, rung, seed, store.folder, ladder.training(rung, training), threads(rung, seed), wandb)
+        Job(ladder, rung, seed, store.folder, ladder.training(rung, training), threads(rung, seed), wandb, ship)
         for rung, seed in pairs
     ]
 
@@ -154,7 +163,7 @@ def run_ladder(
         ladder.rung(name)  # an unknown rung fails before any executor starts
     progress.every_s()  # and so does a LADDER_PROGRESS_EVERY that is not a number of seconds
     store = ResultsStore.of(ladder, out)
-    with EXECUTORS.get(options.executor)(options.workers, options.address) as executor:
+    with EXECUTORS.get(options.executor)(options.workers, options.address, options.shared_out) as executor:
         check_devices(training, executor)
         with store.locked():
             return train_missing(ladder, seeds, store, options, training, executor, say)
@@ -172,7 +181,7 @@ def train_missing(
     dropped = store.recover()
     if dropped:
         say(f"Dropped {dropped} rows of an interrupted pair; it will be trained again.")
-    jobs = plan(ladder, seeds, store, options, training, executor.workers)
+    jobs = plan(ladder, seeds, store, options, training, executor.workers, ship=not executor.shares_out)
     planned = {(job.rung.name, job.seed) for job in jobs}
     selected = [r.name for r in ladder.rungs if not options.rungs or r.name in options.rungs]
     skipped = (
@@ -193,6 +202,12 @@ def train_missing(
         f"({executor.workers or 'as many as fit'} at once, {jobs[0].threads} torch "
         f"thread{'s' * (jobs[0].threads > 1)} each)."
     )
+    if not executor.shares_out:
+        say(
+            "Workers send each finished pair's checkpoints back through Ray's object store (pass --ray-shared-out "
+            "if every node sees --out); running pairs' steps stay on their nodes and are not shown"
+            + ("; offline wandb runs are removed with the workers' scratch." if jobs[0].wandb == "offline" else ".")
+        )
     failed = []
     with Watch(store, jobs, executor.workers, say) as watch:
         for i, (job, result) in enumerate(executor.run(run_job, jobs), 1):
@@ -218,12 +233,18 @@ def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str,
     if result.error is not None:
         return "\n" + result.error.rstrip()
     partial = store.pair_partial_dir(job.rung.name, job.seed)
+    if result.files is not None:  # shipped: write them here, as a local worker would have
+        shutil.rmtree(partial, ignore_errors=True)
+        problem = checkpoints.unbundle(partial, result.files, result.entry["checkpoints"])
+        if problem:
+            shutil.rmtree(partial, ignore_errors=True)
+            return problem
     for ckpt in result.entry["checkpoints"]:
         path = partial / Path(ckpt["path"]).name
         if not checkpoints.intact(path, ckpt["sha256"]):
             return (
-                f"its checkpoint {path} is missing or differs here from what the worker wrote; with a Ray cluster of "
-                "several machines, --out must be on a filesystem every node shares"
+                f"its checkpoint {path} is missing or differs here from what the worker wrote; --ray-shared-out "
+                "needs --out on a filesystem every node shares (leave it out to ship checkpoints through Ray)"
             )
     if restore:
         return restore_checkpoints(store, job.rung.name, job.seed, result.entry)

@@ -1,4 +1,10 @@
-"""Training one (rung, seed) pair with Lightning, as a job any executor can run in any process."""
+"""Training one (rung, seed) pair with Lightning, as a job any executor can run in any process.
+
+A job writes its checkpoints, progress report and rows into the pair's ``.partial`` folder under the results
+folder when it shares a disk with the driver (local workers, a Ray cluster on one machine or with
+``--ray-shared-out``). Otherwise (``Job.ship``) it works in a temporary folder of its own node, removed when the
+job ends, and returns the checkpoints' bytes with its rows; the driver writes them (``runner.commit``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import logging
 import os
 import platform
 import shutil
+import tempfile
 import time
 import traceback
 import warnings
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
 
 WandbMode = Literal["offline", "online", "disabled"]
 PAIR_ROWS_FILE = "pair_rows.parquet"  # a finished pair's curve rows, only in its .partial folder until read back
+SCRATCH_ENV = "LADDER_SCRATCH"  # where a shipping job's temporary folder goes on its node; else the system's temp
 PACKAGES = ("torch", "lightning", "numpy", "pandas", "pyarrow", "pydantic", "wandb", "emergence-ladder")
 
 
@@ -66,8 +74,9 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # Lightning 2.6 on torch 2.13, harmless
 
 
-def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int) -> WandbLogger | None:
-    """One wandb run per (rung, seed), grouped by ladder; offline runs never touch the network."""
+def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int, folder: Path) -> WandbLogger | None:
+    """One wandb run per (rung, seed), grouped by ladder, its files under ``folder``; offline runs never touch the
+    network."""
     if mode == "disabled":
         return None
     os.environ.setdefault("WANDB_SILENT", "true")
@@ -78,7 +87,7 @@ def make_logger(mode: WandbMode, store: ResultsStore, rung: Rung, seed: int) -> 
         project="emergence-ladder",
         group=ladder.name,
         name=f"{ladder.name}-{rung.name}-seed{seed}",
-        save_dir=str(store.folder),
+        save_dir=str(folder),
         mode=mode,
         config={
             "ladder": ladder.spec.model_dump(mode="json"),
@@ -103,10 +112,13 @@ class Job:
     ladder: Ladder
     rung: Rung
     seed: int
-    folder: Path  # the ladder's results folder; workers write checkpoints under it
+    folder: Path  # the ladder's results folder; unless ``ship``, workers write checkpoints under it
     training: TrainingSpec  # the rung's own, with the run's device settings applied
     threads: int  # torch threads
     wandb: WandbMode
+    # True: the worker may share no disk with the driver, so it trains in a local temporary folder and returns the
+    # checkpoints' bytes (through Ray's object store) for the driver to write.
+    ship: bool = False
 
     @property
     def gpus(self) -> int:
@@ -119,11 +131,15 @@ class Job:
 
 @dataclass(frozen=True)
 class Trained:
-    """What a job returns: its curve rows and manifest entry, or the traceback of its error."""
+    """What a job returns: its curve rows and manifest entry, or the traceback of its error.
+
+    A shipping job (``Job.ship``) also returns its checkpoints, ``files``: file name -> bytes.
+    """
 
     rows: pd.DataFrame | None = None
     entry: dict | None = None
     error: str | None = None
+    files: dict[str, bytes] | None = None
 
 
 def run_job(job: Job) -> Trained:
@@ -131,15 +147,22 @@ def run_job(job: Job) -> Trained:
     torch.set_num_threads(job.threads)
     quiet_lightning()
     try:
-        return Trained(*train_pair(job))
+        if not job.ship:
+            return Trained(*train_pair(job))
+        with tempfile.TemporaryDirectory(prefix="ladder-job-", dir=os.environ.get(SCRATCH_ENV) or None) as scratch:
+            work = Path(scratch) / "checkpoints"
+            rows, entry = train_pair(job, work, cache=Path(scratch))
+            return Trained(rows, entry, files=checkpoints.bundle(work, entry["checkpoints"]))
     except Exception:  # noqa: BLE001 - reported per pair; the other pairs go on
         return Trained(error=traceback.format_exc())
 
 
-def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
+def train_pair(job: Job, work: Path | None = None, cache: Path | None = None) -> tuple[pd.DataFrame, dict]:
     """Train one rung with one seed; returns its curve rows and its manifest entry.
 
-    Checkpoints are written to the pair's ``.partial`` folder that ``ResultsStore.commit`` moves into place.
+    Checkpoints, rows and progress go to ``work``, by default the pair's ``.partial`` folder that
+    ``ResultsStore.commit`` moves into place; the seed's batches and wandb's offline files go under ``cache``, by
+    default the results folder. The entry lists the checkpoints where they will lie once committed.
     """
     ladder, rung, seed, training = job.ladder, job.rung, job.seed, job.training
     store = ResultsStore(job.folder, ladder)
@@ -152,17 +175,19 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
     eval_steps = log_steps(steps, spec.evaluation.n_points)
     # Checkpoints from 1% of training on: the first few steps change little worth keeping.
     ckpt_steps = snap(log_steps(steps, spec.evaluation.n_checkpoints, first=max(1, steps // 100)), eval_steps)
-    partial, final = store.pair_partial_dir(rung.name, seed), store.pair_checkpoint_dir(rung.name, seed)
-    shutil.rmtree(partial, ignore_errors=True)
-    reporter = progress.Reporter(partial, steps)  # the step, for ladder run to show; changes nothing trained
+    work = work or store.pair_partial_dir(rung.name, seed)
+    cache = cache or store.folder
+    final = store.pair_checkpoint_dir(rung.name, seed)
+    shutil.rmtree(work, ignore_errors=True)
+    reporter = progress.Reporter(work, steps)  # the step, for ladder run to show; changes nothing trained
     reporter.begin()
     # partial() rather than closures: with one process per device, the callback is pickled.
     save, report = (
-        functools.partial(checkpoints.save, partial, spec.family, family.version, rung.config),
-        functools.partial(write_rows, partial),
+        functools.partial(checkpoints.save, work, spec.family, family.version, rung.config),
+        functools.partial(write_rows, work),
     )
     evaluator = Evaluator(mixture, spec.evaluation.examples_per_task, eval_steps, ckpt_steps, save, report)
-    logger = make_logger(job.wandb, store, rung, seed)
+    logger = make_logger(job.wandb, store, rung, seed, cache)
     trainer = L.Trainer(
         max_steps=steps,
         **trainer_devices(training),
@@ -177,7 +202,7 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         limit_val_batches=0,
     )
     start = time.perf_counter()
-    data = MixtureData(batches.shared(mixture, seed, steps, store.folder))
+    data = MixtureData(batches.shared(mixture, seed, steps, cache))
     batches_s = time.perf_counter() - start  # generating the seed's batches, for its first job; else reading them
     groups = plan(mixture.rows_by_length(), rung.params)
     trainer.fit(LadderModule(model, training, groups), datamodule=data)
@@ -186,11 +211,11 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         import wandb
 
         wandb.finish()  # the run of this process, if the first device's process was this one
-    rows = pd.read_parquet(partial / PAIR_ROWS_FILE).assign(
+    rows = pd.read_parquet(work / PAIR_ROWS_FILE).assign(
         ladder=ladder.name, rung=rung.name, params=rung.params, seed=seed
     )
-    (partial / PAIR_ROWS_FILE).unlink()
-    progress.clear(partial)
+    (work / PAIR_ROWS_FILE).unlink()
+    progress.clear(work)
     entry = {
         "rung": rung.name,
         "seed": seed,
@@ -200,7 +225,7 @@ def train_pair(job: Job) -> tuple[pd.DataFrame, dict]:
         "batches_s": round(batches_s, 3),
         "length_groups": list(groups),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "checkpoints": checkpoints.listing(partial, final, store.folder),
+        "checkpoints": checkpoints.listing(work, final, store.folder),
         # What the Trainer actually ran with, not what was asked for.
         "devices": {
             "accelerator": type(trainer.accelerator).__name__,

@@ -1,7 +1,8 @@
 """What ``ladder run`` shows while pairs train: pairs done, each running pair's step, the time spent and left.
 
 The driver reads the reports the workers leave in the pairs' ``.partial`` folders (``harness.training.progress``)
-on a thread of its own, so it works the same for jobs in this process, in worker processes and on Ray. On a
+on a thread of its own, so it works the same for jobs in this process, in worker processes and on Ray (when the
+nodes share no disk with it, their reports stay there and only finished pairs show). On a
 terminal it keeps a live display (rich); otherwise (CI, logs) it prints a line per running pair every
 ``LADDER_PROGRESS_EVERY`` seconds (default 180; 0: none), and the run prints its line per finished pair as
 before. The time left is the end of a simulated schedule: the running pairs' remaining steps at their own pace,
