@@ -49,6 +49,12 @@ DTYPES = {
 }
 
 
+# The manifest's keys in the order they are written; any other key follows, alphabetically.
+MANIFEST_ORDER = (
+    "ladder", "ladder_hash", "training_started_at", "seeds", "curves_sha256", "task_versions", "rungs", "runs",
+)  # fmt: skip
+
+
 def pair_key(rung: str, seed: int) -> str:
     return f"{rung}/seed{seed}"
 
@@ -277,12 +283,15 @@ class ResultsStore:
         self.write_manifest(manifest)
 
     def write_manifest(self, manifest: dict) -> None:
-        """Runs in ladder order and the seeds they cover, then the file, atomically."""
+        """Runs in ladder order and the seeds they cover, the keys in one fixed order (so the same contents always
+        give the same bytes, however the manifest grew), then the file, atomically."""
         manifest["runs"] = dict(
             sorted(manifest["runs"].items(), key=lambda kv: self._order(kv[1]["rung"], kv[1]["seed"]))
         )
         manifest["seeds"] = sorted({run["seed"] for run in manifest["runs"].values()})
-        atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+        rank = {key: i for i, key in enumerate(MANIFEST_ORDER)}
+        ordered = dict(sorted(manifest.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+        atomic_write(self.manifest_path, (json.dumps(ordered, indent=2) + "\n").encode())
 
     def place_checkpoints(self, rung: str, seed: int) -> None:
         final, partial = self.pair_checkpoint_dir(rung, seed), self.pair_partial_dir(rung, seed)

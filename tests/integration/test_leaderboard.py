@@ -6,6 +6,7 @@ import re
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -81,7 +82,7 @@ def test_page_shows_the_probability_map(site):
     table = html[html.index('<table class="probability">') :]
     table = table[: table.index("</table>")]
     cells = re.findall(r'<td(?: class="bimodal")? title="([^"]*)" style="[^"]*">([^<]*)</td>', table)
-    n_seeds = len(load_ladder("cpu").spec.seeds)
+    n_seeds = pd.read_parquet(ROOT / "results" / "cpu" / "curves.parquet")["seed"].nunique()  # every seed measured
     assert len(cells) == len(load_ladder("cpu").tasks) * len(load_ladder("cpu").rungs)
     title, text = cells[0]
     k = int(title.split("/")[0])
