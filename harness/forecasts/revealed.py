@@ -32,7 +32,7 @@ import pandas as pd
 
 from harness.errors import UserError, did_you_mean
 from harness.files import atomic_write, sha256_bytes
-from harness.forecasts.track import revealed_curves, revealed_rung
+from harness.forecasts.track import revealed_curves, revealed_rung, split_rungs
 from harness.ladders.ladder import Ladder
 from harness.neurons import internals_table
 from harness.training.store import ResultsStore
@@ -73,13 +73,12 @@ class Revealed:
     @property
     def revealed(self) -> list[str]:
         """The rungs shown, lowest first."""
-        names = [r.name for r in self.ladder.rungs]
-        return names[: names.index(self.up_to) + 1]
+        return split_rungs(self.ladder, self.up_to)[0]
 
     @property
     def hidden(self) -> list[str]:
         """The rungs above ``up_to``: scored, and not shown."""
-        return [r.name for r in self.ladder.rungs if r.name not in self.revealed]
+        return split_rungs(self.ladder, self.up_to)[1]
 
     def load_model(self, rung: str, seed: int, step: int | str = "final") -> nn.Module:
         """The model of a revealed (rung, seed) at ``step`` ("final" or a step of ``checkpoints``), verified, in eval

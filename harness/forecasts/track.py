@@ -31,6 +31,14 @@ def in_words(track: Track | str, up_to: str | None) -> str:
     return "blind track" if track == "blind" else f"{track} track from {up_to}"
 
 
+def split_rungs(ladder: Ladder, up_to: str | None) -> tuple[list[str], list[str]]:
+    """(revealed, hidden) rung names, lowest first: none revealed on the blind track (``up_to`` None), else ``up_to``
+    and the rungs below it; the hidden ones are those a forecast is scored on."""
+    names = [r.name for r in ladder.rungs]
+    cut = 0 if up_to is None else names.index(up_to) + 1
+    return names[:cut], names[cut:]
+
+
 def revealed_rung(ladder: Ladder, up_to: str) -> str:
     """Check that ``up_to`` is a rung below the top of ``ladder``."""
     names = [r.name for r in ladder.rungs]

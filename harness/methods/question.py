@@ -32,7 +32,7 @@ from harness.errors import UserError
 from harness.forecasts import revealed as revealed_folder
 from harness.forecasts.revealed import Revealed
 from harness.forecasts.schema import TRACKS, Track
-from harness.forecasts.track import revealed_curves
+from harness.forecasts.track import revealed_curves, split_rungs
 from harness.ladders.ladder import Ladder, load_ladder
 from harness.training.store import ResultsStore, empty_curves
 from harness.truth.ground_truth import measure, thresholds
@@ -73,13 +73,12 @@ class Question:
     @property
     def revealed(self) -> list[str]:
         """The rungs whose curves the method sees, lowest first (none on the blind track)."""
-        names = [r.name for r in self.ladder.rungs]
-        return [] if self.up_to is None else names[: names.index(self.up_to) + 1]
+        return split_rungs(self.ladder, self.up_to)[0]
 
     @property
     def hidden(self) -> list[str]:
         """The rungs the forecast is scored on: every rung on the blind track, those above ``up_to`` otherwise."""
-        return [r.name for r in self.ladder.rungs if r.name not in self.revealed]
+        return split_rungs(self.ladder, self.up_to)[1]
 
     @property
     def thresholds(self) -> dict[str, dict[str, float]]:
