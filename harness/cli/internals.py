@@ -11,10 +11,11 @@ from harness.cli.app import LADDER, RESULTS, console, main
 @LADDER
 @RESULTS
 def internals(ladder_name: str, out: Path) -> None:
-    """Weight norms, attention-head scores and Fourier shares of every stored checkpoint, over training.
+    """Progress measures of every stored checkpoint: weight norms, head scores, Fourier shares, solved share, source
+    attention, parity's secret-bit share.
 
-    Writes OUT/<ladder>/internals.parquet and internals.png; checkpoints that are missing are restored
-    first (retraining their pairs, which takes as long as training them did).
+    Writes OUT/<ladder>/internals.parquet and internals.png, measuring only the pairs the stored table lacks;
+    missing checkpoints of those pairs are restored first (retraining them, which takes as long as training did).
     """
     from harness.board.figures import write_internals_figure
     from harness.ladders.ladder import load_ladder
