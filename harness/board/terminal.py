@@ -231,3 +231,28 @@ def standings_table(table: pd.DataFrame, scores: pd.DataFrame, score: str, ladde
             number(r.raw, ".3f"), f"{number(r.effect, '+.3f')} {interval(r.low, r.high, '+.3f')}",
         )  # fmt: skip
     return out
+
+
+def versus_table(result: Backtest) -> Table:
+    """A backtest's paired differences to the methods it was set against: one row per (ladder, track, method),
+    one column per question score, each "difference [95% interval]" (negative: the backtested method is better)."""
+    versus = result.versus
+    scores = [s for s in question_scores() if s in set(versus["score"])]
+    table = Table(
+        title=f"Method '{result.method.name}' minus each method set against it, on the same questions",
+        caption="Paired differences over the same resamples of tasks and training seeds; negative: "
+        f"'{result.method.name}' is better; an interval that holds 0 is no difference this backtest can tell.",
+    )
+    for name in ["ladder", "track", "against", *(get(s).label for s in scores)]:
+        table.add_column(name, no_wrap=name in ("ladder", "against"))
+    for (ladder, track, floor, other), rows in versus.groupby(
+        ["ladder", "track", "revealed_up_to", "against"], sort=False, dropna=False
+    ):
+        by = rows.set_index("score")
+        cells = [
+            f"{number(by.difference[s], '+.3f')} {interval(by.low[s], by.high[s], '+.3f')}" if s in by.index else "-"
+            for s in scores
+        ]
+        where = "blind" if pd.isna(floor) else f"{track} from {floor}"
+        table.add_row(ladder, where, f"{other} ({by.against_track.iloc[0]})", *cells)
+    return table

@@ -138,7 +138,7 @@ def demo(predictions: Path, out: Path) -> None:
         )
         run_ladder(ladder, ladder.spec.seeds, out, RunOptions(wandb="disabled"), say=console.print)
     truth = measure(ladder, out)
-    for entry, new in write_baselines(ladder, predictions, out, truth=truth):
+    for entry, new in write_baselines(ladder, predictions, out, truth=truth, say=console.print):
         console.print(f"Baseline {entry.forecaster}: {'submitted' if new else 'already in the ledger'}.")
     board = score_ladder(ladder, predictions, out, truth=truth)
     show_leaderboard(board, "all", "brier_index", False, out / ladder.name / "leaderboard.html")

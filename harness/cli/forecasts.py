@@ -167,13 +167,16 @@ def reveal(ladder_name: str, out: Path, up_to: str, with_internals: bool) -> Non
 def revealed_summary(shown: Revealed) -> str:
     """What ``ladder reveal --internals`` wrote, in words: where, how many models, the pairs without their
     checkpoints, and how to read it."""
+    from harness.forecasts.revealed import ARCHIVED, WEIGHTS
+
     listing = shown.checkpoints
     pairs = listing.groupby(["rung", "seed"], sort=False)
-    stand_in = listing.loc[listing["source"] == "reference weights", ["rung", "seed"]]
+    stand_in = listing.loc[listing["source"] == WEIGHTS, ["rung", "seed"]]
     lines = [
         f"Revealed internals up to {shown.up_to}: {shown.out}, a results folder holding rungs "
         f"{', '.join(shown.revealed)} and nothing above: {pairs.ngroups} (rung, seed) pair(s), "
-        f"{(listing['source'] == 'checkpoint').sum()} checkpoint(s) (copies, each checked against its sha256), "
+        f"{(listing['source'] == 'checkpoint').sum()} checkpoint(s) and {(listing['source'] == ARCHIVED).sum()} "
+        "archived checkpoint(s) (copies, each checked against its sha256), "
         f"{len(shown.table)} rows of the internals table."
     ]
     if len(stand_in):
@@ -208,11 +211,11 @@ def revealed_summary(shown: Revealed) -> str:
     help="Highest rung the extrapolation-track methods see (default: the top of the lower half of the ladder).",
 )
 def baselines(ladder_name: str, predictions: Path, out: Path, up_to: str | None) -> None:
-    """Regenerate and submit the built-in methods (uninformed, extrapolator, two-step) and the oracle."""
+    """Regenerate and submit the built-in methods (uninformed, extrapolator, two-step, progress) and the oracle."""
     from harness.ladders.ladder import load_ladder
     from harness.methods.baselines import write_baselines
 
     ladder = load_ladder(ladder_name)
-    for entry, new in write_baselines(ladder, predictions, out, up_to):
+    for entry, new in write_baselines(ladder, predictions, out, up_to, say=console.print):
         state = "submitted" if new else "unchanged"
         console.print(f"{entry.forecaster}: {state}, {predictions / entry.file}")

@@ -47,7 +47,8 @@ def methods() -> None:
     "--internals",
     "with_internals",
     is_flag=True,
-    help="The internals track (with --up-to): the method also sees the revealed rungs' checkpoints and internals.",
+    help="The internals track (with --up-to): the method also sees the revealed rungs' checkpoints and internals "
+    "(implied for a method that answers the internals track only).",
 )
 @click.option(
     "-o",
@@ -87,6 +88,7 @@ def forecast(
     if submit_it:
         read_ledger(predictions)  # a broken ledger is refused before anything is written
     method, ladder = find(method_name), load_ladder(ladder_name)
+    with_internals |= up_to is not None and method.tracks == ("internals",)  # its only track that reveals rungs
     track_name = "blind" if up_to is None else "internals" if with_internals else "extrapolation"
     require_track(method, track_name)
     with asking(ladder, out, track_name, up_to) as question:
@@ -122,18 +124,36 @@ def forecast(
     "up_to",
     help="Extrapolation track: the rung revealed on every ladder [default: the top of each ladder's lower half].",
 )
+@click.option(
+    "--against",
+    multiple=True,
+    metavar="METHOD",
+    help="Set the method against this one (repeat for several): the paired difference of every question score on "
+    "the same questions, with its 95% interval.",
+)
 @RESULTS
 @BOOTSTRAP
 @BOOT_SEED
-def backtest(method_name: str, ladders: tuple[str, ...], up_to: str | None, out: Path, n_boot: int, seed: int) -> None:
+def backtest(
+    method_name: str,
+    ladders: tuple[str, ...],
+    up_to: str | None,
+    against: tuple[str, ...],
+    out: Path,
+    n_boot: int,
+    seed: int,
+) -> None:
     """Run a method on every resolved ladder and score it there; submits and writes nothing."""
     from harness.methods.backtest import backtest as run_backtest
     from harness.methods.registry import find
 
-    result = run_backtest(find(method_name), out, list(ladders), up_to, n_boot, seed)
-    from harness.board.terminal import backtest_table
+    others = [find(name) for name in against]
+    result = run_backtest(find(method_name), out, list(ladders), up_to, n_boot, seed, others)
+    from harness.board.terminal import backtest_table, versus_table
 
     console.print(backtest_table(result, console.width))
+    if result.versus is not None:
+        console.print(versus_table(result))
     pinball = result.scores[result.scores["score"] == "pinball"]
     for ladder in dict.fromkeys(pinball.loc[pinball["n_questions"] < 2, "ladder"]):  # one emergence size per task
         console.print(f"{ladder} has one task: its intervals over tasks hold that task's score alone.")

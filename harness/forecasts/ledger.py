@@ -47,8 +47,8 @@ GENESIS = "0" * 64  # the ``prev`` of the first line
 Kind = Literal["forecaster", "baseline", "oracle"]
 # Names the built-in forecasters submit under; nobody else may use them.
 RESERVED = {
-    "uninformed": "baseline", "extrapolator": "baseline", "two-step": "baseline", "template-prior": "baseline",
-    "oracle": "oracle",
+    "uninformed": "baseline", "extrapolator": "baseline", "two-step": "baseline", "progress": "baseline",
+    "template-prior": "baseline", "oracle": "oracle",
 }  # fmt: skip
 STORED_NAME = re.compile(r"^(?P<forecaster>[a-z0-9][a-z0-9_-]*)-(?P<sha>[0-9a-f]{16})\.(yaml|json)$")
 RESTORE = "Restore it from version control (git checkout -- {path}) or from a backup."

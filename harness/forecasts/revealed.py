@@ -9,8 +9,12 @@ rungs and nothing of the rungs above them:
 - ``<ladder>/checkpoints/<rung>/seed<k>/step*.pt``: every checkpoint of a pair that is on disk, each copied
   from one read of its bytes whose sha256 is the one the manifest recorded (copies, not hard links: code that
   writes into the folder cannot change the results);
-- ``<ladder>/weights/<rung>/seed<k>.safetensors``: where a pair's final checkpoint is not on disk (a fresh
-  clone), its committed reference weights, checked the same way; that pair shows its final step only;
+- ``<ladder>/archive/<rung>/seed<k>/step*.safetensors``: where a checkpoint is not on disk (a fresh clone), its
+  committed archived copy (``harness.training.weights.add_archive``), checked the same way;
+- ``<ladder>/weights/<rung>/seed<k>.safetensors``: where the final step has neither, the committed reference
+  weights; a pair with nothing else shows its final step only, and a pair with no model file at hand (trained
+  on another machine, its checkpoints never committed) is left out of the folder's model files (its curves
+  stay: they are revealed anyway);
 - ``<ladder>/internals.parquet``: the rows of the ladder's ``internals.parquet`` of the revealed rungs (no
   file when its internals were not measured, or were measured before a pair was retrained).
 
@@ -42,7 +46,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 KEY = "revealed_up_to"  # the manifest's mark of a revealed folder, naming its revealed rung
-CHECKPOINT, WEIGHTS = "checkpoint", "reference weights"
+CHECKPOINT, ARCHIVED, WEIGHTS = "checkpoint", "archived checkpoint", "reference weights"
 LISTING = ["rung", "params", "seed", "step", "source", "sha256"]
 
 
@@ -139,8 +143,8 @@ def write(ladder: Ladder, out: Path, up_to: str, folder: Path) -> Revealed:
     """Write the revealed folder of ``ladder`` up to ``up_to`` from the results folder ``out`` into ``folder``,
     replacing what was there, and read it back.
 
-    Each model file is checked as it is copied; a damaged one, or a pair with neither its final checkpoint nor
-    reference weights on disk, is a ``UserError`` and ``folder`` is left as it was.
+    Each model file is checked as it is copied; a damaged one, or revealed rungs with no model file at hand at
+    all, is a ``UserError`` and ``folder`` is left as it was. Pairs with no model file at hand are left out.
     """
     keep = _revealed(ladder, revealed_rung(ladder, up_to))
     source = ResultsStore.of(ladder, out)
@@ -155,7 +159,15 @@ def write(ladder: Ladder, out: Path, up_to: str, folder: Path) -> Revealed:
     shutil.rmtree(partial, ignore_errors=True)
     target = ResultsStore.of(ladder, partial)
     try:
-        entries = {key: _copy_pair(source, target, entry) for key, entry in runs.items()}
+        copied = {key: _copy_pair(source, target, entry) for key, entry in runs.items()}
+        entries = {key: entry for key, entry in copied.items() if entry is not None}
+        if not entries:
+            raise UserError(
+                f"No model file of the rungs {', '.join(keep)} of ladder '{ladder.name}' is on disk under "
+                f"'{source.folder}' (no checkpoint, archived checkpoint or reference weights), so the internals track "
+                f"cannot show them; nothing was revealed. Recreate the checkpoints with 'ladder run --ladder "
+                f"{ladder.cli_name} --rungs {','.join(keep)} --restore', or restore the committed files from git."
+            )
         recorded = {"ladder": ladder.name, "ladder_hash": ladder.hash, KEY: up_to}
         recorded |= {"task_versions": manifest["task_versions"]} if "task_versions" in manifest else {}
         recorded["rungs"] = {r.name: r.params for r in ladder.rungs if r.name in keep}
@@ -183,12 +195,15 @@ def read(ladder: Ladder, folder: Path) -> Revealed:
         )
     rows = []
     for entry in manifest["runs"].values():
-        final = max(c["step"] for c in entry["checkpoints"])
+        archived = {a["step"]: a["sha256"] for a in entry.get("archive", [])}
         for c in entry["checkpoints"]:
-            stand_in = c["step"] == final and "weights" in entry and not store.inside(c["path"]).is_file()
-            sha = entry["weights"]["sha256"] if stand_in else c["sha256"]
-            rows.append((entry["rung"], ladder.rung(entry["rung"]).params, entry["seed"], c["step"],
-                         WEIGHTS if stand_in else CHECKPOINT, sha))  # fmt: skip
+            if store.inside(c["path"]).is_file():
+                source, sha = CHECKPOINT, c["sha256"]
+            elif c["step"] in archived:
+                source, sha = ARCHIVED, archived[c["step"]]
+            else:  # the final step, whose reference weights stand in for it (_copy_pair lists nothing else)
+                source, sha = WEIGHTS, entry["weights"]["sha256"]
+            rows.append((entry["rung"], ladder.rung(entry["rung"]).params, entry["seed"], c["step"], source, sha))
     table = internals_table.read(store)
     listing = pd.DataFrame(rows, columns=LISTING)
     return Revealed(ladder, up_to, folder, internals_table.empty() if table is None else table, listing)
@@ -199,25 +214,31 @@ def _revealed(ladder: Ladder, up_to: str) -> list[str]:
     return names[: names.index(up_to) + 1]
 
 
-def _copy_pair(source: ResultsStore, target: ResultsStore, entry: dict) -> dict:
+def _copy_pair(source: ResultsStore, target: ResultsStore, entry: dict) -> dict | None:
     """The pair's manifest entry in the revealed folder, its model files copied there after their sha256 check:
-    every checkpoint on disk, and the reference weights where the final checkpoint is not."""
+    every checkpoint on disk, the archived checkpoint (safetensors) of every step whose checkpoint is not, and
+    the reference weights where the final step has neither. None (the pair is left out) when none is at hand.
+    Only the steps at hand are listed."""
     run = f"ladder run --ladder {source.ladder.cli_name} --seeds {entry['seed']} --rungs {entry['rung']}"
     restore = f"Delete it and recreate it with '{run} --restore'"
-    final = max(entry["checkpoints"], key=lambda c: c["step"])
-    kept = [c for c in entry["checkpoints"] if _copy(source, target, c["path"], c["sha256"], restore)]
-    copied = {k: v for k, v in entry.items() if k != "weights"} | {"checkpoints": kept}
-    if final in kept:
-        return copied
+    archived = {a["step"]: a for a in entry.get("archive", [])}
+    final = max(c["step"] for c in entry["checkpoints"])
+    kept, archive = [], []
+    for c in entry["checkpoints"]:
+        if _copy(source, target, c["path"], c["sha256"], restore):
+            kept.append(c)
+        elif (a := archived.get(c["step"])) and _copy(source, target, a["path"], a["sha256"], "Restore it from git"):
+            kept.append(c)
+            archive.append(a)
+    copied = {k: v for k, v in entry.items() if k not in ("weights", "archive")} | {"checkpoints": kept}
+    copied |= {"archive": archive} if archive else {}
     weights = entry.get("weights")
-    if weights is None or not _copy(source, target, weights["path"], weights["sha256"], "Restore it from git"):
-        raise UserError(
-            f"Neither the final checkpoint nor the reference weights of rung {entry['rung']}, seed {entry['seed']} "
-            f"of ladder '{source.ladder.name}' are on disk under '{source.folder}', so the internals track cannot "
-            f"show that pair; nothing was revealed. Recreate its checkpoints with '{run} --restore'."
-        )
-    # The final checkpoint stays listed, as in the results: its reference weights stand in for it (load_model).
-    return copied | {"checkpoints": [*kept, final], "weights": weights}
+    has_final = any(c["step"] == final for c in kept)
+    if not has_final and weights and _copy(source, target, weights["path"], weights["sha256"], "Restore it from git"):
+        # The final checkpoint stays listed, as in the results: its reference weights stand in for it (load_model).
+        last = next(c for c in entry["checkpoints"] if c["step"] == final)
+        return copied | {"checkpoints": [*kept, last], "weights": weights}
+    return copied if kept else None
 
 
 def _copy(source: ResultsStore, target: ResultsStore, relative: str, sha256: str, fix: str) -> bool:
@@ -239,7 +260,8 @@ def _copy(source: ResultsStore, target: ResultsStore, relative: str, sha256: str
 def _rungs_in(ladder: Ladder, folder: Path) -> set[str]:
     """The rungs the folder holds anything of: model files, manifest entries, curves."""
     store = ResultsStore.of(ladder, folder)
-    found = {p.name for kind in ("checkpoints", "weights") for p in (store.folder / kind).glob("*") if p.is_dir()}
+    kinds = ("checkpoints", "weights", "archive")
+    found = {p.name for kind in kinds for p in (store.folder / kind).glob("*") if p.is_dir()}
     manifest = store.read_manifest(with_curves_hash=False)
     found |= {e["rung"] for e in manifest["runs"].values()} if manifest is not None else set()
     if store.curves_path.exists():

@@ -5,18 +5,20 @@ answers: the blind track, and the extrapolation and internals tracks from one re
 top of the ladder's lower half (``track.default_revealed``, the rung ``ladder baselines`` uses, so a built-in
 method's backtest scores the same questions as its forecast in the ledger, with the same numbers). Each
 forecast is scored alone by the scorer that ranks submissions (``harness.scoring.rules``, the same
-bootstrap resamples), so its paired difference to the uninformed forecaster is the leaderboard's.
+bootstrap resamples), so its paired difference to the uninformed forecaster is the leaderboard's. Set against
+other methods (``ladder backtest --against``), each difference is paired the same way: both forecasts scored on
+the same questions in the same resamples of tasks and seeds.
 
 It reads and never writes: nothing goes to the ledger, the results folder or the predictions folder (the
 internals track's revealed folders are temporary). A ladder whose revealed rungs have no model files on disk
-(neither checkpoints nor reference weights) is skipped on the internals track, with the reason.
+(no checkpoint, archived checkpoint or reference weights) is skipped on the internals track, with the reason.
 The answers are from after the results existed, so a backtest says how a method would have done, never
 that it forecast anything blind.
 """
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +27,9 @@ import pandas as pd
 from harness.errors import UserError
 from harness.forecasts.schema import Forecast
 from harness.forecasts.track import default_revealed
-from harness.ladders.ladder import Ladder, builtin_ladders, load_ladder, round_ladders
-from harness.methods.question import asking
+from harness.ladders.ladder import Ladder, load_ladder
+from harness.methods.evidence import resolved_ladders
+from harness.methods.question import asking_if_shown
 from harness.methods.registry import Method
 from harness.methods.running import answer
 from harness.scoring import rules
@@ -37,6 +40,7 @@ from harness.truth.ground_truth import measure
 
 COLUMNS = ["ladder", "track", "revealed_up_to", "score", "value", "ci_low", "ci_high", "coverage", "n_questions"]
 PAIRED = ["vs_uninformed", "vs_uninformed_low", "vs_uninformed_high"]
+VERSUS = ["ladder", "track", "revealed_up_to", "against", "against_track", "score", "difference", "low", "high"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,7 @@ class Backtest:
     method: Method
     scores: pd.DataFrame  # COLUMNS + PAIRED, one row per (ladder, track, score); PAIRED on brier and pinball* rows
     skipped: list[str]  # "ladder (track): why", for the questions the method does not answer
-
-
-def resolved_ladders(out: Path) -> list[str]:
-    """Every built-in ladder and round whose seeds are all finished under ``out``."""
-    return [n for n in builtin_ladders() + round_ladders() if ResultsStore.of(load_ladder(n), out).resolved()]
+    versus: pd.DataFrame | None = None  # VERSUS: the method minus each method it is set against, paired
 
 
 def backtest(
@@ -60,13 +60,19 @@ def backtest(
     up_to: str | None = None,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    against: list[Method] | None = None,
 ) -> Backtest:
-    """Run ``method`` on ``ladders`` (default: every resolved one) and score each forecast; write nothing."""
+    """Run ``method`` on ``ladders`` (default: every resolved one) and score each forecast; write nothing.
+
+    ``against``: methods to set it against on the same questions (``paired``): each is asked the same ladder
+    from the same revealed rung, on the method's track if it answers that one, else on the track of its own
+    that reveals as much (blind for blind; extrapolation or internals otherwise).
+    """
     chosen = [load_ladder(name) for name in ladders] if ladders else [load_ladder(n) for n in resolved_ladders(out)]
     if not chosen:
         raise UserError(f"No resolved ladder under '{out}': a backtest needs every seed of a ladder trained.")
     _check_choice(chosen, out, up_to)
-    frames, skipped = [], []
+    frames, skipped, versus = [], [], []
     for ladder in chosen:
         truth = measure(ladder, out, write=False).table
         for track in method.tracks:
@@ -77,13 +83,59 @@ def backtest(
                 continue
             table = score_alone(forecast, ladder, truth, n_boot, seed)
             frames.append(table.assign(ladder=ladder.name, track=track, revealed_up_to=floor))
+            for other in against or []:
+                track_of_other = _matching_track(other, track)
+                theirs, why = (
+                    (None, "answers no track that reveals as much")
+                    if track_of_other is None
+                    else (_forecast(other, ladder, out, track_of_other, floor))
+                )
+                if theirs is None:
+                    skipped.append(f"{ladder.name} ({track}) against {other.name}: {why}")
+                    continue
+                versus.append(
+                    paired(forecast, theirs, ladder, truth, n_boot, seed).assign(
+                        ladder=ladder.name,
+                        track=track,
+                        revealed_up_to=floor,
+                        against=other.name,
+                        against_track=track_of_other,
+                    )  # fmt: skip
+                )
     if not frames:
         raise UserError(
             f"Method '{method.name}' answers none of the questions of {', '.join(ladder.name for ladder in chosen)}: "
             f"{'; '.join(skipped)}."
         )
     scores = pd.concat(frames, ignore_index=True)[COLUMNS + PAIRED]
-    return Backtest(method, scores, skipped)
+    compared = pd.concat(versus, ignore_index=True)[VERSUS] if versus else None
+    return Backtest(method, scores, skipped, compared)
+
+
+def _matching_track(method: Method, track: str) -> str | None:
+    """The track ``method`` is asked on to be set against a forecast of ``track``: the same, or one that reveals
+    the same rungs (extrapolation and internals both reveal the rungs up to the floor)."""
+    if track in method.tracks:
+        return track
+    revealing = [t for t in ("extrapolation", "internals") if t in method.tracks]
+    return revealing[0] if track != "blind" and revealing else None
+
+
+def paired(
+    forecast: Forecast, other: Forecast, ladder: Ladder, truth: pd.DataFrame, n_boot: int, seed: int
+) -> pd.DataFrame:
+    """``forecast`` minus ``other`` on every lower-is-better question score, on the same questions, with the 95%
+    interval of the difference over the scorer's resamples (its ``vs_leader``, with ``other`` the only one
+    ranked): one row per score (score, difference, low, high). Negative: ``forecast`` is better."""
+    answers = answer_tables({"forecast": forecast, "other": other})
+    submissions = answers.submissions.assign(group="together", ranked=[False, True])
+    outcomes = rules.outcomes(truth, ladder.spec.training.steps)
+    table = rules.score(outcomes, dataclasses.replace(answers, submissions=submissions), reference(ladder),
+                        n_boot=n_boot, seed=seed)  # fmt: skip
+    rows = table[(table["submission"] == "forecast") & table["vs_leader"].notna()]
+    return rows.rename(columns={"vs_leader": "difference", "vs_leader_low": "low", "vs_leader_high": "high"})[
+        ["score", "difference", "low", "high"]
+    ].reset_index(drop=True)
 
 
 def _forecast(
@@ -91,13 +143,9 @@ def _forecast(
 ) -> tuple[Forecast | None, str | None]:
     """The method's forecast of ``ladder`` on ``track``, or None and why it was not asked: it does not answer
     that question, or (internals track) the revealed rungs' model files are not on disk."""
-    with ExitStack() as stack:
-        try:
-            question = stack.enter_context(asking(ladder, out, track, floor))
-        except UserError as exc:
-            if track != "internals":
-                raise
-            return None, f"its revealed rungs cannot be shown: {exc}"
+    with asking_if_shown(ladder, out, track, floor) as (question, why):
+        if question is None:
+            return None, f"its revealed rungs cannot be shown: {why}"
         why = method.cannot_answer(question)
         return (answer(method, question), None) if why is None else (None, why)
 

@@ -183,7 +183,7 @@ def extrapolator(
     seen = names[: names.index(up_to) + 1]
     final = curves[curves["step"] == curves.groupby(["rung", "seed", "task", "metric"])["step"].transform("max")]
     final = final[final["rung"].isin(seen)]
-    seen_steps = _revealed_steps(ladder, curves, seen, thresholds)
+    seen_steps = revealed_steps(ladder, curves, seen, thresholds)
     tasks = {}
     for task in ladder.spec.tasks:
         rows = final[final["task"] == task].groupby(["metric", "rung"])["value"].mean()
@@ -199,7 +199,7 @@ def extrapolator(
             p_emerged={n: round(float(v), DECIMALS) for n, v in zip(names, p) if n not in seen},
             emergence_quantiles=quantiles,
             loss_emergence_quantiles=quantiles,  # the size is read off the loss: the two questions coincide
-            emergence_step_quantiles=_steps_above(names, seen, p, seen_steps[task], ladder),
+            emergence_step_quantiles=steps_above(names, seen, p, seen_steps[task], ladder),
             accuracy={n: round(float(fitted(v)), DECIMALS) for n, v in zip(names, log_all) if n not in seen},
         )
     description = f"Power-law fit of the answer loss and logistic fit of accuracy over rungs up to {up_to}, extended."
@@ -232,17 +232,17 @@ def two_step(
         fits[task] = _line(x, z)
         pairs += list(zip(z, means[task]["accuracy"].reindex(seen).to_numpy()))
     k, m = _sigmoid_fit(np.array(pairs))
-    seen_steps = _revealed_steps(ladder, curves, seen, thresholds)
+    seen_steps = revealed_steps(ladder, curves, seen, thresholds)
     tasks = {}
     for task, (a, b) in fits.items():
         z_needed = m + math.log(1 / thresholds[task] - 1) / k  # accuracy reaches the threshold at this z
-        centre = _line_crossing(a, b, x, z_needed)
+        centre = line_crossing(a, b, x, z_needed)
         spread = 0.25 + 0.5 * max(0.0, centre - x[-1])  # decades, as the extrapolator
         z_hat = a + b * log_all
         z_sd = 0.3 + 0.5 * np.maximum(0.0, log_all - x[-1])  # in z units, growing with the distance extrapolated
         p = stats.norm.cdf((z_needed - z_hat) / z_sd)
         accuracy = 1 / (1 + np.exp(k * (z_hat - m)))
-        loss_centre = _line_crossing(a, b, x, 0.0)  # the loss reaches its threshold where z = 0
+        loss_centre = line_crossing(a, b, x, 0.0)  # the loss reaches its threshold where z = 0
         loss_spread = 0.25 + 0.5 * max(0.0, loss_centre - x[-1])
         tasks[task] = TaskForecast(
             p_emerged={n: round(float(v), DECIMALS) for n, v in zip(names, p) if n not in seen},
@@ -250,7 +250,7 @@ def two_step(
             loss_emergence_quantiles={
                 level: round(float(loss_centre + loss_spread * stats.norm.ppf(level)), 3) for level in LEVELS
             },
-            emergence_step_quantiles=_steps_above(names, seen, p, seen_steps[task], ladder),
+            emergence_step_quantiles=steps_above(names, seen, p, seen_steps[task], ladder),
             accuracy={n: round(float(v), DECIMALS) for n, v in zip(names, accuracy) if n not in seen},
         )
     description = (
@@ -263,7 +263,7 @@ def two_step(
     )  # fmt: skip
 
 
-def _line_crossing(a: float, b: float, x: np.ndarray, z: float) -> float:
+def line_crossing(a: float, b: float, x: np.ndarray, z: float) -> float:
     """log10 size where the line a + b x falls to ``z``: at the first revealed rung already there, else
     extended (at most 3 decades past the top revealed rung, where a flat line puts it)."""
     if a + b * x[-1] <= z:
@@ -271,7 +271,7 @@ def _line_crossing(a: float, b: float, x: np.ndarray, z: float) -> float:
     return float(np.clip((z - a) / b, x[0], x[-1] + 3.0)) if b < 0 else float(x[-1] + 3.0)
 
 
-def _revealed_steps(
+def revealed_steps(
     ladder: Ladder, curves: pd.DataFrame, seen: list[str], thresholds: dict[str, float]
 ) -> dict[str, float]:
     """Per task: the median log10 first step at the accuracy threshold over the revealed (rung, seed) pairs
@@ -289,7 +289,7 @@ def _revealed_steps(
     return found
 
 
-def _steps_above(names: list[str], seen: list[str], p: np.ndarray, centre: float, ladder: Ladder) -> dict:
+def steps_above(names: list[str], seen: list[str], p: np.ndarray, centre: float, ladder: Ladder) -> dict:
     """Step quantiles of every rung above the revealed ones: the mixture of its probability ``p`` (per rung)."""
     never = _ends(ladder)[2]
     return {n: _step_mixture(float(v), centre, never) for n, v in zip(names, p) if n not in seen}

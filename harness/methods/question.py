@@ -9,7 +9,9 @@ harness hands it, so what a question holds is the rule of the track:
   on the blind track, no measured curve of the ladder at all;
 - on the internals track, the same curves and ``internals`` (``harness.forecasts.revealed.Revealed``): every
   checkpoint over training of each revealed (rung, seed) pair, loadable and recordable, and the rows of the
-  internals table of those rungs, all in a revealed folder that holds nothing of a rung above ``up_to``;
+  internals table of those rungs, all in a revealed folder that holds nothing of a rung above ``up_to``; and
+  ``elsewhere``, the progress-measure features and outcomes of every other resolved ladder with a measured
+  internals table (``harness.methods.evidence``: leave one ladder out, never its own);
 - for a round, the ladder it was drawn from and that template's measured emergence table, when results of
   the template version it was drawn from exist: those answers are public, the round's are not.
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from harness.forecasts.revealed import Revealed
 from harness.forecasts.schema import TRACKS, Track
 from harness.forecasts.track import revealed_curves, split_rungs
 from harness.ladders.ladder import Ladder, load_ladder
+from harness.methods import evidence
 from harness.training.store import ResultsStore, empty_curves
 from harness.truth.ground_truth import measure, thresholds
 
@@ -49,6 +52,7 @@ class Question:
     template: Ladder | None = None  # a round's template, when its measured results are at hand
     template_truth: pd.DataFrame | None = None  # the template's emergence table (harness.truth.emergence)
     internals: Revealed | None = None  # the internals track: checkpoints, internals table, recording of revealed rungs
+    elsewhere: pd.DataFrame | None = None  # internals track: other ladders' features, outcomes (methods.evidence)
 
     def __post_init__(self) -> None:
         if self.track not in TRACKS or (self.track == "blind") != (self.up_to is None):
@@ -62,6 +66,11 @@ class Question:
             raise ValueError(
                 f"a question about ladder '{self.ladder.name}' revealed up to {self.up_to} holds the internals of "
                 f"ladder '{shown.ladder.name}' revealed up to {shown.up_to}"
+            )
+        if self.elsewhere is not None and (self.internals is None or self.ladder.name in set(self.elsewhere["ladder"])):
+            raise ValueError(
+                f"a {self.track}-track question about ladder '{self.ladder.name}' holds other ladders' internals "
+                + ("" if self.internals is None else "among them its own")
             )
         shown = set(self.curves["rung"]) - set(self.revealed)
         if shown:
@@ -89,7 +98,10 @@ class Question:
         """The same question with its own copies of the tables, so a method that changes them changes nothing else."""
         truth = None if self.template_truth is None else self.template_truth.copy()
         internals = None if self.internals is None else self.internals.copied()
-        return dataclasses.replace(self, curves=self.curves.copy(), template_truth=truth, internals=internals)
+        elsewhere = None if self.elsewhere is None else self.elsewhere.copy()
+        return dataclasses.replace(
+            self, curves=self.curves.copy(), template_truth=truth, internals=internals, elsewhere=elsewhere
+        )
 
 
 def ask(
@@ -110,7 +122,8 @@ def ask(
     template = _template(ladder, out, template)
     truth = None if template is None else measure(template, out, write=False).table
     track: Track = "blind" if up_to is None else "extrapolation" if internals is None else "internals"
-    return Question(ladder, track, up_to, curves, template, truth, internals)
+    elsewhere = None if internals is None else evidence.elsewhere(ladder, out)
+    return Question(ladder, track, up_to, curves, template, truth, internals, elsewhere)
 
 
 @contextmanager
@@ -133,6 +146,22 @@ def asking(
     with tempfile.TemporaryDirectory(prefix="ladder-revealed-") as folder:
         revealed = revealed_folder.write(ladder, out, up_to, Path(folder) / "revealed")
         yield ask(ladder, out, up_to, template, revealed)
+
+
+@contextmanager
+def asking_if_shown(
+    ladder: Ladder, out: Path, track: Track, up_to: str | None = None
+) -> Iterator[tuple[Question | None, str | None]]:
+    """``asking``, for callers that ask many questions: an internals-track question whose revealed rungs have no
+    model file on disk yields (None, why) instead of raising; every other question yields (question, None)."""
+    with ExitStack() as stack:
+        try:
+            question, why = stack.enter_context(asking(ladder, out, track, up_to)), None
+        except UserError as exc:
+            if track != "internals":
+                raise
+            question, why = None, str(exc)
+        yield question, why
 
 
 def _template(ladder: Ladder, out: Path, given: Ladder | None) -> Ladder | None:

@@ -4,8 +4,8 @@ A method is a function of one ``harness.methods.question.Question`` that returns
 ``harness.forecasts.schema.Forecast``, or plain data that validates as one; ``harness.methods.running``
 runs it and checks what it returns). A method is named in one of three ways, looked up in this order:
 
-- a built-in name: ``uninformed``, ``extrapolator``, ``two-step``, ``template-prior``, the names the
-  built-in forecasters (``harness.methods.builtin``) already carry in the ledger;
+- a built-in name: ``uninformed``, ``extrapolator``, ``two-step``, ``progress``, ``template-prior``, the names
+  the built-in forecasters (``harness.methods.builtin``) already carry in the ledger;
 - a name an installed package registers under the entry-point group ``emergence_ladder.forecasters``
   (``[project.entry-points."emergence_ladder.forecasters"]`` ``my-method = "my_package.module:function"``);
 - a path ``package.module:function``, imported from the current folder or the environment.
@@ -38,6 +38,7 @@ from harness.errors import UserError, did_you_mean
 from harness.forecasts.schema import TRACKS, Forecast
 from harness.ladders.ladder import NAME_PATTERN
 from harness.methods import builtin
+from harness.methods import progress as progress_method
 from harness.methods.question import Question
 from harness.registry import Registry
 
@@ -146,6 +147,13 @@ def two_step(question: Question) -> Forecast:
     """Each task's loss as a power law of size, then one loss-to-accuracy sigmoid across tasks (Bhagia et al.)."""
     limits = question.thresholds
     return builtin.two_step(question.ladder, question.curves, question.up_to, limits["loss"], limits["accuracy"])
+
+
+@BUILTINS.register("progress")
+@declare(tracks=("internals",))
+def progress(question: Question) -> Forecast:
+    """The two-step, with emergence read off a progress measure where one separates the pairs that got it."""
+    return progress_method.progress(question)
 
 
 @BUILTINS.register("template-prior")

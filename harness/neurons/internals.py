@@ -82,24 +82,29 @@ def measure_names(ladder: Ladder) -> set[str]:
     return set(measures(model, rung.config.n_ctx, probes_of(ladder))["measure"])
 
 
-def ladder_internals(ladder: Ladder, out: Path, pairs: set[tuple[str, int]] | None = None) -> pd.DataFrame:
+def ladder_internals(
+    ladder: Ladder, out: Path, pairs: set[tuple[str, int]] | None = None, at_hand: bool = False
+) -> pd.DataFrame:
     """Every measure of every stored checkpoint of ``ladder``'s finished pairs under ``out`` (COLUMNS), or of
     ``pairs`` (rung, seed) alone.
 
     Each checkpoint is loaded only after its sha256 check (``harness.neurons.loading``); a missing one
-    is a ``UserError`` that names the restore command (``restore_missing`` brings them back first).
+    is a ``UserError`` that names the restore command (``restore_missing`` brings them back first), unless
+    ``at_hand``: then only the steps with a model file at hand are measured (``steps_at_hand``).
     """
     probes = probes_of(ladder)
+    store = ResultsStore.of(ladder, out)
     frames = []
-    for entry in ResultsStore.of(ladder, out).manifest()["runs"].values():
+    for entry in store.manifest()["runs"].values():
         if pairs is not None and (entry["rung"], entry["seed"]) not in pairs:
             continue
         rung = ladder.rung(entry["rung"])
-        for listed in entry["checkpoints"]:
-            model = load_checkpoint(find_checkpoint(ladder, rung.name, entry["seed"], listed["step"], out))
+        steps = steps_at_hand(store, entry) if at_hand else [c["step"] for c in entry["checkpoints"]]
+        for step in steps:
+            model = load_checkpoint(find_checkpoint(ladder, rung.name, entry["seed"], step, out))
             frames.append(
                 measures(model, rung.config.n_ctx, probes).assign(
-                    rung=rung.name, params=rung.params, seed=entry["seed"], step=listed["step"]
+                    rung=rung.name, params=rung.params, seed=entry["seed"], step=step
                 )
             )
     if not frames:
@@ -113,6 +118,20 @@ def ladder_internals(ladder: Ladder, out: Path, pairs: set[tuple[str, int]] | No
 def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     order = ["params", "rung", "seed", "step", "measure", "task", "layer", "head"]  # rungs by size, not name
     return table[COLUMNS].sort_values(order, ignore_index=True)
+
+
+def steps_at_hand(store: ResultsStore, entry: dict) -> list[int]:
+    """The steps of a finished pair with a model file on disk: its checkpoint, its archived copy, or (the final
+    step) its reference weights. Their hashes are checked when they are loaded."""
+    archived = {a["step"]: a["path"] for a in entry.get("archive", [])}
+    final = max(c["step"] for c in entry["checkpoints"])
+    return [
+        c["step"]
+        for c in entry["checkpoints"]
+        if store.inside(c["path"]).is_file()
+        or (c["step"] in archived and store.inside(archived[c["step"]]).is_file())
+        or (c["step"] == final and "weights" in entry and store.inside(entry["weights"]["path"]).is_file())
+    ]
 
 
 def missing_checkpoints(ladder: Ladder, out: Path) -> list[tuple[str, int]]:
@@ -150,23 +169,45 @@ def restore_missing(
     say(f"Restored in {(time.perf_counter() - start) / 60:.1f} min.")
 
 
-def measure_internals(ladder: Ladder, out: Path, say: Callable[[str], None] = print) -> tuple[pd.DataFrame, Path]:
+def measure_internals(
+    ladder: Ladder, out: Path, say: Callable[[str], None] = print, at_hand: bool = False
+) -> tuple[pd.DataFrame, Path]:
     """``ladder internals``: measure every checkpoint the stored table lacks (restoring missing checkpoints of
     those pairs first), keep the stored rows of the pairs it already holds, store internals.parquet; returns the
-    table and where it is. Only finished pairs whose checkpoints the manifest still lists count as held."""
+    table and where it is. Only finished pairs whose checkpoints the manifest still lists count as held.
+
+    ``at_hand``: retrain nothing; measure the steps whose model files are on disk (``steps_at_hand``), and leave
+    out, by name, the pairs with none (trained elsewhere, their checkpoints never committed). A pair measured so
+    counts as held, with the steps it had.
+    """
     store = ResultsStore.of(ladder, out)
     stored = internals_table.read_current(store)
-    finished = {(e["rung"], e["seed"]) for e in store.manifest()["runs"].values()}
+    runs = store.manifest()["runs"]
+    finished = {(e["rung"], e["seed"]) for e in runs.values()}
     held = set(zip(stored["rung"], stored["seed"])) if stored is not None else set()
     todo = finished - held
+    if at_hand:
+        bare = {(e["rung"], e["seed"]) for e in runs.values() if not steps_at_hand(store, e)} & todo
+        todo -= bare
+        if bare:
+            say(
+                f"Left out, no model file on disk (not retrained, as --at-hand asks): "
+                f"{', '.join(f'{r} seed {s}' for r, s in sorted(bare))}."
+            )
     if stored is not None:
         _say_older(stored, ladder, say)
+    if not todo and stored is None:
+        raise UserError(
+            f"No finished pair of ladder '{ladder.name}' under '{store.folder}' has a model file on disk, so there is "
+            f"nothing to measure without retraining. Leave out --at-hand to restore the checkpoints first."
+        )
     if not todo:
-        say(f"Every finished pair of ladder '{ladder.name}' is measured already.")
+        say(f"Every finished pair of ladder '{ladder.name}' {'at hand ' if at_hand else ''}is measured already.")
         return stored, internals_table.path(store)
-    restore_missing(ladder, out, say, todo)
+    if not at_hand:
+        restore_missing(ladder, out, say, todo)
     start = time.perf_counter()
-    new = ladder_internals(ladder, out, todo)
+    new = ladder_internals(ladder, out, todo, at_hand)
     table = _ordered(pd.concat([stored, new], ignore_index=True)) if stored is not None else new
     where = internals_table.write(store, table)
     n = new.groupby(["rung", "seed", "step"]).ngroups

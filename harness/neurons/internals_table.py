@@ -70,11 +70,10 @@ def read(store: ResultsStore) -> pd.DataFrame | None:
 def read_current(store: ResultsStore) -> pd.DataFrame | None:
     """The stored table, or None when there is none or it holds checkpoints the manifest does not list now (a
     pair retrained since: run ``ladder internals`` again). It may lack pairs finished after it was measured (more
-    seeds trained): ``ladder internals`` measures those and keeps the rest."""
+    seeds trained): ``ladder internals`` measures those and keeps the rest; and steps of a pair whose model files
+    were not at hand when it was measured (``ladder internals --at-hand``)."""
     table = read(store)
     if table is None:
         return None
     listed = {(e["rung"], e["seed"], c["step"]) for e in store.manifest()["runs"].values() for c in e["checkpoints"]}
-    held = {(r, s) for r, s in zip(table["rung"], table["seed"])}
-    of_held = {(r, s, step) for r, s, step in listed if (r, s) in held}
-    return table if set(zip(table["rung"], table["seed"], table["step"])) == of_held else None
+    return table if set(zip(table["rung"], table["seed"], table["step"])) <= listed else None

@@ -6,7 +6,9 @@ produced the stored curves (the file format and its checks are
 ``harness.training.checkpoints``). The final weights of a reference ladder's
 pairs are committed as safetensors (``harness.training.weights``): where the
 final checkpoint is not on disk, as in a fresh clone, they are loaded instead,
-with the same check against the sha256 the manifest recorded for them.
+with the same check against the sha256 the manifest recorded for them. The
+archive of the lower rungs' checkpoints over training (``weights.add_archive``)
+stands in the same way for a checkpoint at any step.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Checkpoint:
     sha256: str
     manifest: Path
     restore: str  # the command that recreates it
-    weights: bool = False  # the committed reference weights (safetensors) stand in for the final checkpoint
+    weights: bool = False  # a committed safetensors file (reference weights or archive) stands in for the checkpoint
 
 
 def find_checkpoint(
@@ -80,6 +82,12 @@ def find_checkpoint(
     ckpt = Checkpoint(
         ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"], store.manifest_path, f"{run}{here} --restore"
     )
+    archived = {a["step"]: a for a in entry.get("archive", [])}.get(wanted)
+    if not path.is_file() and archived and store.inside(archived["path"]).is_file():
+        return Checkpoint(
+            ladder, the_rung, seed, wanted, store.inside(archived["path"]), archived["sha256"], store.manifest_path,
+            f"git checkout -- {store.inside(archived['path'])}", weights=True,
+        )  # fmt: skip
     reference = entry.get("weights") if wanted == max(steps) else None
     if not path.is_file() and reference:
         weights_path = store.inside(reference["path"])

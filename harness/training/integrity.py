@@ -68,12 +68,13 @@ def problems(store: ResultsStore) -> tuple[list[Problem], int]:
         if wrong:
             repair = f"Restore the file from git or retrain the pair with '{rerun.format(rung=rung, seed=seed)}'."
             found.append(Problem.of(store.curves_path, f"{wrong} for {pair_key(rung, seed)}", repair))
-        if "weights" in entry:
-            found += weights.recorded_problems(store, entry["weights"])
+        for recorded in weights.recorded_files(entry):
+            found += weights.recorded_problems(store, recorded)
+        archived = {a["step"] for a in entry.get("archive", [])}
         for c in entry.get("checkpoints", []):
             path = store.folder / c["path"]
             if not path.exists():
-                absent += 1
+                absent += c["step"] not in archived  # an archived checkpoint is in git, checked above
             elif sha256_file(path) != c["sha256"]:
                 found.append(
                     Problem.of(
@@ -86,16 +87,19 @@ def problems(store: ResultsStore) -> tuple[list[Problem], int]:
 
 
 def _unrecorded_weights(store: ResultsStore, runs: dict) -> list[Problem]:
-    """Weights files no finished pair records (left by a pair retrained without ``ladder weights`` after)."""
+    """Weights and archive files no finished pair records (left by a pair retrained without ``ladder weights``
+    after)."""
     recorded = set()
     for entry in runs.values():
-        try:
-            recorded |= {store.inside(entry["weights"]["path"])} if "weights" in entry else set()
-        except Damaged:  # reported with the pair's own weights
-            continue
+        for file in weights.recorded_files(entry):
+            try:
+                recorded.add(store.inside(file["path"]))
+            except Damaged:  # reported with the pair's own files
+                continue
     return [
-        Problem.of(path, "is reference weights no finished pair records", "Delete it, or run 'ladder weights'.")
-        for path in sorted((store.folder / weights.FOLDER).glob("*/*.safetensors"))
+        Problem.of(path, "is a model file no finished pair records", "Delete it, or run 'ladder weights'.")
+        for pattern in weights.PATTERNS
+        for path in sorted(store.folder.glob(pattern))
         if path.resolve() not in recorded
     ]
 

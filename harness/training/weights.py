@@ -9,6 +9,15 @@ metadata (strings), the family, its version, the rung's config (JSON) and the
 step. safetensors holds no code, and the manifest records each file's sha256:
 a file is read only from one read of its bytes whose hash is the recorded one.
 The tensors are exactly the final checkpoint's, so either loads the same model.
+
+The archive (``add_archive``, ``ladder weights --over-training``) is the same
+format at every step: every checkpoint over training of the rungs the
+internals track reveals by default, at ``archive/<rung>/seed<k>/step<NNNNNNN>.safetensors``,
+recorded in the pair's manifest entry as ``archive`` (step, path, sha256), so
+that a fresh clone can study the revealed rungs over training. Only pairs
+whose checkpoints are on disk can be archived: a pair trained on another
+machine, whose checkpoints were never committed, is named and left out
+(retraining it here does not give the same bytes).
 """
 
 from __future__ import annotations
@@ -25,11 +34,23 @@ from harness.training.checkpoints import verified_bytes
 from harness.training.store import ResultsStore
 
 FOLDER = "weights"
+ARCHIVE = "archive"
+PATTERNS = (f"{FOLDER}/*/*.safetensors", f"{ARCHIVE}/*/*/*.safetensors")  # every safetensors file a ladder commits
 
 
 def relative_path(rung: str, seed: int) -> str:
     """Where a pair's weights lie, relative to its ladder's results folder."""
     return f"{FOLDER}/{rung}/seed{seed}.safetensors"
+
+
+def archive_path(rung: str, seed: int, step: int) -> str:
+    """Where a pair's archived checkpoint at ``step`` lies, relative to its ladder's results folder."""
+    return f"{ARCHIVE}/{rung}/seed{seed}/{Path(checkpoints.file_name(step)).stem}.safetensors"
+
+
+def recorded_files(entry: dict) -> list[dict]:
+    """Every committed safetensors file a pair's manifest entry records (path, sha256): weights and archive."""
+    return ([entry["weights"]] if "weights" in entry else []) + entry.get("archive", [])
 
 
 def write(path: Path, blob: dict) -> str:
@@ -115,3 +136,41 @@ def add_weights(store: ResultsStore) -> tuple[int, int]:
     if sources:
         store.write_manifest(manifest)
     return len(sources), size
+
+
+def add_archive(store: ResultsStore, rungs: list[str]) -> tuple[int, int, list[str]]:
+    """Archive every checkpoint over training of the finished pairs of ``rungs`` as safetensors (``archive_path``).
+
+    Returns (pairs written, bytes written, pairs left out). A pair whose archive is already complete and intact
+    is left as it is. A pair whose checkpoints are not all on disk with their recorded sha256 cannot be archived
+    (it was trained elsewhere, or its checkpoints were deleted): it is left out and named, never archived from
+    anything unverified.
+    """
+    manifest = store.manifest()
+    written, size, lacking = 0, 0, []
+    for key, entry in manifest["runs"].items():
+        if entry["rung"] not in rungs or _archived(store, entry):
+            continue
+        listed = entry["checkpoints"]
+        paths = [store.inside(c["path"]) for c in listed]
+        if not all(checkpoints.intact(path, c["sha256"]) for path, c in zip(paths, listed)):
+            lacking.append(key)
+            continue
+        archive = []
+        for path, c in zip(paths, listed):
+            relative = archive_path(entry["rung"], entry["seed"], c["step"])
+            sha = write(store.folder / relative, checkpoints.read(path, c["sha256"]))
+            archive.append({"step": c["step"], "path": relative, "sha256": sha})
+            size += (store.folder / relative).stat().st_size
+        entry["archive"] = archive
+        written += 1
+    if written:
+        store.write_manifest(manifest)
+    return written, size, lacking
+
+
+def _archived(store: ResultsStore, entry: dict) -> bool:
+    """Whether the pair's archive holds every step of its checkpoints, each file intact."""
+    archive = entry.get("archive", [])
+    steps = sorted(c["step"] for c in entry["checkpoints"])
+    return sorted(a["step"] for a in archive) == steps and not any(recorded_problems(store, a) for a in archive)

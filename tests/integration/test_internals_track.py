@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pytest
 import torch
+from click.testing import CliRunner
 
 import harness
+from harness.cli import main
 from harness.forecasts import revealed
 from harness.forecasts.ledger import read_ledger
 from harness.forecasts.schema import load_forecast
@@ -164,7 +166,41 @@ def test_reveal_internals_shows_reference_weights_where_checkpoints_are_gone_and
     assert files(folder) == before  # the last revealed folder stays as it was
     weights.unlink()
     message = cli_fails("reveal", "--ladder", "smoke", "--up-to", "s0", "--internals", "--out", str(results))
-    assert "Neither the final checkpoint nor the reference weights of rung s0, seed 0" in message
+    assert "No model file of the rungs s0 of ladder 'smoke'" in message and "nothing was revealed" in message
+
+
+def test_the_archive_shows_every_checkpoint_on_a_fresh_clone_and_verify_guards_it(place):
+    results = place / "results"
+    out = cli_line("weights", "--ladder", "smoke", "--over-training", "--out", str(results))
+    assert "Archive of ladder 'smoke', rungs s0: 1 pairs written" in out
+    manifest = json.loads((results / "smoke" / "manifest.json").read_text())
+    archive = manifest["runs"]["s0/seed0"]["archive"]
+    assert [a["step"] for a in archive] == [c["step"] for c in manifest["runs"]["s0/seed0"]["checkpoints"]]
+    assert "archive" not in manifest["runs"]["s1/seed0"]  # above the rung backtests reveal: not archived
+    before = {step: harness.load_model("smoke", "s0", 0, step, out=results) for step in [a["step"] for a in archive]}
+    assert "0 pairs written" in cli_line("weights", "--ladder", "smoke", "--over-training", "--out", str(results))
+    shutil.rmtree(results / "smoke" / "checkpoints")  # a fresh clone: the committed files only
+    for step, model in before.items():  # the archived copy is the checkpoint's model, tensor for tensor
+        again = harness.load_model("smoke", "s0", 0, step, out=results)
+        assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    out = cli_line("reveal", "--ladder", "smoke", "--up-to", "s0", "--internals", "--out", str(results))
+    assert f"0 checkpoint(s) and {len(archive)} archived checkpoint(s)" in out
+    shown = revealed.read(LADDER, revealed.folder_of(LADDER, results, "s0"))
+    assert set(shown.checkpoints["source"]) == {"archived checkpoint"} and len(shown.checkpoints) == len(archive)
+    # Without retraining, the internals of the archived steps can be measured again: the same rows.
+    stored = pd.read_parquet(results / "smoke" / "internals.parquet")
+    (results / "smoke" / "internals.parquet").unlink()
+    said = cli_line("internals", "--ladder", "smoke", "--at-hand", "--out", str(results))
+    assert "Left out, no model file on disk" in said and "s1 seed 0" in said
+    again = pd.read_parquet(results / "smoke" / "internals.parquet")
+    pd.testing.assert_frame_equal(again, stored[stored["rung"] == "s0"].reset_index(drop=True))
+    said = cli_line("verify", "--ladder", "smoke", *where(place))
+    assert "everything holds" in said and "; 3 recorded checkpoints are absent" in said  # s1's, not archived
+    damaged = results / "smoke" / archive[1]["path"]
+    damaged.write_bytes(damaged.read_bytes()[:-1] + bytes([damaged.read_bytes()[-1] ^ 1]))
+    result = CliRunner().invoke(main, ["verify", "--ladder", "smoke", *where(place)])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 1 and "no longer has the recorded sha256" in message and "1 problem" in message
 
 
 def test_an_internals_method_forecasts_is_scored_in_its_own_group_and_backtests(place):
@@ -180,17 +216,22 @@ def test_an_internals_method_forecasts_is_scored_in_its_own_group_and_backtests(
     assert set(forecast.tasks["copy"].p_emerged) == {"s1"}
     (entry,) = read_ledger(place / "predictions")
     assert (entry.forecaster, entry.track, entry.revealed_up_to) == ("looks-inside", "internals", "s0")
-    # Beside the extrapolation forecasts from the same rung, it is ranked in a group of its own.
-    cli("baselines", "--ladder", "smoke", "--up-to", "s0", *where(place))
+    # Beside the extrapolation forecasts from the same rung, it is ranked in a group of its own, with the
+    # built-in progress method of the internals track.
+    made = cli_line("baselines", "--ladder", "smoke", "--up-to", "s0", *where(place))
+    assert "progress: submitted" in made
     page = place / "board.html"
     board = cli_line("leaderboard", "--ladder", "smoke", "--html", str(page), *where(place))
     assert "internals from s0" in board and "extrap. from s0" in board
     assert "internals from s0" in page.read_text() and "extrapolation from s0" in page.read_text()
     scores = pd.read_parquet(place / "results" / "smoke" / "scores.parquet")
-    mine = scores[(scores["forecaster"] == "looks-inside") & (scores["score"] == "brier")].iloc[0]
-    assert mine["track"] == "internals" and mine["p_first"] == 1.0 and mine["vs_leader"] == 0.0  # alone there
+    brier = scores[scores["score"] == "brier"].set_index("forecaster")
+    assert set(brier.index[brier["track"] == "internals"]) == {"looks-inside", "progress"}
+    # compared within the internals group only: the leader's difference to itself is 0, the share sums to 1
+    inside = brier[brier["track"] == "internals"]
+    assert inside["vs_leader"].min() == 0.0 and inside["p_first"].sum() == pytest.approx(1.0)
     only = cli_line("leaderboard", "--ladder", "smoke", "--track", "internals", *where(place))
-    assert "looks-inside" in only and "two-step" not in only
+    assert "looks-inside" in only and "progress" in only and "two-step" not in only
     before = files(place)
     tested = cli("backtest", "--method", f"{HERE}:looks_inside", "--ladder", "smoke", "--out", str(place / "results"),
                  "--bootstrap", "1000")  # fmt: skip
@@ -215,12 +256,14 @@ def test_a_method_reaching_for_a_hidden_rung_is_refused_and_nothing_is_written(p
     assert files(place) == before
 
 
-def test_the_internals_track_is_asked_for_by_name(place):
-    message = cli_fails("forecast", "--method", f"{HERE}:looks_inside", "--ladder", "smoke", "--up-to", "s0",
+def test_a_method_of_the_internals_track_alone_is_asked_it_from_a_revealed_rung(place):
+    out = cli_line("forecast", "--method", f"{HERE}:looks_inside", "--ladder", "smoke", "--up-to", "s0",
+                   "-o", str(place / "f.yaml"), *where(place))  # fmt: skip
+    assert "internals track from s0" in out and len(SEEN) == 1
+    message = cli_fails("forecast", "--method", "two-step", "--ladder", "smoke", "--up-to", "s0", "--internals",
                         *where(place))  # fmt: skip
-    assert "answers the internals track only, not the extrapolation track; give --internals." in message
+    assert "answers the extrapolation track only, not the internals track" in message
     assert "give --up-to RUNG" in cli_fails("forecast", "--method", "two-step", "--internals", *where(place))
-    assert SEEN == []
 
 
 def test_the_guide_example_of_the_internals_track_is_a_working_method(place, monkeypatch):

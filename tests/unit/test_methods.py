@@ -100,9 +100,10 @@ def method(name: str) -> Method:
 
 def test_the_built_ins_are_registered_under_their_ledger_names():
     names = [m.name for m in registered()]
-    assert names[:4] == ["uninformed", "extrapolator", "two-step", "template-prior"]
+    assert names[:5] == ["uninformed", "extrapolator", "two-step", "progress", "template-prior"]
     assert "oracle" not in names  # it reads the truth: no method may
     assert find("two-step").tracks == ("extrapolation",) and find("template-prior").needs_template
+    assert find("progress").tracks == ("internals",)
     with pytest.raises(UserError, match="Unknown forecasting method 'two-stp'. Did you mean 'two-step'?"):
         find("two-stp")
 
@@ -152,8 +153,8 @@ def test_a_question_cannot_hold_a_hidden_curve():
 
 @pytest.fixture(scope="module")
 def shown(tmp_path_factory) -> revealed.Revealed:
-    """The internals track of the committed cpu results revealed up to c1 (their reference weights: no checkpoints
-    are on disk in a clone)."""
+    """The internals track of the committed cpu results revealed up to c1 (in a clone: their archived checkpoints
+    and reference weights)."""
     return revealed.write(load_ladder("cpu"), RESULTS, "c1", tmp_path_factory.mktemp("revealed") / "up_to_c1")
 
 
@@ -162,7 +163,14 @@ def test_the_internals_track_reveals_the_lower_rungs_only(shown):
     question = ask(ladder, RESULTS, "c1", internals=shown)
     assert question.track == "internals" and question.hidden == ["c2", "c3", "c4", "c5", "c6", "c7"]
     assert set(shown.checkpoints["rung"]) == set(shown.table["rung"]) == {"c0", "c1"}
-    assert set(shown.checkpoints["source"]) == {"reference weights"}  # the final step of each pair
+    # Seeds trained on the first machine show their committed final weights; those trained since, every step
+    # (from the committed archive in a clone, from their checkpoints where these are on disk).
+    listing = shown.checkpoints
+    early = listing[listing["seed"] <= 10]
+    assert set(early["source"]) == {"reference weights"} and (early.groupby(["rung", "seed"]).size() == 1).all()
+    later = listing[listing["seed"] >= 30]
+    assert set(later["source"]) <= {"archived checkpoint", "checkpoint"}
+    assert (later.groupby(["rung", "seed"]).size() == 5).all() and later["seed"].nunique() >= 8
     files = {p.relative_to(shown.out).parts[1:3] for p in shown.out.rglob("*.safetensors")}
     assert {rung for _, rung in files} == {"c0", "c1"}
     answer(method("inside"), question)
