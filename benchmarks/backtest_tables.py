@@ -5,7 +5,9 @@ resolved ladder and round under ``--out`` (2,000 resamples of tasks and training
 and prints, per score, one table of ladders by methods: the score with its 95% interval, and the paired
 difference to the uninformed forecaster. Then ``progress`` (internals track) minus each of ``two-step`` and
 ``extrapolator`` on the same questions, paired, with 95% intervals: the measured answer to whether reading
-the revealed rungs' insides adds skill to curve-fitting.
+the revealed rungs' insides adds skill to curve-fitting; the same for ``progress-mechanistic``, ``progress``
+without ``solved_share`` (the probe's accuracy), which asks what the mechanistic measures add on their own;
+and the measure ``progress`` used for each task of each ladder.
 
 Reads and writes nothing but standard output. Minutes on 2 cores (one backtest per method and ladder, each
 scoring with 2,000 resamples); not a test.
@@ -16,13 +18,18 @@ scoring with 2,000 resamples); not a test.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
+from harness.forecasts.track import default_revealed
+from harness.ladders.ladder import load_ladder
+from harness.methods import progress
 from harness.methods.backtest import backtest
 from harness.methods.evidence import resolved_ladders
-from harness.methods.registry import builtin_methods, find
+from harness.methods.question import asking_if_shown
+from harness.methods.registry import Method, builtin_methods, declare, find
 from harness.scoring.table import N_BOOT, get
 
 SCORES = ["brier_index", "brier", "brier_true", "pinball", "pinball_loss", "pinball_step"]
@@ -39,13 +46,16 @@ def main() -> None:
     args = parser.parse_args()
     ladders = resolved_ladders(args.out)
     frames, skipped = [], []
-    for method in builtin_methods():
-        against = [find("two-step"), find("extrapolator")] if method.name == "progress" else []
+    mechanistic = declare(tracks=("internals",))(partial(progress.progress, leave_out=("solved_share",)))
+    versus = []
+    for method in [*builtin_methods(), Method("progress-mechanistic", mechanistic, "progress without solved_share")]:
+        against = [find("two-step"), find("extrapolator")] if method.name.startswith("progress") else []
         result = backtest(method, args.out, ladders, n_boot=args.n_boot, against=against)
         frames.append(result.scores.assign(method=method.name))
         skipped += [f"{method.name}: {line}" for line in result.skipped]
         if result.versus is not None:
-            versus = result.versus
+            versus.append(result.versus.assign(method=method.name))
+    versus = pd.concat(versus, ignore_index=True)
     scores = pd.concat(frames, ignore_index=True)
     methods = list(dict.fromkeys(scores["method"]))
     floors = scores.dropna(subset=["revealed_up_to"]).groupby("ladder")["revealed_up_to"].first()
@@ -75,12 +85,20 @@ def main() -> None:
                 print(f"| `{ladder}` | {floors.get(ladder, '-')} | " + " | ".join(cells) + " |")
     print("\nprogress (internals track) minus each method on the same questions, paired [95% interval]:\n")
     shown = [s for s in SCORES[1:] if s in set(versus["score"])]
-    print("| ladder | against | " + " | ".join(get(s).label for s in shown) + " |")
-    print("|---" * (len(shown) + 2) + "|")
-    for (ladder, other), rows in versus.groupby(["ladder", "against"], sort=False):
+    print("| method | ladder | against | " + " | ".join(get(s).label for s in shown) + " |")
+    print("|---" * (len(shown) + 3) + "|")
+    for (method, ladder, other), rows in versus.groupby(["method", "ladder", "against"], sort=False):
         by = rows.set_index("score")
         cells = [cell(by.difference[s], by.low[s], by.high[s], "+.3f") for s in shown]
-        print(f"| `{ladder}` | {other} | " + " | ".join(cells) + " |")
+        print(f"| {method} | `{ladder}` | {other} | " + " | ".join(cells) + " |")
+    print("\nThe measure progress used, per ladder and task (the forecast's description):\n")
+    for ladder in ladders:
+        with asking_if_shown(load_ladder(ladder), args.out, "internals", default_revealed(load_ladder(ladder))) as (
+            question,
+            why,
+        ):
+            said = why if question is None else progress.progress(question).description
+        print(f"- `{ladder}`: {said}")
     if skipped:
         print("\nNot answered: " + "; ".join(skipped))
 

@@ -186,8 +186,9 @@ def revealed_summary(shown: Revealed) -> str:
             else ", ".join(f"{r} seed {s}" for r, s in zip(stand_in["rung"], stand_in["seed"]))
         )
         lines.append(
-            f"Checkpoints not on disk, so shown by the committed reference weights, final step only: {names}. Bring "
-            f"back every checkpoint with 'ladder run --ladder {shown.ladder.cli_name} --restore', then reveal again."
+            f"Checkpoints not on disk nor archived, so shown by the committed reference weights, final step only: "
+            f"{names}. 'ladder run --ladder {shown.ladder.cli_name} --restore' brings their checkpoints back where "
+            "retraining on this machine gives the same bytes; then reveal again."
         )
     if shown.table.empty:
         lines.append(

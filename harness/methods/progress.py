@@ -45,12 +45,17 @@ SD_FLOOR = 0.01  # the smallest residual spread of the line, in the feature's un
 PENALTY = 0.1  # L2 on the logistic's slope (standardised feature): keeps it finite when the evidence separates
 
 
-def progress(question: Question) -> Forecast:
-    """The ``progress`` forecast of an internals-track question (see the module's docstring)."""
+def progress(question: Question, leave_out: tuple[str, ...] = ()) -> Forecast:
+    """The ``progress`` forecast of an internals-track question (see the module's docstring).
+
+    ``leave_out``: measures not to use (``benchmarks/backtest_tables.py`` leaves out ``solved_share``, the
+    probe's accuracy, to ask what the mechanistic measures alone add).
+    """
     ladder, up_to = question.ladder, question.up_to
     limits = question.thresholds
     base = builtin.two_step(ladder, question.curves, up_to, limits["loss"], limits["accuracy"])
     evidence = _evidence(question)
+    evidence = evidence[~evidence["feature"].str.rsplit(" ", n=1).str[0].isin(leave_out)]
     names = [r.name for r in ladder.rungs]
     log_all = np.log10([r.params for r in ladder.rungs])
     seen = question.revealed
