@@ -55,7 +55,7 @@ def main() -> None:
         skipped += [f"{method.name}: {line}" for line in result.skipped]
         if result.versus is not None:
             versus.append(result.versus.assign(method=method.name))
-    versus = pd.concat(versus, ignore_index=True)
+    versus = pd.concat(versus, ignore_index=True) if versus else pd.DataFrame(columns=["method", "score"])
     scores = pd.concat(frames, ignore_index=True)
     methods = list(dict.fromkeys(scores["method"]))
     floors = scores.dropna(subset=["revealed_up_to"]).groupby("ladder")["revealed_up_to"].first()
@@ -89,7 +89,7 @@ def main() -> None:
     print("|---" * (len(shown) + 3) + "|")
     for (method, ladder, other), rows in versus.groupby(["method", "ladder", "against"], sort=False):
         by = rows.set_index("score")
-        cells = [cell(by.difference[s], by.low[s], by.high[s], "+.3f") for s in shown]
+        cells = [cell(by.difference[s], by.low[s], by.high[s], "+.3f") if s in by.index else "-" for s in shown]
         print(f"| {method} | `{ladder}` | {other} | " + " | ".join(cells) + " |")
     print("\nThe measure progress used, per ladder and task (the forecast's description):\n")
     for ladder in ladders:

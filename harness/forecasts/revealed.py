@@ -39,13 +39,19 @@ from harness.files import atomic_write, sha256_bytes
 from harness.forecasts.track import revealed_curves, revealed_rung, split_rungs
 from harness.ladders.ladder import Ladder
 from harness.neurons import internals_table
-from harness.training.store import ResultsStore
+from harness.training.store import ResultsStore, committed_file
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
 KEY = "revealed_up_to"  # the manifest's mark of a revealed folder, naming its revealed rung
+
+
+class NotShown(UserError):
+    """No model file of the revealed rungs is at hand: the internals track cannot be shown from these results."""
+
+
 CHECKPOINT, ARCHIVED, WEIGHTS = "checkpoint", "archived checkpoint", "reference weights"
 LISTING = ["rung", "params", "seed", "step", "source", "sha256"]
 
@@ -162,7 +168,7 @@ def write(ladder: Ladder, out: Path, up_to: str, folder: Path) -> Revealed:
         copied = {key: _copy_pair(source, target, entry) for key, entry in runs.items()}
         entries = {key: entry for key, entry in copied.items() if entry is not None}
         if not entries:
-            raise UserError(
+            raise NotShown(
                 f"No model file of the rungs {', '.join(keep)} of ladder '{ladder.name}' is on disk under "
                 f"'{source.folder}' (no checkpoint, archived checkpoint or reference weights), so the internals track "
                 f"cannot show them; nothing was revealed. Recreate the checkpoints with 'ladder run --ladder "
@@ -216,29 +222,28 @@ def _revealed(ladder: Ladder, up_to: str) -> list[str]:
 
 def _copy_pair(source: ResultsStore, target: ResultsStore, entry: dict) -> dict | None:
     """The pair's manifest entry in the revealed folder, its model files copied there after their sha256 check:
-    every checkpoint on disk, the archived checkpoint (safetensors) of every step whose checkpoint is not, and
-    the reference weights where the final step has neither. None (the pair is left out) when none is at hand.
-    Only the steps at hand are listed."""
+    every checkpoint on disk and, for a step whose checkpoint is not, its committed safetensors file (the
+    archived copy, or the reference weights of the final step: ``weights.committed_file``). Only the steps at
+    hand are listed; None (the pair is left out) when its final step is not at hand."""
     run = f"ladder run --ladder {source.ladder.cli_name} --seeds {entry['seed']} --rungs {entry['rung']}"
     restore = f"Delete it and recreate it with '{run} --restore'"
-    archived = {a["step"]: a for a in entry.get("archive", [])}
     final = max(c["step"] for c in entry["checkpoints"])
-    kept, archive = [], []
+    kept, archive, reference = [], [], None
     for c in entry["checkpoints"]:
         if _copy(source, target, c["path"], c["sha256"], restore):
             kept.append(c)
-        elif (a := archived.get(c["step"])) and _copy(source, target, a["path"], a["sha256"], "Restore it from git"):
-            kept.append(c)
-            archive.append(a)
+        elif (file := committed_file(entry, c["step"])) and _copy(
+            source, target, file["path"], file["sha256"], "Restore it from git"
+        ):
+            kept.append(c)  # listed as in the results: the committed file stands in for it (load_model)
+            if file is entry.get("weights"):
+                reference = file
+            else:
+                archive.append(file)
+    if not any(c["step"] == final for c in kept):  # a revealed pair always shows its final model
+        return None
     copied = {k: v for k, v in entry.items() if k not in ("weights", "archive")} | {"checkpoints": kept}
-    copied |= {"archive": archive} if archive else {}
-    weights = entry.get("weights")
-    has_final = any(c["step"] == final for c in kept)
-    if not has_final and weights and _copy(source, target, weights["path"], weights["sha256"], "Restore it from git"):
-        # The final checkpoint stays listed, as in the results: its reference weights stand in for it (load_model).
-        last = next(c for c in entry["checkpoints"] if c["step"] == final)
-        return copied | {"checkpoints": [*kept, last], "weights": weights}
-    return copied if kept else None
+    return copied | ({"archive": archive} if archive else {}) | ({"weights": reference} if reference else {})
 
 
 def _copy(source: ResultsStore, target: ResultsStore, relative: str, sha256: str, fix: str) -> bool:

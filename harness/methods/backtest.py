@@ -84,24 +84,12 @@ def backtest(
             table = score_alone(forecast, ladder, truth, n_boot, seed)
             frames.append(table.assign(ladder=ladder.name, track=track, revealed_up_to=floor))
             for other in against or []:
-                track_of_other = _matching_track(other, track)
-                theirs, why = (
-                    (None, "answers no track that reveals as much")
-                    if track_of_other is None
-                    else (_forecast(other, ladder, out, track_of_other, floor))
-                )
+                theirs, said = _answer_of(other, ladder, out, track, floor)  # said: the track it answered, or why not
                 if theirs is None:
-                    skipped.append(f"{ladder.name} ({track}) against {other.name}: {why}")
+                    skipped.append(f"{ladder.name} ({track}) against {other.name}: {said}")
                     continue
-                versus.append(
-                    paired(forecast, theirs, ladder, truth, n_boot, seed).assign(
-                        ladder=ladder.name,
-                        track=track,
-                        revealed_up_to=floor,
-                        against=other.name,
-                        against_track=track_of_other,
-                    )  # fmt: skip
-                )
+                where = {"ladder": ladder.name, "track": track, "revealed_up_to": floor, "against": other.name}
+                versus.append(paired(forecast, theirs, ladder, truth, n_boot, seed).assign(**where, against_track=said))
     if not frames:
         raise UserError(
             f"Method '{method.name}' answers none of the questions of {', '.join(ladder.name for ladder in chosen)}: "
@@ -112,13 +100,16 @@ def backtest(
     return Backtest(method, scores, skipped, compared)
 
 
-def _matching_track(method: Method, track: str) -> str | None:
-    """The track ``method`` is asked on to be set against a forecast of ``track``: the same, or one that reveals
-    the same rungs (extrapolation and internals both reveal the rungs up to the floor)."""
-    if track in method.tracks:
-        return track
-    revealing = [t for t in ("extrapolation", "internals") if t in method.tracks]
-    return revealing[0] if track != "blind" and revealing else None
+def _answer_of(other: Method, ladder: Ladder, out: Path, track: str, floor: str | None) -> tuple[Forecast | None, str]:
+    """``other``'s forecast to set against one of ``track`` from ``floor``, and the track it answered on; or None
+    and why not. It is asked on the same track, or on one of its own that reveals the same rungs (extrapolation
+    and internals both reveal the rungs up to the floor)."""
+    revealing = [t for t in ("extrapolation", "internals") if t in other.tracks and track != "blind"]
+    asked = track if track in other.tracks else revealing[0] if revealing else None
+    if asked is None:
+        return None, "answers no track that reveals as much"
+    theirs, why = _forecast(other, ladder, out, asked, floor)
+    return (theirs, asked) if theirs is not None else (None, why)
 
 
 def paired(

@@ -191,8 +191,8 @@ def extrapolator(
         loss = rows["loss"].reindex(seen).to_numpy()
         acc = rows["accuracy"].reindex(seen).to_numpy()
         centre = _loss_crossing(x, loss, loss_thresholds[task])  # where the loss line crosses its threshold
-        spread = 0.25 + 0.5 * max(0.0, centre - x[-1])  # decades; more uncertain the further out
-        quantiles = {level: round(float(centre + spread * stats.norm.ppf(level)), 3) for level in LEVELS}
+        quantiles = size_quantiles(centre, x[-1])
+        spread = 0.25 + 0.5 * max(0.0, centre - x[-1])  # decades, as size_quantiles: more uncertain further out
         p = stats.norm.cdf((log_all - centre) / spread)
         fitted = _logistic_fit(x, acc, thresholds[task])
         tasks[task] = TaskForecast(
@@ -237,19 +237,15 @@ def two_step(
     for task, (a, b) in fits.items():
         z_needed = m + math.log(1 / thresholds[task] - 1) / k  # accuracy reaches the threshold at this z
         centre = line_crossing(a, b, x, z_needed)
-        spread = 0.25 + 0.5 * max(0.0, centre - x[-1])  # decades, as the extrapolator
         z_hat = a + b * log_all
         z_sd = 0.3 + 0.5 * np.maximum(0.0, log_all - x[-1])  # in z units, growing with the distance extrapolated
         p = stats.norm.cdf((z_needed - z_hat) / z_sd)
         accuracy = 1 / (1 + np.exp(k * (z_hat - m)))
         loss_centre = line_crossing(a, b, x, 0.0)  # the loss reaches its threshold where z = 0
-        loss_spread = 0.25 + 0.5 * max(0.0, loss_centre - x[-1])
         tasks[task] = TaskForecast(
             p_emerged={n: round(float(v), DECIMALS) for n, v in zip(names, p) if n not in seen},
-            emergence_quantiles={level: round(float(centre + spread * stats.norm.ppf(level)), 3) for level in LEVELS},
-            loss_emergence_quantiles={
-                level: round(float(loss_centre + loss_spread * stats.norm.ppf(level)), 3) for level in LEVELS
-            },
+            emergence_quantiles=size_quantiles(centre, x[-1]),
+            loss_emergence_quantiles=size_quantiles(loss_centre, x[-1]),
             emergence_step_quantiles=steps_above(names, seen, p, seen_steps[task], ladder),
             accuracy={n: round(float(v), DECIMALS) for n, v in zip(names, accuracy) if n not in seen},
         )
@@ -261,6 +257,13 @@ def two_step(
         forecaster="two-step", ladder=ladder.name, ladder_hash=ladder.hash, track="extrapolation",
         revealed_up_to=up_to, tasks=tasks, description=description,
     )  # fmt: skip
+
+
+def size_quantiles(centre: float, top: float) -> dict[float, float]:
+    """Emergence-size quantiles (log10 parameters) around ``centre``, spread 0.25 decades plus half the decades
+    it lies beyond the top revealed rung ``top``: the further out, the less sure."""
+    spread = 0.25 + 0.5 * max(0.0, centre - top)
+    return {level: round(float(centre + spread * stats.norm.ppf(level)), 3) for level in LEVELS}
 
 
 def line_crossing(a: float, b: float, x: np.ndarray, z: float) -> float:

@@ -8,13 +8,16 @@ changes the two-step's answers only where a progress measure has shown it tells 
    revealed pairs of this ladder (their outcome is in the revealed curves) and every pair of the other
    resolved ladders with a measured internals table (``question.elsewhere``, leave one ladder out).
 2. **Which measure, and at what level.** Per task, each feature's discrimination over that evidence (the area
-   under the ROC curve, from the Mann-Whitney U); the best one is used if it reaches MIN_AUC on at least
-   MIN_EACH pairs with and MIN_EACH without the capability. A logistic regression of the outcome on that
-   feature (``scipy.optimize``) gives the level at which the capability appears and how sharply.
+   under the ROC curve, from the Mann-Whitney U, whichever way the feature points); the best one is used if
+   it reaches MIN_AUC on at least MIN_EACH pairs with and MIN_EACH without the capability. A logistic
+   regression of the outcome on that feature (``scipy.optimize``) gives the level at which the capability
+   appears and how sharply.
 3. **How the measure grows with size.** A share's level is read as its logit (a share saturates; its logit
-   need not). The feature's mean over the seeds of each revealed rung as a line in
-   log10 parameters over the revealed rungs (at least MIN_RUNGS), extended to the hidden rungs, with the
-   line's prediction interval as its spread (it widens with the distance extrapolated).
+   need not). The feature's mean over the seeds of each revealed rung as a line in log10 parameters over
+   the revealed rungs (at least MIN_RUNGS), extended to the hidden rungs, with the
+   line's prediction interval as its spread (it widens with the distance extrapolated). A line that does not
+   approach the capability's level as size grows says nothing about the larger rungs: the task keeps the
+   two-step's answers.
 4. **The answers.** A hidden rung's probability is the logistic's mean over that spread (the probit
    approximation); the emergence size is where the line reaches the level; the steps follow the new
    probabilities as the two-step's do. The loss-size and accuracy answers, and every answer of a task no
@@ -30,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from harness.forecasts.schema import LEVELS, Forecast
+from harness.forecasts.schema import Forecast
 from harness.methods import builtin
 from harness.methods.evidence import ELSEWHERE, features
 from harness.methods.question import Question
@@ -54,41 +57,17 @@ def progress(question: Question, leave_out: tuple[str, ...] = ()) -> Forecast:
     ladder, up_to = question.ladder, question.up_to
     limits = question.thresholds
     base = builtin.two_step(ladder, question.curves, up_to, limits["loss"], limits["accuracy"])
-    evidence = _evidence(question)
-    evidence = evidence[~evidence["feature"].str.rsplit(" ", n=1).str[0].isin(leave_out)]
-    names = [r.name for r in ladder.rungs]
-    log_all = np.log10([r.params for r in ladder.rungs])
-    seen = question.revealed
-    x = log_all[: len(seen)]
-    steps = builtin.revealed_steps(ladder, question.curves, seen, limits["accuracy"])
     own = _scaled(features(question.internals.table))
+    evidence = _evidence(question, own)
+    evidence = evidence[~evidence["feature"].str.rsplit(" ", n=1).str[0].isin(leave_out)]
+    steps = builtin.revealed_steps(ladder, question.curves, question.revealed, limits["accuracy"])
     tasks, used = {}, []
     for task, forecast in base.tasks.items():
         choice = _choose(evidence[evidence["task"] == task])
-        if choice is None:
-            tasks[task] = forecast
-            continue
-        feature, auc, n, (alpha, beta) = choice
-        per_rung = own[(own["task"] == task) & (own["feature"] == feature)].groupby("rung")["value"].mean()
-        if per_rung.reindex(seen).isna().any() or len(seen) < MIN_RUNGS:  # nothing to extend, or too little
-            tasks[task] = forecast
-            continue
-        a, b, sd = _line(x, per_rung.reindex(seen).to_numpy(), log_all)  # sd: (R,) the feature's spread per rung
-        mean = alpha + beta * (a + b * log_all)  # (R,) the logistic's argument at the line
-        p = 1 / (1 + np.exp(-mean / np.sqrt(1 + math.pi * (beta * sd) ** 2 / 8)))  # probit approximation
-        # Where the logistic's argument crosses 0, as a falling line in log10 size (builtin.line_crossing).
-        centre = builtin.line_crossing(-(alpha + beta * a), -beta * b, x, 0.0)
-        spread = 0.25 + 0.5 * max(0.0, centre - x[-1])
-        tasks[task] = forecast.model_copy(
-            update={
-                "p_emerged": {n: round(float(v), builtin.DECIMALS) for n, v in zip(names, p) if n not in seen},
-                "emergence_quantiles": {
-                    level: round(float(centre + spread * stats.norm.ppf(level)), 3) for level in LEVELS
-                },
-                "emergence_step_quantiles": builtin.steps_above(names, seen, p, steps[task], ladder),
-            }
-        )
-        used.append(f"{task}: {feature} (AUC {auc:.2f} over {n} pairs)")
+        update = None if choice is None else _read_off(question, own[own["task"] == task], choice, steps[task])
+        tasks[task] = forecast if update is None else forecast.model_copy(update=update)
+        if update is not None:
+            used.append(f"{task}: {choice[0]} (AUC {choice[1]:.2f} over {choice[2]} pairs)")
     description = (
         f"The two-step on the rungs up to {up_to}, with the probability and size of emergence read off a progress "
         f"measure where one separates the pairs with the capability from those without: "
@@ -100,6 +79,36 @@ def progress(question: Question, leave_out: tuple[str, ...] = ()) -> Forecast:
     )  # fmt: skip
 
 
+def _read_off(question: Question, own: pd.DataFrame, choice: tuple, step: float) -> dict | None:
+    """The answers a chosen feature gives one task (p_emerged, emergence and step quantiles of the hidden rungs),
+    or None when it cannot be extended: a revealed rung without it, fewer than MIN_RUNGS revealed rungs, or a
+    line that does not approach the capability as size grows (it says nothing about the larger rungs then).
+
+    own: the question's own FEATURES rows of the task, scaled; choice: ``_choose``'s; step: the task's median
+    log10 emergence step on the revealed rungs.
+    """
+    ladder, seen = question.ladder, question.revealed
+    feature, _, _, (alpha, beta) = choice
+    per_rung = own[own["feature"] == feature].groupby("rung")["value"].mean().reindex(seen)
+    if per_rung.isna().any() or len(seen) < MIN_RUNGS:
+        return None
+    names = [r.name for r in ladder.rungs]
+    log_all = np.log10([r.params for r in ladder.rungs])
+    x = log_all[: len(seen)]
+    a, b, sd = _line(x, per_rung.to_numpy(), log_all)  # sd: (R,) the feature's spread at each rung
+    if beta * b <= 0:
+        return None
+    mean = alpha + beta * (a + b * log_all)  # (R,) the logistic's argument along the line
+    p = 1 / (1 + np.exp(-mean / np.sqrt(1 + math.pi * (beta * sd) ** 2 / 8)))  # probit approximation
+    # Where the logistic's argument reaches 0, as a falling line in log10 size (builtin.line_crossing).
+    centre = builtin.line_crossing(-(alpha + beta * a), -beta * b, x, 0.0)
+    return {
+        "p_emerged": {n: round(float(v), builtin.DECIMALS) for n, v in zip(names, p) if n not in seen},
+        "emergence_quantiles": builtin.size_quantiles(centre, x[-1]),
+        "emergence_step_quantiles": builtin.steps_above(names, seen, p, step, ladder),
+    }
+
+
 def _scaled(table: pd.DataFrame) -> pd.DataFrame:
     """FEATURES rows with each share's level as its logit (clipped to SHARE_CLIP from 0 and 1), so a share that
     saturates as size grows is a line in log size where it is not one itself; rises stay differences."""
@@ -108,9 +117,9 @@ def _scaled(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(value=table["value"].astype(float).where(~share, logit))
 
 
-def _evidence(question: Question) -> pd.DataFrame:
-    """Features with outcomes (task, feature, value, reached): the revealed pairs', then the other ladders'."""
-    own = _scaled(features(question.internals.table))
+def _evidence(question: Question, own: pd.DataFrame) -> pd.DataFrame:
+    """Features with outcomes (task, feature, value, reached): the revealed pairs' (``own``: their scaled
+    FEATURES rows), then the other ladders'."""
     outcome = emergence_table(question.curves, question.thresholds)
     outcome = outcome.loc[outcome["metric"] == "accuracy", ["task", "rung", "seed", "reached"]]
     own = own.merge(outcome.astype({"task": str, "rung": str}), on=["task", "rung", "seed"])
@@ -129,6 +138,7 @@ def _choose(rows: pd.DataFrame) -> tuple[str, float, int, tuple[float, float]] |
         if min(len(got), len(not_got)) < MIN_EACH:
             continue
         auc = stats.mannwhitneyu(got, not_got).statistic / (len(got) * len(not_got))
+        auc = max(auc, 1 - auc)  # a measure that falls as the capability appears tells as much
         if auc >= MIN_AUC and (best is None or auc > best[1]):
             best = (str(feature), float(auc), len(one), one)
     if best is None:

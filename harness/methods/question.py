@@ -67,11 +67,11 @@ class Question:
                 f"a question about ladder '{self.ladder.name}' revealed up to {self.up_to} holds the internals of "
                 f"ladder '{shown.ladder.name}' revealed up to {shown.up_to}"
             )
-        if self.elsewhere is not None and (self.internals is None or self.ladder.name in set(self.elsewhere["ladder"])):
-            raise ValueError(
-                f"a {self.track}-track question about ladder '{self.ladder.name}' holds other ladders' internals "
-                + ("" if self.internals is None else "among them its own")
-            )
+        if self.elsewhere is not None and self.internals is None:
+            raise ValueError(f"an {self.track}-track question about ladder '{self.ladder.name}' holds other ladders' "
+                             "internals")  # fmt: skip
+        if self.elsewhere is not None and self.ladder.name in set(self.elsewhere["ladder"]):
+            raise ValueError(f"a question about ladder '{self.ladder.name}' holds its own internals among the others'")
         shown = set(self.curves["rung"]) - set(self.revealed)
         if shown:
             raise ValueError(
@@ -153,13 +153,12 @@ def asking_if_shown(
     ladder: Ladder, out: Path, track: Track, up_to: str | None = None
 ) -> Iterator[tuple[Question | None, str | None]]:
     """``asking``, for callers that ask many questions: an internals-track question whose revealed rungs have no
-    model file on disk yields (None, why) instead of raising; every other question yields (question, None)."""
+    model file on disk (``revealed.NotShown``) yields (None, why) instead of raising; every other question
+    yields (question, None), and every other error (a damaged file) is raised."""
     with ExitStack() as stack:
         try:
             question, why = stack.enter_context(asking(ladder, out, track, up_to)), None
-        except UserError as exc:
-            if track != "internals":
-                raise
+        except revealed_folder.NotShown as exc:
             question, why = None, str(exc)
         yield question, why
 

@@ -55,7 +55,7 @@ from harness.neurons.measures.probes import TaskProbe
 from harness.neurons.measures.tasks import task_measures
 from harness.neurons.measures.weights import weight_norms
 from harness.training.restore import checkpoints_intact
-from harness.training.store import ResultsStore
+from harness.training.store import ResultsStore, committed_file
 
 
 def measures(model: nn.Module, n_ctx: int, probes: list[TaskProbe]) -> pd.DataFrame:
@@ -123,14 +123,11 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
 def steps_at_hand(store: ResultsStore, entry: dict) -> list[int]:
     """The steps of a finished pair with a model file on disk: its checkpoint, its archived copy, or (the final
     step) its reference weights. Their hashes are checked when they are loaded."""
-    archived = {a["step"]: a["path"] for a in entry.get("archive", [])}
-    final = max(c["step"] for c in entry["checkpoints"])
     return [
         c["step"]
         for c in entry["checkpoints"]
         if store.inside(c["path"]).is_file()
-        or (c["step"] in archived and store.inside(archived[c["step"]]).is_file())
-        or (c["step"] == final and "weights" in entry and store.inside(entry["weights"]["path"]).is_file())
+        or ((file := committed_file(entry, c["step"])) is not None and store.inside(file["path"]).is_file())
     ]
 
 
@@ -183,9 +180,14 @@ def measure_internals(
     store = ResultsStore.of(ladder, out)
     stored = internals_table.read_current(store)
     runs = store.manifest()["runs"]
-    finished = {(e["rung"], e["seed"]) for e in runs.values()}
-    held = set(zip(stored["rung"], stored["seed"])) if stored is not None else set()
-    todo = finished - held
+    measured = stored.groupby(["rung", "seed"])["step"].agg(set).to_dict() if stored is not None else {}
+    # A pair is held when every step it should have is measured: all listed, or (--at-hand) those at hand.
+    wanted = {
+        (e["rung"], e["seed"]): set(steps_at_hand(store, e) if at_hand else (c["step"] for c in e["checkpoints"]))
+        for e in runs.values()
+    }
+    held = {pair for pair, steps in wanted.items() if pair in measured and steps <= measured[pair]}
+    todo = set(wanted) - held
     if at_hand:
         bare = {(e["rung"], e["seed"]) for e in runs.values() if not steps_at_hand(store, e)} & todo
         todo -= bare
@@ -196,7 +198,7 @@ def measure_internals(
             )
     if stored is not None:
         _say_older(stored, ladder, say)
-    if not todo and stored is None:
+    if at_hand and not todo and stored is None:
         raise UserError(
             f"No finished pair of ladder '{ladder.name}' under '{store.folder}' has a model file on disk, so there is "
             f"nothing to measure without retraining. Leave out --at-hand to restore the checkpoints first."
@@ -208,7 +210,11 @@ def measure_internals(
         restore_missing(ladder, out, say, todo)
     start = time.perf_counter()
     new = ladder_internals(ladder, out, todo, at_hand)
-    table = _ordered(pd.concat([stored, new], ignore_index=True)) if stored is not None else new
+    if stored is not None:  # a pair measured again (more steps at hand than before) keeps its new rows only
+        kept = stored[[pair not in todo for pair in zip(stored["rung"], stored["seed"])]]
+        table = _ordered(pd.concat([kept, new], ignore_index=True))
+    else:
+        table = new
     where = internals_table.write(store, table)
     n = new.groupby(["rung", "seed", "step"]).ngroups
     say(

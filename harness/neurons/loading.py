@@ -22,7 +22,7 @@ from harness.errors import UserError
 from harness.ladders.families import FAMILIES
 from harness.ladders.ladder import Ladder, Rung, load_ladder
 from harness.training import checkpoints, weights
-from harness.training.store import ResultsStore, pair_key
+from harness.training.store import ResultsStore, committed_file, pair_key
 
 RESULTS = Path("results")
 
@@ -82,24 +82,18 @@ def find_checkpoint(
     ckpt = Checkpoint(
         ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"], store.manifest_path, f"{run}{here} --restore"
     )
-    archived = {a["step"]: a for a in entry.get("archive", [])}.get(wanted)
-    if not path.is_file() and archived and store.inside(archived["path"]).is_file():
-        return Checkpoint(
-            ladder, the_rung, seed, wanted, store.inside(archived["path"]), archived["sha256"], store.manifest_path,
-            f"git checkout -- {store.inside(archived['path'])}", weights=True,
-        )  # fmt: skip
-    reference = entry.get("weights") if wanted == max(steps) else None
-    if not path.is_file() and reference:
-        weights_path = store.inside(reference["path"])
-        if weights_path.is_file():
+    committed = committed_file(entry, wanted)
+    if not path.is_file() and committed:
+        file = store.inside(committed["path"])
+        if file.is_file():
             return Checkpoint(
-                ladder, the_rung, seed, wanted, weights_path, reference["sha256"], store.manifest_path,
-                f"git checkout -- {weights_path}", weights=True,
+                ladder, the_rung, seed, wanted, file, committed["sha256"], store.manifest_path,
+                f"git checkout -- {file}", weights=True,
             )  # fmt: skip
         raise UserError(
-            f"Neither the final checkpoint '{path}' nor the committed reference weights '{weights_path}' of rung "
-            f"{rung}, seed {seed} are on disk. Restore the weights from git (git checkout -- {weights_path}), or "
-            f"recreate the checkpoint with '{ckpt.restore}'."
+            f"Neither the checkpoint '{path}' nor its committed copy '{file}' (rung {rung}, seed {seed}, step "
+            f"{wanted}) is on disk. Restore the copy from git (git checkout -- {file}), or recreate the checkpoint "
+            f"with '{ckpt.restore}'."
         )
     if not path.is_file():
         raise UserError(
@@ -125,7 +119,7 @@ def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
     try:
         blob = weights.read(ckpt.path, ckpt.sha256) if ckpt.weights else checkpoints.read(ckpt.path, ckpt.sha256)
     except checkpoints.Mismatch:
-        what = "Reference weights" if ckpt.weights else "Checkpoint"
+        what = "Committed model file" if ckpt.weights else "Checkpoint"
         fix = (
             f"Restore it with '{ckpt.restore}'" if ckpt.weights else f"Delete it and recreate it with '{ckpt.restore}'"
         )

@@ -59,6 +59,16 @@ def pair_key(rung: str, seed: int) -> str:
     return f"{rung}/seed{seed}"
 
 
+def committed_file(entry: dict, step: int) -> dict | None:
+    """The committed safetensors file (path, sha256) that stands in for a finished pair's checkpoint at ``step``
+    when the checkpoint is not on disk: its archived copy, else, at the final step, its reference weights
+    (``harness.training.weights``); None when it has neither. Whether the file is on disk is the caller's."""
+    archived = next((a for a in entry.get("archive", []) if a["step"] == step), None)
+    if archived is not None:
+        return archived
+    return entry.get("weights") if step == max(c["step"] for c in entry["checkpoints"]) else None
+
+
 def _is_entry(entry: object) -> bool:
     return isinstance(entry, dict) and isinstance(entry.get("rung"), str) and isinstance(entry.get("seed"), int)
 

@@ -83,8 +83,8 @@ def read(path: Path, sha256: str) -> dict:
         }
     except (KeyError, TypeError, ValueError) as exc:  # the recorded bytes, but not a file this module wrote
         raise UserError(
-            f"'{path}' has the sha256 its manifest records but is not a reference weights file ({exc!r}); the "
-            "manifest and the file have been edited together. Restore both from git."
+            f"'{path}' has the sha256 its manifest records but is not a model file this code wrote ({exc!r}); "
+            "the manifest and the file have been edited together. Restore both from git."
         ) from None
 
 
@@ -163,9 +163,8 @@ def add_archive(store: ResultsStore, rungs: list[str]) -> tuple[int, int, list[s
             archive.append({"step": c["step"], "path": relative, "sha256": sha})
             size += (store.folder / relative).stat().st_size
         entry["archive"] = archive
+        store.write_manifest(manifest)  # after each pair: an interruption leaves no file unrecorded but its own
         written += 1
-    if written:
-        store.write_manifest(manifest)
     return written, size, lacking
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+from harness.errors import UserError
 from harness.ladders.ladder import load_ladder
 from harness.neurons.recording import examples
 
@@ -60,5 +61,5 @@ def test_the_example_records_the_revealed_networks_forecasts_the_hidden_rungs_an
     assert list(p) == ["c4", "c5", "c6", "c7"] and all(0 <= v <= 1 for v in p.values())
     assert set(found["versus"].index) >= {"brier", "brier_true"}
     assert np.isfinite(found["scores"].loc["brier", "value"])
-    with pytest.raises(Exception, match="Task 'nope' is not a task of ladder 'cpu'"):
+    with pytest.raises(UserError, match="Task 'nope' is not a task of ladder 'cpu'"):
         EXAMPLE["run"]("cpu", "nope", "c3", 32, [30], ROOT / "results")

@@ -115,13 +115,35 @@ def test_progress_follows_a_measure_that_separates_and_leaves_the_rest_to_the_tw
     # The same measure, but saying nothing about who gets facts: the two-step's answer.
     noise = elsewhere.assign(reached=np.random.default_rng(1).permutation(elsewhere["reached"].to_numpy()))
     assert progress.progress(question_with(share, noise, tmp_path)).tasks["facts"] == two_step.tasks["facts"]
+    # A measure that falls as the capability appears is read the other way: the same forecast, mirrored.
+    falling = progress.progress(
+        question_with({r: 1 - v for r, v in share.items()}, elsewhere.assign(value=1 - shares), tmp_path)
+    )
+    assert falling.tasks["facts"].p_emerged == pytest.approx(p, abs=0.02)
+    # A line that moves away from the capability's level as size grows says nothing of the larger rungs.
+    away = progress.progress(question_with({r: 1 - v for r, v in share.items()}, elsewhere, tmp_path))
+    assert away.tasks["facts"] == two_step.tasks["facts"] and "facts:" not in away.description
+
+
+def test_the_size_of_emergence_is_where_the_line_reaches_the_level_between_revealed_rungs(tmp_path):
+    shares = np.linspace(0.02, 0.98, 60)
+    elsewhere = pd.DataFrame(
+        {"ladder": "other", "task": "facts", "rung": "c0", "params": 1, "seed": range(60),
+         "feature": "solved_share level", "value": shares, "reached": shares > LEVEL}
+    )[ELSEWHERE]  # fmt: skip
+    x = {r.name: math.log10(r.params) for r in CPU.rungs}
+    middle = (x["c1"] + x["c2"]) / 2  # already reached inside the revealed rungs
+    share = {r: 1 / (1 + math.exp(-3.0 * (x[r] - middle))) for r in ["c0", "c1", "c2", "c3"]}
+    made = progress.progress(question_with(share, elsewhere, tmp_path)).tasks["facts"]
+    assert made.emergence_quantiles[0.5] == pytest.approx(x["c2"], abs=1e-3)  # the first revealed rung past it
+    assert min(made.p_emerged.values()) > 0.9
 
 
 def test_a_question_holds_only_other_ladders_internals(tmp_path):
     own = pd.DataFrame([["cpu", "facts", "c0", 1, 0, "solved_share level", 0.1, False]], columns=ELSEWHERE)
-    with pytest.raises(ValueError, match="among them its own"):
+    with pytest.raises(ValueError, match="holds its own internals among the others'"):
         question_with({"c0": 0.1}, own, tmp_path)
-    with pytest.raises(ValueError, match="extrapolation-track question about ladder 'cpu' holds other ladders'"):
+    with pytest.raises(ValueError, match="an extrapolation-track question about ladder 'cpu' holds other ladders'"):
         Question(CPU, "extrapolation", "c3", ask(CPU, RESULTS, "c3").curves, elsewhere=own.assign(ladder="x"))
 
 
