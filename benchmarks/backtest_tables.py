@@ -91,14 +91,15 @@ def main() -> None:
         by = rows.set_index("score")
         cells = [cell(by.difference[s], by.low[s], by.high[s], "+.3f") if s in by.index else "-" for s in shown]
         print(f"| {method} | `{ladder}` | {other} | " + " | ".join(cells) + " |")
-    print("\nThe measure progress used, per ladder and task (the forecast's description):\n")
+    print("\nThe measure each used, per ladder and task (from the forecast's description):\n")
     for ladder in ladders:
         with asking_if_shown(load_ladder(ladder), args.out, "internals", default_revealed(load_ladder(ladder))) as (
             question,
             why,
         ):
-            said = why if question is None else progress.progress(question).description
-        print(f"- `{ladder}`: {said}")
+            for name, leave_out in (("progress", ()), ("progress-mechanistic", ("solved_share",))):
+                said = why if question is None else progress.progress(question, leave_out).description
+                print(f"- {name}, `{ladder}`: {said.split('from those without: ')[-1]}")
     if skipped:
         print("\nNot answered: " + "; ".join(skipped))
 

@@ -135,7 +135,7 @@ def test_demo_on_the_committed_files_changes_none_of_them(tmp_path, monkeypatch,
         real = np.log10
         monkeypatch.setattr(np, "log10", lambda x, *a, **k: real(x, *a, **k) * (1 + 4e-16))
     out = cli("demo", "--predictions", str(tmp_path / "predictions"), "--out", str(tmp_path / "results"))
-    assert out.count("already in the ledger") == 4  # uninformed, extrapolator, two-step, oracle
+    assert out.count("already in the ledger") == 5  # uninformed, extrapolator, two-step, progress, oracle
     after = {
         p.relative_to(tmp_path): p.read_bytes()
         for p in tmp_path.rglob("*")
