@@ -39,7 +39,14 @@ class Checkpoint:
     sha256: str
     manifest: Path
     restore: str  # the command that recreates it
-    weights: bool = False  # a committed safetensors file (reference weights or archive) stands in for the checkpoint
+    source: str = (
+        "checkpoint"  # or the committed safetensors file standing in: "reference weights", "archived checkpoint"
+    )
+
+    @property
+    def weights(self) -> bool:
+        """Whether the file is a committed safetensors file (reference weights or archive), not a checkpoint."""
+        return self.source != "checkpoint"
 
 
 def find_checkpoint(
@@ -85,14 +92,16 @@ def find_checkpoint(
     committed = committed_file(entry, wanted)
     if not path.is_file() and committed:
         file = store.inside(committed["path"])
+        source = "archived checkpoint" if "step" in committed else "reference weights"  # archive entries name a step
         if file.is_file():
             return Checkpoint(
                 ladder, the_rung, seed, wanted, file, committed["sha256"], store.manifest_path,
-                f"git checkout -- {file}", weights=True,
+                f"git checkout -- {file}", source,
             )  # fmt: skip
+        what = "final checkpoint" if source == "reference weights" else "checkpoint"
         raise UserError(
-            f"Neither the checkpoint '{path}' nor its committed copy '{file}' (rung {rung}, seed {seed}, step "
-            f"{wanted}) is on disk. Restore the copy from git (git checkout -- {file}), or recreate the checkpoint "
+            f"Neither the {what} '{path}' nor the committed {source} '{file}' of rung {rung}, seed {seed} (step "
+            f"{wanted}) are on disk. Restore the file from git (git checkout -- {file}), or recreate the checkpoint "
             f"with '{ckpt.restore}'."
         )
     if not path.is_file():
@@ -119,7 +128,7 @@ def load_checkpoint(ckpt: Checkpoint) -> nn.Module:
     try:
         blob = weights.read(ckpt.path, ckpt.sha256) if ckpt.weights else checkpoints.read(ckpt.path, ckpt.sha256)
     except checkpoints.Mismatch:
-        what = "Committed model file" if ckpt.weights else "Checkpoint"
+        what = ckpt.source.capitalize()
         fix = (
             f"Restore it with '{ckpt.restore}'" if ckpt.weights else f"Delete it and recreate it with '{ckpt.restore}'"
         )

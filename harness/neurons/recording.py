@@ -261,7 +261,7 @@ def record_file(
         "config": ckpt.rung.config.model_dump_json(),
         "seed": str(seed),
         "step": str(ckpt.step),
-        "source": "reference weights" if ckpt.weights else "checkpoint",  # the file the weights were read from
+        "source": ckpt.source,  # the file the weights were read from
         "source_sha256": ckpt.sha256,
         "task": task,
         "task_version": str(the_task.identity),
