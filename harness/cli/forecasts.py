@@ -167,7 +167,7 @@ def reveal(ladder_name: str, out: Path, up_to: str, with_internals: bool) -> Non
 def revealed_summary(shown: Revealed) -> str:
     """What ``ladder reveal --internals`` wrote, in words: where, how many models, the pairs without their
     checkpoints, and how to read it."""
-    from harness.forecasts.revealed import ARCHIVED, WEIGHTS
+    from harness.training.store import ARCHIVED, CHECKPOINT, WEIGHTS
 
     listing = shown.checkpoints
     pairs = listing.groupby(["rung", "seed"], sort=False)
@@ -175,7 +175,7 @@ def revealed_summary(shown: Revealed) -> str:
     lines = [
         f"Revealed internals up to {shown.up_to}: {shown.out}, a results folder holding rungs "
         f"{', '.join(shown.revealed)} and nothing above: {pairs.ngroups} (rung, seed) pair(s), "
-        f"{(listing['source'] == 'checkpoint').sum()} checkpoint(s) and {(listing['source'] == ARCHIVED).sum()} "
+        f"{(listing['source'] == CHECKPOINT).sum()} checkpoint(s) and {(listing['source'] == ARCHIVED).sum()} "
         "archived checkpoint(s) (copies, each checked against its sha256), "
         f"{len(shown.table)} rows of the internals table."
     ]

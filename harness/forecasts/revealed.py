@@ -39,7 +39,7 @@ from harness.files import atomic_write, sha256_bytes
 from harness.forecasts.track import revealed_curves, revealed_rung, split_rungs
 from harness.ladders.ladder import Ladder
 from harness.neurons import internals_table
-from harness.training.store import ResultsStore, committed_file
+from harness.training.store import CHECKPOINT, WEIGHTS, ResultsStore, committed_file
 
 if TYPE_CHECKING:
     import torch
@@ -52,7 +52,6 @@ class NotShown(UserError):
     """No model file of the revealed rungs is at hand: the internals track cannot be shown from these results."""
 
 
-CHECKPOINT, ARCHIVED, WEIGHTS = "checkpoint", "archived checkpoint", "reference weights"
 LISTING = ["rung", "params", "seed", "step", "source", "sha256"]
 
 
@@ -201,15 +200,11 @@ def read(ladder: Ladder, folder: Path) -> Revealed:
         )
     rows = []
     for entry in manifest["runs"].values():
-        archived = {a["step"]: a["sha256"] for a in entry.get("archive", [])}
         for c in entry["checkpoints"]:
-            if store.inside(c["path"]).is_file():
-                source, sha = CHECKPOINT, c["sha256"]
-            elif c["step"] in archived:
-                source, sha = ARCHIVED, archived[c["step"]]
-            else:  # the final step, whose reference weights stand in for it (_copy_pair lists nothing else)
-                source, sha = WEIGHTS, entry["weights"]["sha256"]
-            rows.append((entry["rung"], ladder.rung(entry["rung"]).params, entry["seed"], c["step"], source, sha))
+            # _copy_pair lists only steps at hand: the checkpoint, else the committed file standing in for it
+            source, file = (CHECKPOINT, c) if store.inside(c["path"]).is_file() else committed_file(entry, c["step"])
+            rows.append((entry["rung"], ladder.rung(entry["rung"]).params, entry["seed"], c["step"], source,
+                         file["sha256"]))  # fmt: skip
     table = internals_table.read(store)
     listing = pd.DataFrame(rows, columns=LISTING)
     return Revealed(ladder, up_to, folder, internals_table.empty() if table is None else table, listing)
@@ -232,11 +227,12 @@ def _copy_pair(source: ResultsStore, target: ResultsStore, entry: dict) -> dict 
     for c in entry["checkpoints"]:
         if _copy(source, target, c["path"], c["sha256"], restore):
             kept.append(c)
-        elif (file := committed_file(entry, c["step"])) and _copy(
-            source, target, file["path"], file["sha256"], "Restore it from git"
+        elif (stand_in := committed_file(entry, c["step"])) and _copy(
+            source, target, stand_in[1]["path"], stand_in[1]["sha256"], "Restore it from git"
         ):
             kept.append(c)  # listed as in the results: the committed file stands in for it (load_model)
-            if file is entry.get("weights"):
+            kind, file = stand_in
+            if kind == WEIGHTS:
                 reference = file
             else:
                 archive.append(file)

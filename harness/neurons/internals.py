@@ -127,7 +127,7 @@ def steps_at_hand(store: ResultsStore, entry: dict) -> list[int]:
         c["step"]
         for c in entry["checkpoints"]
         if store.inside(c["path"]).is_file()
-        or ((file := committed_file(entry, c["step"])) is not None and store.inside(file["path"]).is_file())
+        or ((stand_in := committed_file(entry, c["step"])) is not None and store.inside(stand_in[1]["path"]).is_file())
     ]
 
 
@@ -189,7 +189,7 @@ def measure_internals(
     held = {pair for pair, steps in wanted.items() if pair in measured and steps <= measured[pair]}
     todo = set(wanted) - held
     if at_hand:
-        bare = {(e["rung"], e["seed"]) for e in runs.values() if not steps_at_hand(store, e)} & todo
+        bare = {pair for pair in todo if not wanted[pair]}
         todo -= bare
         if bare:
             say(

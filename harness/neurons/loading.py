@@ -22,7 +22,7 @@ from harness.errors import UserError
 from harness.ladders.families import FAMILIES
 from harness.ladders.ladder import Ladder, Rung, load_ladder
 from harness.training import checkpoints, weights
-from harness.training.store import ResultsStore, committed_file, pair_key
+from harness.training.store import CHECKPOINT, WEIGHTS, ResultsStore, committed_file, pair_key
 
 RESULTS = Path("results")
 
@@ -39,14 +39,12 @@ class Checkpoint:
     sha256: str
     manifest: Path
     restore: str  # the command that recreates it
-    source: str = (
-        "checkpoint"  # or the committed safetensors file standing in: "reference weights", "archived checkpoint"
-    )
+    source: str = CHECKPOINT  # or the committed safetensors file standing in: WEIGHTS, ARCHIVED (training.store)
 
     @property
     def weights(self) -> bool:
         """Whether the file is a committed safetensors file (reference weights or archive), not a checkpoint."""
-        return self.source != "checkpoint"
+        return self.source != CHECKPOINT
 
 
 def find_checkpoint(
@@ -89,16 +87,16 @@ def find_checkpoint(
     ckpt = Checkpoint(
         ladder, the_rung, seed, wanted, path, steps[wanted]["sha256"], store.manifest_path, f"{run}{here} --restore"
     )
-    committed = committed_file(entry, wanted)
-    if not path.is_file() and committed:
+    stand_in = committed_file(entry, wanted)
+    if not path.is_file() and stand_in:
+        source, committed = stand_in
         file = store.inside(committed["path"])
-        source = "archived checkpoint" if "step" in committed else "reference weights"  # archive entries name a step
         if file.is_file():
             return Checkpoint(
                 ladder, the_rung, seed, wanted, file, committed["sha256"], store.manifest_path,
                 f"git checkout -- {file}", source,
             )  # fmt: skip
-        what = "final checkpoint" if source == "reference weights" else "checkpoint"
+        what = "final checkpoint" if source == WEIGHTS else "checkpoint"
         raise UserError(
             f"Neither the {what} '{path}' nor the committed {source} '{file}' of rung {rung}, seed {seed} (step "
             f"{wanted}) are on disk. Restore the file from git (git checkout -- {file}), or recreate the checkpoint "

@@ -50,6 +50,8 @@ DTYPES = {
 
 
 # The manifest's keys in the order they are written; any other key follows, alphabetically.
+# Where a pair's model at one step is read from: its checkpoint, or a committed safetensors file standing in for it.
+CHECKPOINT, ARCHIVED, WEIGHTS = "checkpoint", "archived checkpoint", "reference weights"
 MANIFEST_ORDER = (
     "ladder", "ladder_hash", "training_started_at", "seeds", "curves_sha256", "task_versions", "rungs", "runs",
 )  # fmt: skip
@@ -59,14 +61,16 @@ def pair_key(rung: str, seed: int) -> str:
     return f"{rung}/seed{seed}"
 
 
-def committed_file(entry: dict, step: int) -> dict | None:
-    """The committed safetensors file (path, sha256) that stands in for a finished pair's checkpoint at ``step``
-    when the checkpoint is not on disk: its archived copy, else, at the final step, its reference weights
-    (``harness.training.weights``); None when it has neither. Whether the file is on disk is the caller's."""
+def committed_file(entry: dict, step: int) -> tuple[str, dict] | None:
+    """What stands in for a finished pair's checkpoint at ``step`` when the checkpoint is not on disk: (ARCHIVED,
+    its archived copy) or, at the final step, (WEIGHTS, its reference weights), each file's (path, sha256) as the
+    manifest records it (``harness.training.weights``); None when it has neither. Whether the file is on disk is
+    the caller's."""
     archived = next((a for a in entry.get("archive", []) if a["step"] == step), None)
     if archived is not None:
-        return archived
-    return entry.get("weights") if step == max(c["step"] for c in entry["checkpoints"]) else None
+        return ARCHIVED, archived
+    final = max(c["step"] for c in entry["checkpoints"])
+    return (WEIGHTS, entry["weights"]) if step == final and "weights" in entry else None
 
 
 def _is_entry(entry: object) -> bool:

@@ -89,15 +89,21 @@ def question_with(share_at: dict[str, float], elsewhere: pd.DataFrame, tmp_path:
     return Question(CPU, "internals", "c3", base.curves, internals=shown, elsewhere=elsewhere)
 
 
-def test_progress_follows_a_measure_that_separates_and_leaves_the_rest_to_the_two_step(tmp_path):
-    # On the other ladders, facts is had exactly where its solved share is above LEVEL.
-    shares = np.linspace(0.02, 0.98, 60)
-    elsewhere = pd.DataFrame(
-        {"ladder": "other", "task": "facts", "rung": "c0", "params": 1, "seed": range(60),
-         "feature": "solved_share level", "value": shares, "reached": shares > LEVEL}
+SHARES = np.linspace(0.02, 0.98, 60)  # facts' solved share on 60 pairs of another ladder
+X = {r.name: math.log10(r.params) for r in CPU.rungs}  # log10 size of each rung
+
+
+def separating() -> pd.DataFrame:
+    """Another ladder's evidence: facts is had exactly where its solved share is above LEVEL."""
+    return pd.DataFrame(
+        {"ladder": "other", "task": "facts", "rung": "c0", "params": 1, "seed": range(len(SHARES)),
+         "feature": "solved_share level", "value": SHARES, "reached": SHARES > LEVEL}
     )[ELSEWHERE]  # fmt: skip
+
+
+def test_progress_follows_a_measure_that_separates_and_leaves_the_rest_to_the_two_step(tmp_path):
+    elsewhere, x, shares = separating(), X, SHARES
     # Here its logit grows on a line in log10 size that reaches LEVEL at c5's size.
-    x = {r.name: math.log10(r.params) for r in CPU.rungs}
     slope = 2.0
     share = {r: 1 / (1 + math.exp(-slope * (x[r] - x["c5"]))) for r in ["c0", "c1", "c2", "c3"]}
     question = question_with(share, elsewhere, tmp_path)
@@ -126,12 +132,7 @@ def test_progress_follows_a_measure_that_separates_and_leaves_the_rest_to_the_tw
 
 
 def test_the_size_of_emergence_is_where_the_line_reaches_the_level_between_revealed_rungs(tmp_path):
-    shares = np.linspace(0.02, 0.98, 60)
-    elsewhere = pd.DataFrame(
-        {"ladder": "other", "task": "facts", "rung": "c0", "params": 1, "seed": range(60),
-         "feature": "solved_share level", "value": shares, "reached": shares > LEVEL}
-    )[ELSEWHERE]  # fmt: skip
-    x = {r.name: math.log10(r.params) for r in CPU.rungs}
+    elsewhere, x = separating(), X
     middle = (x["c1"] + x["c2"]) / 2  # already reached inside the revealed rungs
     share = {r: 1 / (1 + math.exp(-3.0 * (x[r] - middle))) for r in ["c0", "c1", "c2", "c3"]}
     made = progress.progress(question_with(share, elsewhere, tmp_path)).tasks["facts"]
