@@ -117,6 +117,12 @@ def ladders() -> None:
     help="Retrain finished pairs whose checkpoints are missing or damaged, and keep the new checkpoints only if "
     "byte-identical to the recorded ones.",
 )
+@click.option(
+    "--retime",
+    is_flag=True,
+    help="Retrain finished pairs to re-measure their wall time (say, one recorded while other jobs shared the "
+    "cores); the new time is recorded, the earlier ones kept, only where the checkpoints come out byte-identical.",
+)
 def run(
     ladder_name: str,
     seeds: list[int] | None,
@@ -124,6 +130,7 @@ def run(
     wandb_mode: str,
     force: bool,
     restore: bool,
+    retime: bool,
     rungs: list[str] | None,
     executor: str,
     workers: int | None,
@@ -147,6 +154,7 @@ def run(
         wandb=wandb_mode,
         force=force,
         restore=restore,
+        retime=retime,
         rungs=rungs,
         devices={k: v for k, v in devices.items() if v is not None},
     )

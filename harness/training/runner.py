@@ -26,7 +26,7 @@ from harness.errors import UserError
 from harness.ladders.ladder import Ladder, Rung, TrainingSpec
 from harness.training import checkpoints, progress
 from harness.training.executors import EXECUTORS, Executor, Lost
-from harness.training.restore import checkpoints_intact, restore_checkpoints
+from harness.training.restore import checkpoints_intact, restore_checkpoints, retime_pair
 from harness.training.store import ResultsStore, pair_key
 from harness.training.train import Job, Trained, WandbMode, quiet_lightning, run_job
 from harness.training.watch import Watch
@@ -52,17 +52,26 @@ class RunOptions(BaseModel):
     # Retrain finished pairs whose checkpoints are missing or damaged, keeping the new ones only if they
     # are byte-identical to what the manifest recorded; curves and manifest are left as they are.
     restore: bool = False
+    # Retrain finished pairs to measure their wall time on this machine as it is now, recording it only where
+    # their checkpoints come out byte-identical (the same computation); curves and checkpoints are left as they are.
+    retime: bool = False
     rungs: list[str] | None = None  # only these rungs; None: all
     devices: dict[str, str | int] = {}  # accelerator, devices, strategy, precision over the ladder file's
 
     @model_validator(mode="after")
-    def _restore_alone(self) -> RunOptions:
-        if self.force and self.restore:
+    def _one_redo(self) -> RunOptions:
+        chosen = [f"--{name}" for name in ("force", "restore", "retime") if getattr(self, name)]
+        if len(chosen) > 1:
             raise UserError(
-                "--force and --restore do not go together: --force retrains pairs and replaces their rows, --restore "
-                "only brings back their checkpoints. Pick one."
+                f"{' and '.join(chosen)} do not go together: --force retrains pairs and replaces their rows, --restore "
+                "only brings back their checkpoints, --retime only re-measures their wall time. Pick one."
             )
         return self
+
+    @property
+    def redo(self) -> bool:
+        """Whether finished pairs are retrained without touching their rows (--restore or --retime)."""
+        return self.restore or self.retime
 
 
 class RunIncomplete(UserError):
@@ -96,7 +105,7 @@ def plan(
     ship: bool = False,
 ) -> list[Job]:
     """Jobs for the selected pairs not yet finished (all with ``force``; with ``restore``, the finished
-    ones whose checkpoints are not intact).
+    ones whose checkpoints are not intact; with ``retime``, every finished one).
 
     One at a time, they run seed by seed from the smallest rung. In
     parallel, the largest rungs go first (the longest jobs must not start last)
@@ -111,6 +120,8 @@ def plan(
             for rung in rungs
             if pair_key(rung.name, seed) in runs and not checkpoints_intact(store, runs[pair_key(rung.name, seed)])
         ]
+    elif options.retime:
+        pairs = [(rung, seed) for seed in seeds for rung in rungs if pair_key(rung.name, seed) in runs]
     else:
         done = set() if options.force else store.finished()
         pairs = [(rung, seed) for seed in seeds for rung in rungs if (rung.name, seed) not in done]
@@ -119,14 +130,14 @@ def plan(
         pairs.sort(key=lambda p: (-order[p[0].name], p[1]))
 
     def threads(rung: Rung, seed: int) -> int:
-        """A restore retrains with the thread count the pair was trained with: its curves depend on it."""
+        """A restore or retime retrains with the thread count the pair was trained with: its curves depend on it."""
         return (
             runs[pair_key(rung.name, seed)].get("devices", {}).get("threads", options.threads)
-            if options.restore
+            if options.redo
             else options.threads
         )
 
-    wandb = "disabled" if options.restore else options.wandb  # a restore is not a new run of the pair
+    wandb = "disabled" if options.redo else options.wandb  # neither is a new run of the pair
     return [
         Job(ladder, rung, seed, store.folder, ladder.training(rung, training), threads(rung, seed), wandb, ship)
         for rung, seed in pairs
@@ -187,6 +198,8 @@ def train_missing(
     skipped = (
         "checkpoints intact or not trained yet, skipped"
         if options.restore
+        else "not trained yet, skipped (--retime re-measures finished pairs only)"
+        if options.retime
         else "already finished, skipped (--force retrains it)"
     )
     for rung, seed in ((r, s) for s in seeds for r in selected if (r, s) not in planned):
@@ -195,6 +208,11 @@ def train_missing(
         return store
     if options.restore:
         say("Restoring checkpoints by retraining; the stored curves and manifest are not changed.")
+    elif options.retime:
+        say(
+            "Re-measuring wall times by retraining; a pair's new time is recorded (its earlier ones kept) only if its "
+            "checkpoints come out byte-identical, and its curves and checkpoints are not changed."
+        )
     else:
         store.mark_started()
     say(
@@ -211,7 +229,7 @@ def train_missing(
     failed = []
     with Watch(store, jobs, executor.workers, say) as watch:
         for i, (job, result) in enumerate(executor.run(run_job, jobs), 1):
-            problem = commit(store, job, result, executor.name, options.restore)
+            problem = commit(store, job, result, executor.name, options)
             watch.finished(job, None if problem else result.entry["wall_time_s"])
             if problem:
                 failed.append(f"{job.rung.name}/seed{job.seed}")
@@ -226,8 +244,9 @@ def train_missing(
     return store
 
 
-def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str, restore: bool = False) -> str | None:
-    """Store a finished pair (with ``restore``, only its checkpoints); return why it could not be, or None."""
+def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str, options: RunOptions) -> str | None:
+    """Store a finished pair (with ``restore``, only its checkpoints; with ``retime``, only its wall time); return
+    why it could not be, or None."""
     if isinstance(result, Lost):
         return result.reason
     if result.error is not None:
@@ -246,7 +265,9 @@ def commit(store: ResultsStore, job: Job, result: Trained | Lost, executor: str,
                 f"its checkpoint {path} is missing or differs here from what the worker wrote; --ray-shared-out "
                 "needs --out on a filesystem every node shares (leave it out to ship checkpoints through Ray)"
             )
-    if restore:
+    if options.restore:
         return restore_checkpoints(store, job.rung.name, job.seed, result.entry)
+    if options.retime:
+        return retime_pair(store, job.rung.name, job.seed, result.entry)
     store.commit(job.rung.name, job.seed, result.rows, {**result.entry, "executor": executor})
     return None

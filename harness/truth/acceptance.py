@@ -99,7 +99,7 @@ def accept(
 
     tuning_seeds: the ladder's declared tuning seeds (``tuning_seeds``, measured or
     not); every other measured seed is held out. wall_times: one row per (rung, seed)
-    with column ``wall_time_s``.
+    with column ``wall_time_s`` and, optionally, ``retimed`` (its time re-measured with ``ladder run --retime``).
     """
     acc = table[table["metric"] == "accuracy"]
     tuning, held_out = split_seeds(acc, tuning_seeds)
@@ -151,8 +151,14 @@ def separation_checks(table: pd.DataFrame, wall_times: pd.DataFrame, targets: Ta
     interior = table[table["task"].isin(summary.index[summary["censoring"] == "none"])]
     limited = int(interior["budget_limited"].sum())
     share = limited / len(interior) if len(interior) else 0.0
-    per_seed = wall_times[wall_times["seed"].isin(table["seed"].unique())].groupby("seed")["wall_time_s"].sum()
+    judged_walls = wall_times[wall_times["seed"].isin(table["seed"].unique())]
+    per_seed = judged_walls.groupby("seed")["wall_time_s"].sum()
     slowest = float(per_seed.max()) if len(per_seed) else float("nan")
+    retimed = (
+        sorted(int(s) for s in judged_walls.loc[judged_walls["retimed"].astype(bool), "seed"].unique())
+        if "retimed" in judged_walls
+        else []
+    )
     checks = [
         check("seeds", n_seeds >= targets.min_seeds, f"{n_seeds} seeds measured (target at least {targets.min_seeds})"),
         check(
@@ -189,7 +195,13 @@ def separation_checks(table: pd.DataFrame, wall_times: pd.DataFrame, targets: Ta
             "time",
             slowest < targets.seed_budget_s,
             f"slowest seed trained the whole ladder in {slowest / 60:.1f} min (target under "
-            f"{targets.seed_budget_s / 60:g} min)",
+            f"{targets.seed_budget_s / 60:g} min)"
+            + (
+                f"; pairs of seeds {seed_text(retimed)} were re-timed with 'ladder run --retime' (checkpoints "
+                "byte-identical, earlier times kept in the manifest)"
+                if retimed
+                else ""
+            ),
         ),
     ]
     return [replace(c, seeds=seeds) for c in checks]

@@ -38,7 +38,7 @@ class GroundTruth:
     table: pd.DataFrame  # from emergence_table
     probabilities: pd.DataFrame  # from probability_table: per (metric, task, rung), the fraction and its interval
     curves: pd.DataFrame  # the curves of the finished pairs (curves.parquet rows)
-    wall_times: pd.DataFrame  # rung, seed, wall_time_s of every finished pair
+    wall_times: pd.DataFrame  # rung, seed, wall_time_s, retimed (re-measured with ladder run --retime) per pair
     missing: list[tuple[str, int]]  # (rung, seed) pairs of the ladder's seeds that are not finished
     table_path: Path
     changed: bool  # whether this measurement changed a stored table (or wrote one for the first time)
@@ -79,5 +79,6 @@ def measure(ladder: Ladder, out: Path, write: bool = True) -> GroundTruth:
     if write:  # both written, whichever changed
         changed = write_table(table_path, table)
         changed = write_table(store.folder / PROBABILITIES_FILE, probabilities) or changed
-    walls = runs[["rung", "seed", "wall_time_s"]]
+    retimed = runs["earlier_wall_times_s"].notna() if "earlier_wall_times_s" in runs else False
+    walls = runs[["rung", "seed", "wall_time_s"]].assign(retimed=retimed)
     return GroundTruth(table, probabilities, curves, walls, missing, table_path, changed)

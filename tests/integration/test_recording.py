@@ -162,6 +162,9 @@ def test_restore_keeps_nothing_that_differs_from_the_recorded_checkpoints(store)
     assert "--force and --restore do not go together" in cli_fails(
         "run", "--ladder", "smoke", "--out", str(store), "--force", "--restore"
     )
+    assert "--restore and --retime do not go together" in cli_fails(
+        "run", "--ladder", "smoke", "--out", str(store), "--restore", "--retime"
+    )
     assert "Did you mean 's1'" in cli_fails(
         "run", "--ladder", "smoke", "--out", str(store), "--rungs", "s11", "--restore"
     )
@@ -169,6 +172,34 @@ def test_restore_keeps_nothing_that_differs_from_the_recorded_checkpoints(store)
         assert "must list distinct rung names" in cli_fails(
             "run", "--ladder", "smoke", "--out", str(store), "--rungs", bad
         )
+
+
+def test_retime_records_a_new_wall_time_only_for_byte_identical_checkpoints(store):
+    folder = store / "smoke"
+    manifest_path = folder / "manifest.json"
+    files = {p: sha256_file(p) for p in folder.rglob("*") if p.is_file() and p != manifest_path and p.name != ".lock"}
+    before = json.loads(manifest_path.read_text())["runs"]
+    proc = ladder("run", "--ladder", "smoke", "--out", str(store), "--rungs", "s0", "--retime", "--wandb", "disabled")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Re-measuring wall times by retraining" in proc.stdout and "Training 1 pair" in proc.stdout
+    runs = json.loads(manifest_path.read_text())["runs"]
+    retimed = runs["s0/seed0"]
+    assert retimed["earlier_wall_times_s"] == [before["s0/seed0"]["wall_time_s"]] and "retimed_at" in retimed
+    assert {k: v for k, v in retimed.items() if k not in ("wall_time_s", "earlier_wall_times_s", "retimed_at")} == {
+        k: v for k, v in before["s0/seed0"].items() if k != "wall_time_s"
+    }
+    assert runs["s1/seed0"] == before["s1/seed0"]
+    after = {p: sha256_file(p) for p in folder.rglob("*") if p.is_file() and p != manifest_path and p.name != ".lock"}
+    assert after == files, "curves and checkpoints unchanged, the retrained files gone"
+
+    manifest = json.loads(manifest_path.read_text())
+    manifest["runs"]["s1/seed0"]["checkpoints"][-1]["sha256"] = "0" * 64  # as if trained elsewhere
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    stored = manifest_path.read_bytes()
+    proc = ladder("run", "--ladder", "smoke", "--out", str(store), "--rungs", "s1", "--retime", "--wandb", "disabled")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "its recorded wall time stands" in " ".join(proc.stdout.split())
+    assert manifest_path.read_bytes() == stored and not (folder / "checkpoints" / "s1" / "seed0.partial").exists()
 
 
 def test_ladder_record_writes_every_hook_with_its_metadata(trained, tmp_path):

@@ -86,6 +86,18 @@ def test_one_late_seed_is_no_failure_but_slow_seeds_are():
     assert "never" not in lottery.index  # only tasks whose pooled point is inside the ladder
 
 
+def test_the_time_check_reads_the_recorded_times_and_names_the_retimed_seeds():
+    finals = staggered()
+    table = emergence_table(curves(finals, settled=True), thresholds(finals))
+    times = walls(60).assign(retimed=False)
+    assert "re-timed" not in by_name(separation_checks(table, times, small_targets(), "x"))["time"].detail
+    times.loc[times["seed"] == 1, "retimed"] = True
+    times.loc[(times["seed"] == 2) & (times["rung"] == "r0"), ["wall_time_s", "retimed"]] = (900, True)
+    time = by_name(separation_checks(table, times, small_targets(), "x"))["time"]
+    assert not time.passed and "18.0 min" in time.detail  # 900 s + 3 x 60 s: whatever was retimed, as recorded
+    assert "pairs of seeds 1, 2 were re-timed with 'ladder run --retime'" in time.detail
+
+
 def test_tasks_count_by_their_pooled_point_not_by_every_seed():
     """One seed of task a already has it at the bottom rung and one seed of 'never' gets it at the top: per seed
     neither would count (a not inside on every seed, never not unlearned on every seed); pooled over the three
