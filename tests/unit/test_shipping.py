@@ -14,7 +14,7 @@ import torch
 from harness.files import sha256_bytes
 from harness.ladders.ladder import load_ladder
 from harness.training.executors import EXECUTORS, Local
-from harness.training.runner import commit, device_settings
+from harness.training.runner import RunOptions, commit, device_settings
 from harness.training.store import ResultsStore
 from harness.training.train import SCRATCH_ENV, Job, Trained, run_job, train_pair
 
@@ -76,7 +76,7 @@ def test_a_failing_shipping_job_leaves_no_scratch(monkeypatch, tmp_path):
 def test_the_driver_writes_shipped_checkpoints_where_local_workers_would(shipped, tmp_path):
     job, result, _ = shipped
     store = ResultsStore(tmp_path / "smoke", job.ladder)
-    assert commit(store, dataclasses.replace(job, folder=store.folder), result, "ray") is None
+    assert commit(store, dataclasses.replace(job, folder=store.folder), result, "ray", RunOptions()) is None
     for ckpt in result.entry["checkpoints"]:
         assert sha256_bytes((store.folder / ckpt["path"]).read_bytes()) == ckpt["sha256"]
     assert store.finished() == {(job.rung.name, 0)}
@@ -93,9 +93,8 @@ def test_shipped_checkpoints_that_do_not_hash_as_listed_commit_nothing(shipped, 
     files = {**result.files, first: damage(result.files[first])}
     files = {name: data for name, data in files.items() if data is not None}
     store = ResultsStore(tmp_path / "smoke", job.ladder)
-    problem = commit(
-        store, dataclasses.replace(job, folder=store.folder), dataclasses.replace(result, files=files), "ray"
-    )
+    damaged = dataclasses.replace(result, files=files)
+    problem = commit(store, dataclasses.replace(job, folder=store.folder), damaged, "ray", RunOptions())
     assert problem is not None and said in problem and first in problem
     assert not store.manifest_path.exists() and not store.curves_path.exists()
     assert not store.pair_partial_dir(job.rung.name, 0).exists()
