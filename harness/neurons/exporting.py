@@ -47,8 +47,9 @@ def provenance(ckpt: loading.Checkpoint) -> dict:
         "seed": ckpt.seed,
         "step": ckpt.step,
         # The file the weights were read from, as the manifest records it: the checkpoint, or in a clone without
-        # checkpoints the committed reference weights (the same tensors).
-        "source": "reference weights" if ckpt.weights else "checkpoint",
+        # checkpoints the committed file standing in for it (archived checkpoint or reference weights, the same
+        # tensors).
+        "source": ckpt.source,
         "source_file": ckpt.path.name,
         "source_sha256": ckpt.sha256,
         "tags": {task.name: TOKENS[vocab.tag(task.tag)] for task in ladder.tasks},

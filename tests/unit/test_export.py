@@ -6,6 +6,7 @@ The results folder is made by the store's own code (a checkpoint saved and commi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import torch
@@ -14,8 +15,9 @@ from click.testing import CliRunner
 import harness
 from harness.cli import main
 from harness.ladders.ladder import load_ladder
-from harness.neurons.exporting import PROVENANCE
-from harness.training.store import ResultsStore, pair_key
+from harness.neurons.exporting import PROVENANCE, provenance
+from harness.neurons.loading import find_checkpoint
+from harness.training.store import ARCHIVED, CHECKPOINT, WEIGHTS, ResultsStore, pair_key
 from tests.unit.conftest import STEP
 from tests.unit.interp_models import needs_interp
 
@@ -29,6 +31,13 @@ def test_load_model_takes_the_results_folder_as_a_string_or_a_path(stored):
     by_string = harness.load_model("smoke", "s1", 0, out=str(stored))
     for name, value in by_path.state_dict().items():
         assert torch.equal(value, by_string.state_dict()[name])
+
+
+def test_provenance_names_the_committed_file_the_weights_came_from(stored):
+    ckpt = find_checkpoint("smoke", "s1", 0, STEP, stored)
+    assert provenance(ckpt)["source"] == CHECKPOINT
+    for source in (ARCHIVED, WEIGHTS):  # as load_model finds them in a clone without checkpoints
+        assert provenance(dataclasses.replace(ckpt, source=source))["source"] == source
 
 
 @needs_interp
